@@ -1,0 +1,7 @@
+//! The pure core: rules of the domain as synchronous functions over plain data.
+//!
+//! Architecture invariant: nothing under `domain/` imports sqlx, axum, calamine or
+//! rust_xlsxwriter, reads a clock or touches a file.
+
+pub mod units;
+pub mod unit_list;

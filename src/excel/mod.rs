@@ -1,0 +1,51 @@
+//! Excel in and out: calamine reads what users upload, rust_xlsxwriter writes templates and
+//! reports. Every import is all-or-nothing and reports each problem with its row and column.
+//!
+//! Architecture invariant: only `excel/` imports calamine or rust_xlsxwriter.
+
+use serde::Serialize;
+
+/// One problem found in an uploaded workbook, pointing at the cell a person must fix.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct CellError {
+    /// Sheet name, when the problem is inside a sheet.
+    pub sheet: Option<String>,
+    /// 1-based row number as Excel shows it; `None` for a whole-file problem.
+    pub row: Option<u32>,
+    /// Column letter as Excel shows it ("A", "B", …); `None` for a whole-row or whole-file problem.
+    pub column: Option<String>,
+    /// The expected header of that column, when known (e.g. "建筑面积(m²)").
+    pub header: Option<String>,
+    /// Stable machine code, e.g. `not_a_number`, `missing_header`, `duplicate_room`.
+    pub code: String,
+    /// Human message (Chinese or English), lowercase English style without a final period.
+    pub message: String,
+}
+
+/// Column index (0-based) to Excel letters: 0 → "A", 25 → "Z", 26 → "AA".
+pub fn column_letter(mut index: u32) -> String {
+    let mut out = Vec::new();
+    loop {
+        out.push(b'A' + (index % 26) as u8);
+        if index < 26 {
+            break;
+        }
+        index = index / 26 - 1;
+    }
+    out.reverse();
+    String::from_utf8(out).expect("ascii")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::column_letter;
+    #[test]
+    fn column_letters() {
+        assert_eq!(column_letter(0), "A");
+        assert_eq!(column_letter(25), "Z");
+        assert_eq!(column_letter(26), "AA");
+        assert_eq!(column_letter(27), "AB");
+        assert_eq!(column_letter(701), "ZZ");
+        assert_eq!(column_letter(702), "AAA");
+    }
+}
