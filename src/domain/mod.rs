@@ -3,5 +3,6 @@
 //! Architecture invariant: nothing under `domain/` imports sqlx, axum, calamine or
 //! rust_xlsxwriter, reads a clock or touches a file.
 
-pub mod units;
+pub mod survey;
 pub mod unit_list;
+pub mod units;
