@@ -3,6 +3,10 @@
 //! Architecture invariant: nothing under `domain/` imports sqlx, axum, calamine or
 //! rust_xlsxwriter, reads a clock or touches a file.
 
+pub mod calendar;
+pub mod pricing;
+pub mod review;
+pub mod role;
 pub mod survey;
 pub mod unit_list;
 pub mod units;

@@ -24,9 +24,18 @@ pub enum QuantityError {
     #[error("{what} must not be negative, got {value}")]
     Negative { what: &'static str, value: Decimal },
     #[error("{what} has more than {max_dp} decimal places: {value}")]
-    TooPrecise { what: &'static str, value: Decimal, max_dp: u32 },
+    TooPrecise {
+        what: &'static str,
+        value: Decimal,
+        max_dp: u32,
+    },
     #[error("{what} must be between {min} and {max}, got {value}")]
-    OutOfRange { what: &'static str, value: Decimal, min: Decimal, max: Decimal },
+    OutOfRange {
+        what: &'static str,
+        value: Decimal,
+        min: Decimal,
+        max: Decimal,
+    },
     #[error("{what} is too large: {value}")]
     TooLarge { what: &'static str, value: Decimal },
 }
@@ -34,21 +43,35 @@ pub enum QuantityError {
 /// Parses a decimal written by a person: plain digits, optional sign and point; thousands
 /// separators (`,`) are accepted because Excel users type them. No exponents, no `NaN`.
 pub fn parse_decimal(what: &'static str, raw: &str) -> Result<Decimal, QuantityError> {
-    let cleaned: String = raw.trim().chars().filter(|c| *c != ',' && *c != '，').collect();
+    let cleaned: String = raw
+        .trim()
+        .chars()
+        .filter(|c| *c != ',' && *c != '，')
+        .collect();
     let ok = !cleaned.is_empty()
         && cleaned
             .char_indices()
             .all(|(i, c)| c.is_ascii_digit() || c == '.' || (i == 0 && (c == '-' || c == '+')));
     if !ok {
-        return Err(QuantityError::NotANumber { what, raw: raw.to_string() });
+        return Err(QuantityError::NotANumber {
+            what,
+            raw: raw.to_string(),
+        });
     }
-    Decimal::from_str(&cleaned).map_err(|_| QuantityError::NotANumber { what, raw: raw.to_string() })
+    Decimal::from_str(&cleaned).map_err(|_| QuantityError::NotANumber {
+        what,
+        raw: raw.to_string(),
+    })
 }
 
 fn check_dp(what: &'static str, value: Decimal, max_dp: u32) -> Result<Decimal, QuantityError> {
     let v = value.normalize();
     if v.scale() > max_dp {
-        return Err(QuantityError::TooPrecise { what, value, max_dp });
+        return Err(QuantityError::TooPrecise {
+            what,
+            value,
+            max_dp,
+        });
     }
     Ok(v)
 }
@@ -59,8 +82,22 @@ const MAX_YUAN: Decimal = Decimal::from_parts(1316134912, 2328, 0, false, 0); //
 
 /// An exact amount of money in yuan (元). May carry more than two decimals while it is an
 /// intermediate result; [`Yuan::round_fen`] makes it final.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    Default,
+    utoipa::ToSchema,
+)]
 #[serde(transparent)]
+#[schema(value_type = String, example = "3990.00")]
 pub struct Yuan(Decimal);
 
 impl Yuan {
@@ -69,7 +106,10 @@ impl Yuan {
     /// Any finite amount, negative allowed (reversals, differences).
     pub fn new(value: Decimal) -> Result<Self, QuantityError> {
         if value.abs() > MAX_YUAN {
-            return Err(QuantityError::TooLarge { what: "amount", value });
+            return Err(QuantityError::TooLarge {
+                what: "amount",
+                value,
+            });
         }
         Ok(Yuan(value))
     }
@@ -100,14 +140,20 @@ impl Yuan {
     }
     /// Round half-up (四舍五入) to 0.01 yuan. Call only where a rule makes the amount final.
     pub fn round_fen(self) -> Yuan {
-        Yuan(self.0.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero))
+        Yuan(
+            self.0
+                .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero),
+        )
     }
     /// Whole fen for storage. Refuses an amount that still has sub-fen digits, so an unrounded
     /// intermediate can never be stored silently.
     pub fn to_fen(self) -> Result<i64, QuantityError> {
         let v = check_dp("amount", self.0, 2)?;
         let fen = v * Decimal::ONE_HUNDRED;
-        i64::try_from(fen).map_err(|_| QuantityError::TooLarge { what: "amount", value: self.0 })
+        i64::try_from(fen).map_err(|_| QuantityError::TooLarge {
+            what: "amount",
+            value: self.0,
+        })
     }
     pub fn checked_add(self, other: Yuan) -> Option<Yuan> {
         self.0.checked_add(other.0).map(Yuan)
@@ -131,8 +177,22 @@ impl fmt::Display for Yuan {
 }
 
 /// A price or cost per m² of gross floor area (元/m²).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    Default,
+    utoipa::ToSchema,
+)]
 #[serde(transparent)]
+#[schema(value_type = String, example = "3990.00")]
 pub struct YuanPerM2(Decimal);
 
 impl YuanPerM2 {
@@ -163,7 +223,10 @@ impl YuanPerM2 {
     }
     /// Round half-up to 0.01 yuan per m² (the printed rate of a schedule).
     pub fn round_fen(self) -> YuanPerM2 {
-        YuanPerM2(self.0.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero))
+        YuanPerM2(
+            self.0
+                .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero),
+        )
     }
     pub fn to_fen(self) -> Result<i64, QuantityError> {
         Yuan(self.0).to_fen()
@@ -185,8 +248,21 @@ impl fmt::Display for YuanPerM2 {
 
 /// A floor area in m² (gross floor area 建筑面积 or usable area 套内面积): always > 0 and at most
 /// two decimals, the precision of a surveyor's 测绘 report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(try_from = "Decimal", into = "Decimal")]
+#[schema(value_type = String, example = "89.37")]
 pub struct AreaM2(Decimal);
 
 impl AreaM2 {
@@ -239,14 +315,24 @@ pub struct Rate(Decimal);
 impl Rate {
     pub fn new(what: &'static str, value: Decimal) -> Result<Self, QuantityError> {
         if value < Decimal::ZERO || value > Decimal::ONE {
-            return Err(QuantityError::OutOfRange { what, value, min: Decimal::ZERO, max: Decimal::ONE });
+            return Err(QuantityError::OutOfRange {
+                what,
+                value,
+                min: Decimal::ZERO,
+                max: Decimal::ONE,
+            });
         }
         Ok(Rate(value))
     }
     /// A rate that may not exceed `cap` (for example a profit rate capped by a policy pack).
     pub fn capped(what: &'static str, value: Decimal, cap: Rate) -> Result<Self, QuantityError> {
         if value < Decimal::ZERO || value > cap.0 {
-            return Err(QuantityError::OutOfRange { what, value, min: Decimal::ZERO, max: cap.0 });
+            return Err(QuantityError::OutOfRange {
+                what,
+                value,
+                min: Decimal::ZERO,
+                max: cap.0,
+            });
         }
         Ok(Rate(value))
     }
@@ -279,10 +365,22 @@ mod tests {
 
     #[test]
     fn round_fen_is_half_up() {
-        assert_eq!(Yuan::new(dec!(0.005)).unwrap().round_fen().value(), dec!(0.01));
-        assert_eq!(Yuan::new(dec!(0.0049)).unwrap().round_fen().value(), dec!(0.00));
-        assert_eq!(Yuan::new(dec!(2.675)).unwrap().round_fen().value(), dec!(2.68));
-        assert_eq!(Yuan::new(dec!(-2.675)).unwrap().round_fen().value(), dec!(-2.68));
+        assert_eq!(
+            Yuan::new(dec!(0.005)).unwrap().round_fen().value(),
+            dec!(0.01)
+        );
+        assert_eq!(
+            Yuan::new(dec!(0.0049)).unwrap().round_fen().value(),
+            dec!(0.00)
+        );
+        assert_eq!(
+            Yuan::new(dec!(2.675)).unwrap().round_fen().value(),
+            dec!(2.68)
+        );
+        assert_eq!(
+            Yuan::new(dec!(-2.675)).unwrap().round_fen().value(),
+            dec!(-2.68)
+        );
     }
 
     #[test]
@@ -312,8 +410,22 @@ mod tests {
     #[test]
     fn rate_is_bounded() {
         assert!(Rate::new("r", dec!(1.01)).is_err());
-        assert!(Rate::capped("profit rate", dec!(0.051), Rate::new("cap", dec!(0.05)).unwrap()).is_err());
-        assert!(Rate::capped("profit rate", dec!(0.05), Rate::new("cap", dec!(0.05)).unwrap()).is_ok());
+        assert!(
+            Rate::capped(
+                "profit rate",
+                dec!(0.051),
+                Rate::new("cap", dec!(0.05)).unwrap()
+            )
+            .is_err()
+        );
+        assert!(
+            Rate::capped(
+                "profit rate",
+                dec!(0.05),
+                Rate::new("cap", dec!(0.05)).unwrap()
+            )
+            .is_ok()
+        );
     }
 
     #[test]

@@ -3,6 +3,9 @@
 //!
 //! Architecture invariant: only `excel/` imports calamine or rust_xlsxwriter.
 
+pub mod survey;
+pub mod unit_list;
+
 use serde::Serialize;
 
 /// One problem found in an uploaded workbook, pointing at the cell a person must fix.

@@ -1,0 +1,132 @@
+//! Loads the facts an action's guards need, and nothing more (see `guards::Need`).
+
+use super::AppError;
+use crate::domain::review::ListingFacts;
+use crate::domain::survey::{aggregate_by_band, band_of};
+use crate::domain::unit_list::UnitRow;
+use crate::domain::units::YuanPerM2;
+use crate::store::{Tx, instances::InstanceRow, listings as db};
+use crate::workflow::def::WorkflowDef;
+use crate::workflow::guards::{Facts, Need, TitleSignoff};
+use crate::workflow::pack::Pack;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The listing facts of the HS-A4 review, from the stored listing.
+pub fn listing_facts(l: &db::ListingRow) -> Result<ListingFacts, AppError> {
+    let bad = |e: String| AppError::Internal(format!("stored listing {}: {e}", l.instance_id));
+    Ok(ListingFacts {
+        construction_state: crate::util::parse_enum_key(&l.construction_state).map_err(bad)?,
+        topped_out: l.topped_out,
+        delivery_date: l.delivery_date,
+        offer_scope: crate::util::parse_enum_key(&l.offer_scope).map_err(bad)?,
+    })
+}
+
+/// Units per demand band; units in no band are counted under `"(none)"` so they can never fit.
+pub fn units_by_band(pack: &Pack, units: &[UnitRow]) -> BTreeMap<String, u64> {
+    let mut out = BTreeMap::new();
+    for u in units {
+        let key = band_of(&pack.demand_bands, u.gross_area_m2)
+            .map(|b| b.key.clone())
+            .unwrap_or_else(|| "(none)".into());
+        *out.entry(key).or_default() += 1;
+    }
+    out
+}
+
+/// Approved exceptions waiving review checks of a listing.
+pub async fn waived_checks(tx: &mut Tx, listing_id: i64) -> Result<BTreeSet<String>, AppError> {
+    Ok(db::exceptions(tx, None, Some(listing_id))
+        .await?
+        .into_iter()
+        .filter(|e| e.approved == Some(true))
+        .map(|e| e.check_id)
+        .collect())
+}
+
+/// Loads the facts of `needs` for an instance.
+pub async fn load(
+    app: &super::App,
+    tx: &mut Tx,
+    def: &WorkflowDef,
+    inst: &InstanceRow,
+    needs: &BTreeSet<Need>,
+) -> Result<Facts, AppError> {
+    let mut f = Facts {
+        state_deadline: inst.deadline_due,
+        ..Facts::default()
+    };
+    let is_listing = inst.kind == "listing";
+    for need in needs {
+        match need {
+            Need::Documents if is_listing => {
+                f.documents_present = db::documents(tx, inst.id)
+                    .await?
+                    .into_iter()
+                    .map(|d| d.kind)
+                    .collect();
+            }
+            Need::Review if is_listing => {
+                let l = db::listing(tx, inst.id)
+                    .await?
+                    .ok_or_else(|| AppError::NotFound(format!("listing {}", inst.id)))?;
+                f.listing = Some(listing_facts(&l)?);
+                f.units = db::current_units(tx, inst.id).await?;
+                f.review_params = Some(def.pack.review.clone());
+                f.waived_checks = waived_checks(tx, inst.id).await?;
+            }
+            Need::TitleSignoff if is_listing => {
+                f.title_signoff = db::latest_title_signoff(tx, inst.id)
+                    .await?
+                    .map(|(s, by)| TitleSignoff { clear: s.clear, by });
+            }
+            Need::Objections if is_listing => {
+                f.open_objections = db::objections(tx, inst.id)
+                    .await?
+                    .iter()
+                    .filter(|o| o.resolution.is_none())
+                    .count() as u32;
+            }
+            Need::Valuation if is_listing => {
+                f.ceiling_per_m2 = db::latest_valuation(tx, inst.id)
+                    .await?
+                    .map(|v| YuanPerM2::from_fen(v.ceiling_per_m2_fen));
+            }
+            Need::Demand => {
+                let round_id = if is_listing {
+                    db::listing(tx, inst.id)
+                        .await?
+                        .ok_or_else(|| AppError::NotFound(format!("listing {}", inst.id)))?
+                        .round_id
+                } else {
+                    inst.id
+                };
+                f.demand = aggregate_by_band(&db::survey_returns(tx, round_id).await?);
+                for other in db::listings(tx, Some(round_id), None).await? {
+                    if other.instance_id == inst.id {
+                        continue;
+                    }
+                    let oi = crate::store::instances::get(tx, other.instance_id)
+                        .await?
+                        .ok_or_else(|| AppError::Internal("listing without instance".into()))?;
+                    // Each listing's own definition says whether its state counts against demand.
+                    let odef = app.def_by_hash(tx, &oi.def_hash).await?;
+                    if odef.state(&oi.state).is_some_and(|s| s.commits) {
+                        for (band, n) in units_by_band(
+                            &def.pack,
+                            &db::current_units(tx, other.instance_id).await?,
+                        ) {
+                            *f.committed.entry(band).or_default() += n;
+                        }
+                    }
+                }
+                if is_listing {
+                    f.this_listing =
+                        units_by_band(&def.pack, &db::current_units(tx, inst.id).await?);
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(f)
+}

@@ -1,0 +1,882 @@
+//! Commands of the acquisition flow: rounds, survey returns, listings, documents and unit lists,
+//! workflow actions and their effects, valuations, policy exceptions.
+
+use super::facts;
+use super::views::InstanceView;
+use super::{App, AppError, Idem, boxed};
+use crate::domain::review::{self, ConstructionState, OfferScope};
+use crate::domain::role::Role;
+use crate::domain::survey::SurveyReturn;
+use crate::domain::units::{AreaM2, Rate, Yuan, YuanPerM2, parse_decimal};
+use crate::store::instances::{self, InstanceRow, NewHistory};
+use crate::store::listings::{self as db, DocumentMeta, ExceptionRow, ListingRow};
+use crate::store::{Tx, users::User};
+use crate::workflow::def::{Capability, Effect, WorkflowDef};
+use crate::workflow::engine::{self, Command, InstanceState};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// A decimal sent as a JSON string ("2600.50") or number; kept as text until parsed with its field name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(value_type = String, example = "2600.00")]
+pub struct DecimalText(pub String);
+
+impl<'de> Deserialize<'de> for DecimalText {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match serde_json::Value::deserialize(d)? {
+            serde_json::Value::String(s) => Ok(DecimalText(s)),
+            serde_json::Value::Number(n) => Ok(DecimalText(n.to_string())),
+            other => Err(serde::de::Error::custom(format!(
+                "expected a decimal number, got {other}"
+            ))),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema, validator::Validate)]
+#[serde(deny_unknown_fields)]
+pub struct NewRound {
+    /// Policy pack (jurisdiction): huoshan, yangquan, nanchang, xingyi.
+    pub pack: String,
+    #[validate(length(min = 1, max = 200))]
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema, validator::Validate)]
+#[serde(deny_unknown_fields)]
+pub struct NewListing {
+    #[validate(length(min = 1, max = 200))]
+    pub project_name: String,
+    #[validate(length(min = 1, max = 500))]
+    pub address: String,
+    pub construction_state: ConstructionState,
+    #[serde(default)]
+    pub topped_out: bool,
+    pub delivery_date: Option<NaiveDate>,
+    pub offer_scope: OfferScope,
+    /// 装修情况, e.g. 毛坯 / 简装 / 精装.
+    #[validate(length(min = 1, max = 200))]
+    pub decoration: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActionRequest {
+    /// The instance version the caller saw; a stale one is refused with 409.
+    pub expected_version: i64,
+    pub comment: Option<String>,
+    /// Action data: `price_per_m2` (submit_result, approve), `clear` (sign_off_title).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub payload: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema, validator::Validate)]
+#[serde(deny_unknown_fields)]
+pub struct ValuationInput {
+    /// 划拨土地成本, yuan per m² of gross floor area.
+    pub land_per_m2: DecimalText,
+    /// 建安成本, yuan per m².
+    pub construction_per_m2: DecimalText,
+    /// Profit rate on those costs, at most the pack's cap (5 %): "0.05".
+    pub profit_rate: DecimalText,
+    /// Appraised market price, yuan per m².
+    pub market_price_per_m2: DecimalText,
+    /// Appraised market rent, yuan per m² per month.
+    pub market_rent_per_m2: DecimalText,
+    #[validate(length(min = 1, max = 200))]
+    pub appraiser_org: String,
+    pub report_date: NaiveDate,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ValuationView {
+    pub id: i64,
+    pub listing_id: i64,
+    pub land_per_m2: Yuan,
+    pub construction_per_m2: Yuan,
+    pub profit_rate: String,
+    /// HS-P5: replacement price per m², rounded half-up to the fen.
+    pub ceiling_per_m2: Yuan,
+    /// HS-P5: Σ over units of (printed rate × gross area, rounded to the fen).
+    pub ceiling_total: Yuan,
+    pub market_price_per_m2: Yuan,
+    pub market_rent_per_m2: Yuan,
+    pub appraiser_org: String,
+    pub report_date: NaiveDate,
+    pub rules: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema, validator::Validate)]
+#[serde(deny_unknown_fields)]
+pub struct ExceptionRequest {
+    /// The review check to waive (e.g. `unit_area_cap`); only "in principle" (原则上) checks.
+    #[validate(length(min = 1, max = 100))]
+    pub check_id: String,
+    #[validate(length(min = 1, max = 2000))]
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema, validator::Validate)]
+#[serde(deny_unknown_fields)]
+pub struct ExceptionDecision {
+    pub approved: bool,
+    #[validate(length(min = 1, max = 2000))]
+    pub comment: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct UploadResult {
+    pub document: DocumentMeta,
+    /// For a unit list: how many units were imported.
+    pub units: Option<usize>,
+}
+
+fn require_role(actor: &User, roles: &[Role], what: &str) -> Result<(), AppError> {
+    if roles.contains(&actor.role) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(format!(
+            "role {} may not {what} (allowed: {})",
+            actor.role,
+            roles.iter().map(|r| r.key()).collect::<Vec<_>>().join(", ")
+        )))
+    }
+}
+
+/// A developer acts only on its own company's listings; officials on all.
+pub fn ensure_listing_scope(actor: &User, l: &ListingRow) -> Result<(), AppError> {
+    if actor.role.sees_all_listings() || actor.org.as_deref() == Some(l.developer_org.as_str()) {
+        Ok(())
+    } else {
+        // Not 403: another company's listing must not even be confirmed to exist.
+        Err(AppError::NotFound(format!("listing {}", l.instance_id)))
+    }
+}
+
+fn parse_price(field: &'static str, v: &serde_json::Value) -> Result<YuanPerM2, AppError> {
+    let raw = match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Number(n) => n.to_string(),
+        _ => {
+            return Err(AppError::invalid(
+                field,
+                format!("{field} must be a decimal number of yuan per m²"),
+            ));
+        }
+    };
+    let d = parse_decimal(field, &raw).map_err(|e| AppError::invalid(field, e.to_string()))?;
+    if d.normalize().scale() > 2 {
+        return Err(AppError::invalid(
+            field,
+            format!("{field} has more than 2 decimal places: {raw}"),
+        ));
+    }
+    YuanPerM2::positive(field, d).map_err(|e| AppError::invalid(field, e.to_string()))
+}
+
+fn money(field: &'static str, t: &DecimalText) -> Result<YuanPerM2, AppError> {
+    parse_price(field, &serde_json::Value::String(t.0.clone()))
+}
+
+impl App {
+    /// Appends a history entry for a record that does not move the instance (a document, a
+    /// valuation, …) and bumps the version, so a concurrent action on stale facts gets 409.
+    pub(crate) async fn record(
+        &self,
+        tx: &mut Tx,
+        inst: &InstanceRow,
+        actor: &User,
+        action: &str,
+        comment: Option<&str>,
+        payload: serde_json::Value,
+    ) -> Result<i64, AppError> {
+        let now = self.now();
+        if !instances::advance(tx, inst.id, inst.version, &inst.state, false, None, now).await? {
+            return Err(AppError::Conflict {
+                code: "stale_version",
+                message: "the instance changed meanwhile; reload and retry".into(),
+            });
+        }
+        let h = NewHistory {
+            instance_id: inst.id,
+            version: inst.version + 1,
+            at: now,
+            actor_id: actor.id,
+            actor_name: &actor.name,
+            role: actor.role.key(),
+            action,
+            from_state: Some(&inst.state),
+            to_state: &inst.state,
+            comment,
+            payload: &payload,
+            def_hash: &inst.def_hash,
+        };
+        Ok(instances::append_history(tx, &h).await?)
+    }
+
+    async fn start_instance(
+        &self,
+        tx: &mut Tx,
+        kind: &str,
+        def: &WorkflowDef,
+        actor: &User,
+        payload: serde_json::Value,
+    ) -> Result<i64, AppError> {
+        let now = self.now();
+        let deadline = engine::deadline_on_entry(def, &def.start, self.today(), &self.calendar())?;
+        let id = instances::create(
+            tx,
+            kind,
+            &def.key,
+            &def.hash,
+            &def.start,
+            deadline.as_ref(),
+            now,
+        )
+        .await?;
+        let h = NewHistory {
+            instance_id: id,
+            version: 1,
+            at: now,
+            actor_id: actor.id,
+            actor_name: &actor.name,
+            role: actor.role.key(),
+            action: "create",
+            from_state: None,
+            to_state: &def.start,
+            comment: None,
+            payload: &payload,
+            def_hash: &def.hash,
+        };
+        instances::append_history(tx, &h).await?;
+        Ok(id)
+    }
+
+    async fn instance_of(&self, tx: &mut Tx, id: i64, kind: &str) -> Result<InstanceRow, AppError> {
+        match instances::get(tx, id).await? {
+            Some(i) if i.kind == kind => Ok(i),
+            _ => Err(AppError::NotFound(format!("{kind} {id}"))),
+        }
+    }
+
+    async fn require_capability(
+        &self,
+        tx: &mut Tx,
+        inst: &InstanceRow,
+        cap: Capability,
+    ) -> Result<Arc<WorkflowDef>, AppError> {
+        let def = self.def_by_hash(tx, &inst.def_hash).await?;
+        let st = def
+            .state(&inst.state)
+            .ok_or_else(|| AppError::Internal(format!("state {} not in definition", inst.state)))?;
+        if !st.allows(cap) {
+            return Err(AppError::Conflict {
+                code: "wrong_state",
+                message: format!(
+                    "{} cannot be added while the {} is in state {:?} ({})",
+                    cap.name(),
+                    inst.kind,
+                    st.name,
+                    st.label
+                ),
+            });
+        }
+        Ok(def)
+    }
+
+    // ---------------- rounds ----------------
+
+    pub async fn create_round(
+        &self,
+        actor: &User,
+        idem: Option<&Idem>,
+        input: NewRound,
+    ) -> Result<(u16, InstanceView), AppError> {
+        require_role(actor, &[Role::HousingBureau], "open an acquisition round")?;
+        let pack = self.pack(&input.pack)?;
+        let def = self.current_def(&format!("{}/round", pack.key))?;
+        let actor2 = actor.clone();
+        self.command(actor, idem, 201, move |app, tx| {
+            boxed(async move {
+                let id = app
+                    .start_instance(
+                        tx,
+                        "round",
+                        &def,
+                        &actor2,
+                        serde_json::to_value(&input).unwrap_or_default(),
+                    )
+                    .await?;
+                db::insert_round(tx, id, &input.pack, &input.name, actor2.id).await?;
+                app.instance_view_tx(tx, &actor2, id).await
+            })
+        })
+        .await
+    }
+
+    /// HS-A7.1: survey returns from townships, the development zone and county units.
+    pub async fn add_survey_returns(
+        &self,
+        actor: &User,
+        idem: Option<&Idem>,
+        round_id: i64,
+        rows: Vec<SurveyReturn>,
+    ) -> Result<(u16, InstanceView), AppError> {
+        require_role(actor, &[Role::HousingBureau], "enter demand survey returns")?;
+        if rows.is_empty() {
+            return Err(AppError::invalid("returns", "no survey returns given"));
+        }
+        let actor2 = actor.clone();
+        self.command(actor, idem, 201, move |app, tx| {
+            boxed(async move {
+                let inst = app.instance_of(tx, round_id, "round").await?;
+                let def = app
+                    .require_capability(tx, &inst, Capability::SurveyReturns)
+                    .await?;
+                for (i, r) in rows.iter().enumerate() {
+                    if !def.pack.demand_bands.iter().any(|b| b.key == r.band) {
+                        return Err(AppError::invalid(
+                            &format!("returns[{i}].band"),
+                            format!(
+                                "unknown band {:?}; bands of {}: {}",
+                                r.band,
+                                def.pack.name,
+                                def.pack
+                                    .demand_bands
+                                    .iter()
+                                    .map(|b| b.key.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ),
+                        ));
+                    }
+                    if r.units == 0 {
+                        return Err(AppError::invalid(
+                            &format!("returns[{i}].units"),
+                            "units must be at least 1",
+                        ));
+                    }
+                    if r.respondent.trim().is_empty() {
+                        return Err(AppError::invalid(
+                            &format!("returns[{i}].respondent"),
+                            "respondent is required",
+                        ));
+                    }
+                }
+                db::insert_survey_returns(tx, round_id, &rows, actor2.id, app.now()).await?;
+                let total: u64 = rows.iter().map(|r| u64::from(r.units)).sum();
+                app.record(
+                    tx,
+                    &inst,
+                    &actor2,
+                    "record_survey_returns",
+                    None,
+                    serde_json::json!({ "rule": "HS-A7.1", "returns": rows.len(), "units": total }),
+                )
+                .await?;
+                app.instance_view_tx(tx, &actor2, round_id).await
+            })
+        })
+        .await
+    }
+
+    /// HS-A7.1 by upload: the same as [`App::add_survey_returns`], from an xlsx file.
+    pub async fn import_survey_returns(
+        &self,
+        actor: &User,
+        idem: Option<&Idem>,
+        round_id: i64,
+        bytes: &[u8],
+    ) -> Result<(u16, InstanceView), AppError> {
+        require_role(actor, &[Role::HousingBureau], "enter demand survey returns")?;
+        let pack_key = {
+            let mut tx = self.store.read().await?;
+            db::round(&mut tx, round_id)
+                .await?
+                .ok_or_else(|| AppError::NotFound(format!("round {round_id}")))?
+                .pack
+        };
+        let pack = self.pack(&pack_key)?;
+        let rows = crate::excel::survey::parse_survey_returns(bytes, &pack.demand_bands)
+            .map_err(AppError::Workbook)?;
+        self.add_survey_returns(actor, idem, round_id, rows).await
+    }
+
+    // ---------------- listings ----------------
+
+    /// HS-A7.2: a developer answers the round's public call with a listing.
+    pub async fn create_listing(
+        &self,
+        actor: &User,
+        idem: Option<&Idem>,
+        round_id: i64,
+        input: NewListing,
+    ) -> Result<(u16, InstanceView), AppError> {
+        require_role(actor, &[Role::Developer], "submit a listing")?;
+        let org = actor.org.clone().ok_or_else(|| {
+            AppError::Forbidden("a developer account must belong to a company (org)".into())
+        })?;
+        if input.construction_state == ConstructionState::UnderConstruction
+            && input.delivery_date.is_none()
+        {
+            // HS-A4(1) asks for a fixed delivery date; the review reports it, but say so early.
+            tracing::debug!("listing under construction without delivery date");
+        }
+        let actor2 = actor.clone();
+        self.command(actor, idem, 201, move |app, tx| {
+            boxed(async move {
+                let round = app.instance_of(tx, round_id, "round").await?;
+                app.require_capability(tx, &round, Capability::Listings)
+                    .await?;
+                let pack = db::round(tx, round_id)
+                    .await?
+                    .ok_or_else(|| AppError::NotFound(format!("round {round_id}")))?
+                    .pack;
+                let def = app.current_def(&format!("{pack}/listing"))?;
+                let id = app
+                    .start_instance(
+                        tx,
+                        "listing",
+                        &def,
+                        &actor2,
+                        serde_json::to_value(&input).unwrap_or_default(),
+                    )
+                    .await?;
+                let row = ListingRow {
+                    instance_id: id,
+                    round_id,
+                    developer_org: org.clone(),
+                    created_by: actor2.id,
+                    project_name: input.project_name.clone(),
+                    address: input.address.clone(),
+                    construction_state: crate::util::enum_key(&input.construction_state),
+                    topped_out: input.topped_out,
+                    delivery_date: input.delivery_date,
+                    offer_scope: crate::util::enum_key(&input.offer_scope),
+                    decoration: input.decoration.clone(),
+                };
+                db::insert_listing(tx, &row).await?;
+                app.instance_view_tx(tx, &actor2, id).await
+            })
+        })
+        .await
+    }
+
+    /// HS-A8: a document of a listing, stored with its size and SHA-256. A unit list (楼盘表) is
+    /// parsed and imported in the same transaction; a workbook with any problem saves nothing.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn upload_document(
+        &self,
+        actor: &User,
+        idem: Option<&Idem>,
+        listing_id: i64,
+        kind: &str,
+        file_name: &str,
+        content_type: &str,
+        bytes: Vec<u8>,
+    ) -> Result<(u16, UploadResult), AppError> {
+        if bytes.is_empty() {
+            return Err(AppError::invalid("file", "the file is empty"));
+        }
+        let units = if kind == "unit_list" {
+            Some(crate::excel::unit_list::parse_unit_list(&bytes).map_err(AppError::Workbook)?)
+        } else {
+            None
+        };
+        let actor2 = actor.clone();
+        let (kind, file_name, content_type) = (
+            kind.to_string(),
+            file_name.to_string(),
+            content_type.to_string(),
+        );
+        self.command(actor, idem, 201, move |app, tx| boxed(async move {
+                let inst = app.instance_of(tx, listing_id, "listing").await?;
+                let listing = db::listing(tx, listing_id).await?.ok_or_else(|| AppError::NotFound(format!("listing {listing_id}")))?;
+                ensure_listing_scope(&actor2, &listing)?;
+                let def = app.def_by_hash(tx, &inst.def_hash).await?;
+                let dk = def.pack.documents.get(&kind).ok_or_else(|| {
+                    AppError::invalid("kind", format!("unknown document kind {kind:?}; known: {}", def.pack.documents.keys().cloned().collect::<Vec<_>>().join(", ")))
+                })?;
+                require_role(&actor2, &dk.roles, &format!("upload a document of kind {kind:?}"))?;
+                // The developer's own materials change only while the listing is open for them.
+                if actor2.role == Role::Developer {
+                    app.require_capability(tx, &inst, Capability::Documents).await?;
+                }
+                if def.is_end(&inst.state) {
+                    return Err(AppError::Conflict { code: "wrong_state", message: format!("listing {listing_id} is closed ({})", inst.state) });
+                }
+                let doc = db::insert_document(tx, listing_id, &kind, &file_name, &content_type, &bytes, actor2.id, app.now()).await?;
+                let count = match &units {
+                    Some(u) => {
+                        db::insert_unit_list(tx, listing_id, doc.id, u, actor2.id, app.now()).await?;
+                        Some(u.len())
+                    }
+                    None => None,
+                };
+                app.record(
+                    tx,
+                    &inst,
+                    &actor2,
+                    "upload_document",
+                    None,
+                    serde_json::json!({ "rule": "HS-A8", "document_id": doc.id, "kind": kind, "file_name": file_name, "size_bytes": doc.size_bytes, "sha256": doc.sha256, "units": count }),
+                )
+                .await?;
+                Ok(UploadResult { document: doc, units: count })
+        }))
+        .await
+    }
+
+    // ---------------- actions ----------------
+
+    /// Takes a workflow action: checks role, version, state and guards in the engine, then
+    /// writes the new state, the history entry and the action's effect, in one transaction.
+    pub async fn act(
+        &self,
+        actor: &User,
+        idem: Option<&Idem>,
+        instance_id: i64,
+        action: &str,
+        req: ActionRequest,
+    ) -> Result<(u16, InstanceView), AppError> {
+        let actor2 = actor.clone();
+        let action = action.to_string();
+        self.command(actor, idem, 200, move |app, tx| boxed(async move {
+                let inst = instances::get(tx, instance_id).await?.ok_or_else(|| AppError::NotFound(format!("instance {instance_id}")))?;
+                let listing = if inst.kind == "listing" {
+                    let l = db::listing(tx, instance_id).await?.ok_or_else(|| AppError::NotFound(format!("listing {instance_id}")))?;
+                    ensure_listing_scope(&actor2, &l)?;
+                    Some(l)
+                } else {
+                    None
+                };
+                let def = app.def_by_hash(tx, &inst.def_hash).await?;
+                let needs = engine::needs(&def, &action);
+                let mut facts = facts::load(app, tx, &def, &inst, &needs).await?;
+                let today = app.today();
+                facts.today = Some(today);
+                facts.comment = req.comment.clone();
+                let effect = def.action(&action).and_then(|a| a.effect);
+                facts.agreed_price_per_m2 = match req.payload.get("price_per_m2") {
+                    Some(v) => Some(parse_price("payload.price_per_m2", v)?),
+                    // HS-P6: the leading group decides on the agreed price unless it names another.
+                    None if effect == Some(Effect::FinalPrice) => {
+                        db::prices(tx, instance_id).await?.into_iter().rev().find(|p| p.kind == "agreed").map(|p| YuanPerM2::from_fen(p.price_per_m2_fen))
+                    }
+                    None => None,
+                };
+                let state = InstanceState { state: inst.state.clone(), version: inst.version, deadline_due: inst.deadline_due };
+                let cmd = Command { action: &action, role: actor2.role, expected_version: req.expected_version, today };
+                let decision = engine::decide(&def, &state, &cmd, &facts, &app.calendar())?;
+                let entered = decision.to != decision.from;
+                let now = app.now();
+                let deadline = if entered { decision.deadline.clone() } else { inst.deadline_name.clone().zip(inst.deadline_due) };
+                if !instances::advance(tx, instance_id, req.expected_version, &decision.to, entered, deadline.as_ref(), now).await? {
+                    return Err(AppError::Conflict { code: "stale_version", message: format!("instance {instance_id} changed meanwhile; reload and retry") });
+                }
+                let payload = serde_json::json!({
+                    "request": req.payload,
+                    "rule": decision.rule,
+                    "guards_passed": decision.guards_passed,
+                    "deadline": decision.deadline.as_ref().map(|(n, d)| serde_json::json!({ "name": n, "due": d })),
+                    "price_per_m2": facts.agreed_price_per_m2,
+                });
+                let h = NewHistory {
+                    instance_id,
+                    version: req.expected_version + 1,
+                    at: now,
+                    actor_id: actor2.id,
+                    actor_name: &actor2.name,
+                    role: actor2.role.key(),
+                    action: &decision.action,
+                    from_state: Some(&decision.from),
+                    to_state: &decision.to,
+                    comment: req.comment.as_deref(),
+                    payload: &payload,
+                    def_hash: &inst.def_hash,
+                };
+                let history_id = instances::append_history(tx, &h).await?;
+                if let (Some(effect), Some(listing)) = (effect, listing.as_ref()) {
+                    app.apply_effect(tx, effect, listing, &actor2, &req, facts.agreed_price_per_m2, history_id).await?;
+                }
+                app.instance_view_tx(tx, &actor2, instance_id).await
+        }))
+        .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn apply_effect(
+        &self,
+        tx: &mut Tx,
+        effect: Effect,
+        listing: &ListingRow,
+        actor: &User,
+        req: &ActionRequest,
+        price: Option<YuanPerM2>,
+        history_id: i64,
+    ) -> Result<(), AppError> {
+        let now = self.now();
+        let id = listing.instance_id;
+        match effect {
+            Effect::TitleSignoff => {
+                let clear = req
+                    .payload
+                    .get("clear")
+                    .and_then(|v| v.as_bool())
+                    .ok_or_else(|| {
+                        AppError::invalid(
+                            "payload.clear",
+                            "say whether the title is clear: true or false",
+                        )
+                    })?;
+                db::insert_title_signoff(tx, id, clear, req.comment.as_deref(), actor.id, now)
+                    .await?;
+            }
+            Effect::Objection => {
+                db::insert_objection(
+                    tx,
+                    id,
+                    req.comment.as_deref().unwrap_or_default(),
+                    actor.id,
+                    now,
+                )
+                .await?;
+            }
+            Effect::ResolveObjections => {
+                let n = db::resolve_open_objections(
+                    tx,
+                    id,
+                    req.comment.as_deref().unwrap_or_default(),
+                    actor.id,
+                    now,
+                )
+                .await?;
+                if n == 0 {
+                    return Err(AppError::Conflict {
+                        code: "nothing_to_resolve",
+                        message: "there is no open objection".into(),
+                    });
+                }
+            }
+            Effect::AgreedPrice | Effect::FinalPrice => {
+                let price = price.ok_or_else(|| {
+                    AppError::invalid("payload.price_per_m2", "price_per_m2 is required")
+                })?;
+                let v = db::latest_valuation(tx, id)
+                    .await?
+                    .ok_or_else(|| AppError::Internal("guard passed without valuation".into()))?;
+                let area = db::current_gross_area_centi(tx, id).await?;
+                if area <= 0 {
+                    return Err(AppError::Rule {
+                        code: "no_units",
+                        rule: "HS-A8",
+                        message: "the listing has no unit list".into(),
+                    });
+                }
+                // Total = agreed rate × Σ gross area, rounded half-up to the fen once (final amount).
+                let total = price.times_area(AreaM2::from_centi(area)).round_fen();
+                db::insert_price(
+                    tx,
+                    &db::PriceRow {
+                        id: 0,
+                        listing_id: id,
+                        kind: if effect == Effect::AgreedPrice {
+                            "agreed".into()
+                        } else {
+                            "final".into()
+                        },
+                        price_per_m2_fen: price.to_fen().map_err(|e| {
+                            AppError::invalid("payload.price_per_m2", e.to_string())
+                        })?,
+                        total_fen: total
+                            .to_fen()
+                            .map_err(|e| AppError::Internal(e.to_string()))?,
+                        ceiling_per_m2_fen: v.ceiling_per_m2_fen,
+                        valuation_id: v.id,
+                        history_id,
+                        recorded_by: actor.id,
+                        recorded_at: now,
+                    },
+                )
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    // ---------------- valuation ----------------
+
+    /// HS-A7.4 / HS-P5: an appraiser's valuation report; the ceiling is computed and stored with it.
+    pub async fn record_valuation(
+        &self,
+        actor: &User,
+        idem: Option<&Idem>,
+        listing_id: i64,
+        input: ValuationInput,
+    ) -> Result<(u16, ValuationView), AppError> {
+        require_role(actor, &[Role::Appraiser], "record a valuation")?;
+        let land = money("land_per_m2", &input.land_per_m2)?;
+        let construction = money("construction_per_m2", &input.construction_per_m2)?;
+        let market_price = money("market_price_per_m2", &input.market_price_per_m2)?;
+        let market_rent = money("market_rent_per_m2", &input.market_rent_per_m2)?;
+        let rate_d = parse_decimal("profit_rate", &input.profit_rate.0)
+            .map_err(|e| AppError::invalid("profit_rate", e.to_string()))?;
+        let rate = Rate::new("profit_rate", rate_d)
+            .map_err(|e| AppError::invalid("profit_rate", e.to_string()))?;
+        let actor2 = actor.clone();
+        self.command(actor, idem, 201, move |app, tx| {
+            boxed(async move {
+                let inst = app.instance_of(tx, listing_id, "listing").await?;
+                let def = app
+                    .require_capability(tx, &inst, Capability::Valuation)
+                    .await?;
+                let _ = &def;
+                let cap = crate::domain::pricing::profit_cap();
+                let ceiling = crate::domain::pricing::replacement_price(
+                    &crate::domain::pricing::CeilingInput {
+                        land_per_m2: land,
+                        construction_per_m2: construction,
+                        profit_rate: rate,
+                    },
+                    cap,
+                )
+                .map_err(|e| AppError::invalid("profit_rate", e.to_string()))?;
+                let row = db::ValuationRow {
+                    id: 0,
+                    listing_id,
+                    land_per_m2_fen: land
+                        .to_fen()
+                        .map_err(|e| AppError::invalid("land_per_m2", e.to_string()))?,
+                    construction_per_m2_fen: construction
+                        .to_fen()
+                        .map_err(|e| AppError::invalid("construction_per_m2", e.to_string()))?,
+                    profit_rate: rate.value().normalize().to_string(),
+                    ceiling_per_m2_fen: ceiling
+                        .ceiling_per_m2
+                        .to_fen()
+                        .map_err(|e| AppError::Internal(e.to_string()))?,
+                    market_price_per_m2_fen: market_price
+                        .to_fen()
+                        .map_err(|e| AppError::invalid("market_price_per_m2", e.to_string()))?,
+                    market_rent_per_m2_fen: market_rent
+                        .to_fen()
+                        .map_err(|e| AppError::invalid("market_rent_per_m2", e.to_string()))?,
+                    appraiser_org: input.appraiser_org.clone(),
+                    report_date: input.report_date,
+                    document_id: None,
+                    recorded_by: actor2.id,
+                    recorded_at: app.now(),
+                };
+                let id = db::insert_valuation(tx, &row).await?;
+                let view = app
+                    .valuation_view(tx, &db::ValuationRow { id, ..row })
+                    .await?;
+                app.record(
+                    tx,
+                    &inst,
+                    &actor2,
+                    "record_valuation",
+                    None,
+                    serde_json::json!({ "rule": "HS-P5", "valuation": view }),
+                )
+                .await?;
+                Ok(view)
+            })
+        })
+        .await
+    }
+
+    pub(crate) async fn valuation_view(
+        &self,
+        tx: &mut Tx,
+        v: &db::ValuationRow,
+    ) -> Result<ValuationView, AppError> {
+        let units = db::current_units(tx, v.listing_id).await?;
+        let rate = YuanPerM2::from_fen(v.ceiling_per_m2_fen);
+        let mut total = Yuan::ZERO;
+        for u in &units {
+            let unit = crate::domain::pricing::unit_ceiling(rate, u.gross_area_m2);
+            total = total
+                .checked_add(unit)
+                .ok_or_else(|| AppError::Internal("ceiling total overflow".into()))?;
+        }
+        Ok(ValuationView {
+            id: v.id,
+            listing_id: v.listing_id,
+            land_per_m2: Yuan::from_fen(v.land_per_m2_fen),
+            construction_per_m2: Yuan::from_fen(v.construction_per_m2_fen),
+            profit_rate: v.profit_rate.clone(),
+            ceiling_per_m2: Yuan::from_fen(v.ceiling_per_m2_fen),
+            ceiling_total: total,
+            market_price_per_m2: Yuan::from_fen(v.market_price_per_m2_fen),
+            market_rent_per_m2: Yuan::from_fen(v.market_rent_per_m2_fen),
+            appraiser_org: v.appraiser_org.clone(),
+            report_date: v.report_date,
+            rules: vec!["HS-P5".into(), "YQ-7.3".into()],
+        })
+    }
+
+    // ---------------- exceptions ----------------
+
+    /// An "in principle" (原则上) limit may be passed only by a recorded exception: who asked,
+    /// why, and the leading group's approval. Mortgage/seizure can never be waived (HS-A4(5)).
+    pub async fn request_exception(
+        &self,
+        actor: &User,
+        idem: Option<&Idem>,
+        listing_id: i64,
+        req: ExceptionRequest,
+    ) -> Result<(u16, ExceptionRow), AppError> {
+        require_role(
+            actor,
+            &[Role::HousingBureau, Role::Acquirer],
+            "request a policy exception",
+        )?;
+        if !review::waivable(&req.check_id) {
+            return Err(AppError::Rule {
+                code: "not_waivable",
+                rule: "HS-A4",
+                message: format!(
+                    "check {:?} is not an \"in principle\" limit and cannot be waived by exception",
+                    req.check_id
+                ),
+            });
+        }
+        let actor2 = actor.clone();
+        self.command(actor, idem, 201, move |app, tx| boxed(async move {
+                let inst = app.instance_of(tx, listing_id, "listing").await?;
+                app.require_capability(tx, &inst, Capability::Exceptions).await?;
+                let l = db::listing(tx, listing_id).await?.ok_or_else(|| AppError::NotFound(format!("listing {listing_id}")))?;
+                let id = db::insert_exception(tx, l.round_id, Some(listing_id), "HS-A4", &req.check_id, &req.reason, actor2.id, app.now()).await?;
+                app.record(tx, &inst, &actor2, "request_exception", Some(&req.reason), serde_json::json!({ "rule": "HS-A4", "exception_id": id, "check_id": req.check_id })).await?;
+                db::exception(tx, id).await?.ok_or_else(|| AppError::Internal("exception vanished".into()))
+        }))
+        .await
+    }
+
+    pub async fn decide_exception(
+        &self,
+        actor: &User,
+        idem: Option<&Idem>,
+        exception_id: i64,
+        d: ExceptionDecision,
+    ) -> Result<(u16, ExceptionRow), AppError> {
+        require_role(actor, &[Role::LeadingGroup], "decide a policy exception")?;
+        let actor2 = actor.clone();
+        self.command(actor, idem, 200, move |app, tx| boxed(async move {
+                let e = db::exception(tx, exception_id).await?.ok_or_else(|| AppError::NotFound(format!("exception {exception_id}")))?;
+                if e.approved.is_some() {
+                    return Err(AppError::Conflict { code: "already_decided", message: format!("exception {exception_id} was already decided") });
+                }
+                db::decide_exception(tx, exception_id, d.approved, &d.comment, actor2.id, app.now()).await?;
+                if let Some(lid) = e.listing_id {
+                    let inst = app.instance_of(tx, lid, "listing").await?;
+                    app.record(tx, &inst, &actor2, "decide_exception", Some(&d.comment), serde_json::json!({ "rule": e.rule, "exception_id": exception_id, "approved": d.approved })).await?;
+                }
+                db::exception(tx, exception_id).await?.ok_or_else(|| AppError::Internal("exception vanished".into()))
+        }))
+        .await
+    }
+}

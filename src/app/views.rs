@@ -1,0 +1,474 @@
+//! Read models: what a person sees of an instance, a listing, a round, an inbox. Each is read in
+//! one snapshot and filtered by the reader's role (a developer sees only its own listings).
+
+use super::facts;
+use super::flow::{ValuationView, ensure_listing_scope};
+use super::{App, AppError};
+use crate::domain::review::ReviewReport;
+use crate::domain::role::Role;
+use crate::domain::survey::{SurveyReturn, aggregate_by_band};
+use crate::domain::unit_list::UnitRow;
+use crate::domain::units::Yuan;
+use crate::store::instances::{self, HistoryRow, InstanceRow};
+use crate::store::listings::{
+    self as db, DocumentMeta, ExceptionRow, ListingRow, ObjectionRow, RoundRow,
+};
+use crate::store::{Tx, users::User};
+use crate::workflow::engine::{self, AvailableAction, InstanceState};
+use crate::workflow::guards::{self, Need};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Deadline {
+    pub name: String,
+    /// Last day of the period (inclusive); actions waiting for it are possible from the next day.
+    pub due: NaiveDate,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct InstanceView {
+    pub id: i64,
+    pub kind: String,
+    pub workflow: String,
+    pub workflow_title: String,
+    /// Content hash of the definition this instance runs on.
+    pub definition_version: String,
+    pub state: String,
+    pub state_label: String,
+    pub end: bool,
+    pub version: i64,
+    pub entered_at: DateTime<Utc>,
+    pub deadline: Option<Deadline>,
+    /// Actions the caller may take from this state, with what blocks each now.
+    #[schema(value_type = Vec<Object>)]
+    pub actions: Vec<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DocumentStatus {
+    pub kind: String,
+    pub label: String,
+    pub required: bool,
+    pub present: bool,
+    pub documents: Vec<DocumentMeta>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PriceView {
+    pub kind: String,
+    pub price_per_m2: Yuan,
+    pub total: Yuan,
+    pub ceiling_per_m2: Yuan,
+    pub recorded_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ListingView {
+    pub instance: InstanceView,
+    pub listing: ListingRow,
+    pub round_name: String,
+    pub pack: String,
+    pub documents: Vec<DocumentStatus>,
+    pub missing_documents: Vec<String>,
+    pub unit_count: usize,
+    pub gross_area_m2: String,
+    pub units_by_band: BTreeMap<String, u64>,
+    #[schema(value_type = Object)]
+    pub review: Option<ReviewReport>,
+    #[schema(value_type = Object)]
+    pub title_signoff: Option<serde_json::Value>,
+    pub objections: Vec<ObjectionRow>,
+    pub exceptions: Vec<ExceptionRow>,
+    #[schema(value_type = Vec<Object>)]
+    pub valuations: Vec<ValuationView>,
+    pub prices: Vec<PriceView>,
+    pub history: Vec<HistoryRow>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct BandDemand {
+    pub band: String,
+    pub label: String,
+    pub demand: u64,
+    /// Units of listings in states that count against demand (HS-A2).
+    pub committed: u64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RoundView {
+    pub instance: InstanceView,
+    pub round: RoundRow,
+    pub pack_name: String,
+    pub demand: Vec<BandDemand>,
+    pub survey_returns: Vec<SurveyReturn>,
+    pub listings: Vec<ListingSummary>,
+    pub exceptions: Vec<ExceptionRow>,
+    pub history: Vec<HistoryRow>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ListingSummary {
+    pub id: i64,
+    pub round_id: i64,
+    pub project_name: String,
+    pub developer_org: String,
+    pub state: String,
+    pub state_label: String,
+    pub version: i64,
+    pub deadline: Option<Deadline>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct InboxItem {
+    pub id: i64,
+    pub kind: String,
+    pub title: String,
+    pub state_label: String,
+    pub deadline: Option<Deadline>,
+    pub actions: Vec<String>,
+}
+
+impl App {
+    pub async fn instance_view(&self, actor: &User, id: i64) -> Result<InstanceView, AppError> {
+        let mut tx = self.store.read().await?;
+        self.instance_view_tx(&mut tx, actor, id).await
+    }
+
+    /// The instance as `actor` sees it, with the actions it may take now and their blockers.
+    pub(crate) async fn instance_view_tx(
+        &self,
+        tx: &mut Tx,
+        actor: &User,
+        id: i64,
+    ) -> Result<InstanceView, AppError> {
+        let inst = instances::get(tx, id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("instance {id}")))?;
+        if inst.kind == "listing" {
+            let l = db::listing(tx, id)
+                .await?
+                .ok_or_else(|| AppError::NotFound(format!("listing {id}")))?;
+            ensure_listing_scope(actor, &l)?;
+        }
+        let def = self.def_by_hash(tx, &inst.def_hash).await?;
+        let needs: BTreeSet<Need> = def
+            .actions
+            .iter()
+            .filter(|a| a.roles.contains(&actor.role) && a.from.contains(&inst.state))
+            .flat_map(|a| a.guards.iter().flat_map(|g| g.kind.needs().iter().copied()))
+            .collect();
+        let mut f = facts::load(self, tx, &def, &inst, &needs).await?;
+        f.today = Some(self.today());
+        let st = InstanceState {
+            state: inst.state.clone(),
+            version: inst.version,
+            deadline_due: inst.deadline_due,
+        };
+        let actions: Vec<AvailableAction> = engine::available_actions(&def, &st, actor.role, &f);
+        Ok(view_of(&inst, &def, actions))
+    }
+
+    pub async fn history(&self, actor: &User, id: i64) -> Result<Vec<HistoryRow>, AppError> {
+        let mut tx = self.store.read().await?;
+        self.instance_view_tx(&mut tx, actor, id).await?; // scope check
+        Ok(instances::history(&mut tx, id).await?)
+    }
+
+    pub async fn listing_view(&self, actor: &User, id: i64) -> Result<ListingView, AppError> {
+        let mut tx = self.store.read().await?;
+        let instance = self.instance_view_tx(&mut tx, actor, id).await?;
+        if instance.kind != "listing" {
+            return Err(AppError::NotFound(format!("listing {id}")));
+        }
+        let tx = &mut tx;
+        let listing = db::listing(tx, id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("listing {id}")))?;
+        let round = db::round(tx, listing.round_id)
+            .await?
+            .ok_or_else(|| AppError::Internal("listing without round".into()))?;
+        let inst = instances::get(tx, id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("listing {id}")))?;
+        let def = self.def_by_hash(tx, &inst.def_hash).await?;
+        let docs = db::documents(tx, id).await?;
+        let required = def.pack.required_documents();
+        let documents: Vec<DocumentStatus> = def
+            .pack
+            .documents
+            .iter()
+            .map(|(k, d)| {
+                let mine: Vec<DocumentMeta> =
+                    docs.iter().filter(|x| &x.kind == k).cloned().collect();
+                DocumentStatus {
+                    kind: k.clone(),
+                    label: d.label.clone(),
+                    required: required.contains(k),
+                    present: !mine.is_empty(),
+                    documents: mine,
+                }
+            })
+            .collect();
+        let missing_documents = documents
+            .iter()
+            .filter(|d| d.required && !d.present)
+            .map(|d| d.kind.clone())
+            .collect();
+        let all: BTreeSet<Need> = [Need::Review].into_iter().collect();
+        let f = facts::load(self, tx, &def, &inst, &all).await?;
+        let review = guards::review_report(&f);
+        let units: &[UnitRow] = &f.units;
+        let gross_centi: i64 = units.iter().map(|u| u.gross_area_m2.to_centi()).sum();
+        let title_signoff = db::latest_title_signoff(tx, id).await?.map(|(s, by)| serde_json::json!({ "clear": s.clear, "comment": s.comment, "by": by, "at": s.signed_at }));
+        let mut valuations = Vec::new();
+        for v in db::valuations(tx, id).await? {
+            valuations.push(self.valuation_view(tx, &v).await?);
+        }
+        let prices = db::prices(tx, id)
+            .await?
+            .into_iter()
+            .map(|p| PriceView {
+                kind: p.kind,
+                price_per_m2: Yuan::from_fen(p.price_per_m2_fen),
+                total: Yuan::from_fen(p.total_fen),
+                ceiling_per_m2: Yuan::from_fen(p.ceiling_per_m2_fen),
+                recorded_at: p.recorded_at,
+            })
+            .collect();
+        Ok(ListingView {
+            instance,
+            round_name: round.name,
+            pack: round.pack,
+            documents,
+            missing_documents,
+            unit_count: units.len(),
+            gross_area_m2: Yuan::from_fen(gross_centi).to_string(),
+            units_by_band: facts::units_by_band(&def.pack, units),
+            review,
+            title_signoff,
+            objections: db::objections(tx, id).await?,
+            exceptions: db::exceptions(tx, None, Some(id)).await?,
+            valuations,
+            prices,
+            history: instances::history(tx, id).await?,
+            listing,
+        })
+    }
+
+    pub async fn units(&self, actor: &User, id: i64) -> Result<Vec<UnitRow>, AppError> {
+        let mut tx = self.store.read().await?;
+        let l = db::listing(&mut tx, id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("listing {id}")))?;
+        ensure_listing_scope(actor, &l)?;
+        Ok(db::current_units(&mut tx, id).await?)
+    }
+
+    pub async fn document(
+        &self,
+        actor: &User,
+        listing_id: i64,
+        doc_id: i64,
+    ) -> Result<(DocumentMeta, Vec<u8>), AppError> {
+        let mut tx = self.store.read().await?;
+        let l = db::listing(&mut tx, listing_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("listing {listing_id}")))?;
+        ensure_listing_scope(actor, &l)?;
+        db::document_content(&mut tx, listing_id, doc_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("document {doc_id}")))
+    }
+
+    async fn summaries(
+        &self,
+        tx: &mut Tx,
+        actor: &User,
+        round_id: Option<i64>,
+    ) -> Result<Vec<ListingSummary>, AppError> {
+        let org = if actor.role.sees_all_listings() {
+            None
+        } else {
+            Some(actor.org.clone().unwrap_or_default())
+        };
+        let mut out = Vec::new();
+        for l in db::listings(tx, round_id, org.as_deref()).await? {
+            let inst = instances::get(tx, l.instance_id)
+                .await?
+                .ok_or_else(|| AppError::Internal("listing without instance".into()))?;
+            let def = self.def_by_hash(tx, &inst.def_hash).await?;
+            out.push(ListingSummary {
+                id: l.instance_id,
+                round_id: l.round_id,
+                project_name: l.project_name,
+                developer_org: l.developer_org,
+                state_label: def
+                    .state(&inst.state)
+                    .map(|s| s.label.clone())
+                    .unwrap_or_default(),
+                state: inst.state,
+                version: inst.version,
+                deadline: inst
+                    .deadline_name
+                    .zip(inst.deadline_due)
+                    .map(|(name, due)| Deadline { name, due }),
+            });
+        }
+        Ok(out)
+    }
+
+    pub async fn listings(
+        &self,
+        actor: &User,
+        round_id: Option<i64>,
+    ) -> Result<Vec<ListingSummary>, AppError> {
+        let mut tx = self.store.read().await?;
+        self.summaries(&mut tx, actor, round_id).await
+    }
+
+    pub async fn rounds(&self, actor: &User) -> Result<Vec<InstanceView>, AppError> {
+        let mut tx = self.store.read().await?;
+        let mut out = Vec::new();
+        for r in db::rounds(&mut tx).await? {
+            out.push(self.instance_view_tx(&mut tx, actor, r.instance_id).await?);
+        }
+        Ok(out)
+    }
+
+    pub async fn round_view(&self, actor: &User, id: i64) -> Result<RoundView, AppError> {
+        let mut tx = self.store.read().await?;
+        let instance = self.instance_view_tx(&mut tx, actor, id).await?;
+        if instance.kind != "round" {
+            return Err(AppError::NotFound(format!("round {id}")));
+        }
+        let tx = &mut tx;
+        let round = db::round(tx, id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("round {id}")))?;
+        let pack = self.pack(&round.pack)?.clone();
+        let returns = db::survey_returns(tx, id).await?;
+        let demand_by = aggregate_by_band(&returns);
+        let inst = instances::get(tx, id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("round {id}")))?;
+        let def = self.def_by_hash(tx, &inst.def_hash).await?;
+        let all: BTreeSet<Need> = [Need::Demand].into_iter().collect();
+        let f = facts::load(self, tx, &def, &inst, &all).await?;
+        let demand = pack
+            .demand_bands
+            .iter()
+            .map(|b| BandDemand {
+                band: b.key.clone(),
+                label: b.label.clone(),
+                demand: demand_by.get(&b.key).copied().unwrap_or(0),
+                committed: f.committed.get(&b.key).copied().unwrap_or(0),
+            })
+            .collect();
+        let listings = self.summaries(tx, actor, Some(id)).await?;
+        let officials = actor.role.sees_all_listings();
+        Ok(RoundView {
+            instance,
+            pack_name: pack.name.clone(),
+            demand,
+            survey_returns: if officials { returns } else { Vec::new() },
+            listings,
+            exceptions: if officials {
+                db::exceptions(tx, Some(id), None).await?
+            } else {
+                Vec::new()
+            },
+            history: if officials {
+                instances::history(tx, id).await?
+            } else {
+                Vec::new()
+            },
+            round,
+        })
+    }
+
+    /// What waits for the caller: every open instance it can see where its role has an action.
+    pub async fn inbox(&self, actor: &User) -> Result<Vec<InboxItem>, AppError> {
+        let mut tx = self.store.read().await?;
+        let mut out = Vec::new();
+        if actor.role == Role::Supervisor || actor.role == Role::Admin {
+            return Ok(out);
+        }
+        let rounds = db::rounds(&mut tx).await?;
+        let ids: Vec<(i64, String)> = rounds
+            .iter()
+            .map(|r| (r.instance_id, r.name.clone()))
+            .chain(
+                self.summaries(&mut tx, actor, None)
+                    .await?
+                    .into_iter()
+                    .map(|l| (l.id, l.project_name)),
+            )
+            .collect();
+        for (id, title) in ids {
+            let v = self.instance_view_tx(&mut tx, actor, id).await?;
+            if v.end || v.actions.is_empty() {
+                continue;
+            }
+            out.push(InboxItem {
+                id,
+                kind: v.kind.clone(),
+                title,
+                state_label: v.state_label.clone(),
+                deadline: v.deadline.clone(),
+                actions: v
+                    .actions
+                    .iter()
+                    .filter_map(|a| a.get("label").and_then(|l| l.as_str()).map(str::to_string))
+                    .collect(),
+            });
+        }
+        out.sort_by_key(|i| i.deadline.as_ref().map(|d| d.due));
+        Ok(out)
+    }
+
+    /// All exceptions of a round (or of every round) for audit reports.
+    pub async fn exceptions_report(
+        &self,
+        actor: &User,
+        round_id: Option<i64>,
+    ) -> Result<Vec<ExceptionRow>, AppError> {
+        if !actor.role.sees_all_listings() {
+            return Err(AppError::Forbidden(
+                "developers do not read the exceptions report".into(),
+            ));
+        }
+        let mut tx = self.store.read().await?;
+        Ok(db::exceptions(&mut tx, round_id, None).await?)
+    }
+}
+
+fn view_of(
+    inst: &InstanceRow,
+    def: &crate::workflow::def::WorkflowDef,
+    actions: Vec<AvailableAction>,
+) -> InstanceView {
+    let st = def.state(&inst.state);
+    InstanceView {
+        id: inst.id,
+        kind: inst.kind.clone(),
+        workflow: def.key.clone(),
+        workflow_title: def.title.clone(),
+        definition_version: inst.def_hash.clone(),
+        state: inst.state.clone(),
+        state_label: st.map(|s| s.label.clone()).unwrap_or_default(),
+        end: st.is_some_and(|s| s.end),
+        version: inst.version,
+        entered_at: inst.entered_at,
+        deadline: inst
+            .deadline_name
+            .clone()
+            .zip(inst.deadline_due)
+            .map(|(name, due)| Deadline { name, due }),
+        actions: actions
+            .into_iter()
+            .map(|a| serde_json::to_value(a).unwrap_or_default())
+            .collect(),
+    }
+}

@@ -1,0 +1,584 @@
+//! The unit list (楼盘表) workbook: template, import (all-or-nothing, every problem with its row
+//! and column) and export.
+//!
+//! Numbers: Excel stores numbers as IEEE-754 doubles. A number cell becomes a `Decimal` through
+//! the shortest decimal string that reads back as the same double (`Display` for `f64`), so 89.37
+//! typed in Excel is exactly 89.37; no arithmetic is ever done in `f64`.
+
+use super::{CellError, column_letter};
+use crate::domain::unit_list::UnitRow;
+use crate::domain::units::{AreaM2, parse_decimal};
+use calamine::{Data, Reader, Xlsx};
+use rust_xlsxwriter::{Format, Workbook};
+use std::collections::HashMap;
+use std::io::Cursor;
+
+/// Headers in column order.
+pub const UNIT_LIST_HEADERS: [&str; 10] = [
+    "楼栋",
+    "单元",
+    "楼层",
+    "房号",
+    "户型",
+    "建筑面积(m²)",
+    "套内面积(m²)",
+    "朝向",
+    "是否抵押",
+    "是否查封",
+];
+
+/// Most rows a unit list may have.
+pub const MAX_ROWS: usize = 200_000;
+
+fn norm_header(h: &str) -> String {
+    h.trim()
+        .replace('（', "(")
+        .replace('）', ")")
+        .replace('㎡', "m²")
+        .replace("m2", "m²")
+        .replace(' ', "")
+}
+
+fn header_matches(found: &str, expected: &str) -> bool {
+    let f = norm_header(found);
+    f == norm_header(expected) || expected.split('(').next().is_some_and(|base| f == base)
+}
+
+pub(crate) fn cell_text(c: &Data) -> Option<String> {
+    match c {
+        Data::Empty => None,
+        Data::String(s) => Some(s.trim().to_string()).filter(|s| !s.is_empty()),
+        Data::Float(f) => Some(format!("{f}")),
+        Data::Int(i) => Some(i.to_string()),
+        Data::Bool(b) => Some(if *b { "是".into() } else { "否".into() }),
+        Data::DateTime(d) => Some(d.to_string()),
+        Data::DateTimeIso(s) | Data::DurationIso(s) => Some(s.clone()),
+        Data::Error(e) => Some(format!("#{e:?}")),
+    }
+}
+
+pub(crate) fn err(
+    sheet: &str,
+    row: Option<u32>,
+    col: Option<u32>,
+    header: Option<&str>,
+    code: &str,
+    message: String,
+) -> CellError {
+    CellError {
+        sheet: Some(sheet.to_string()),
+        row,
+        column: col.map(column_letter),
+        header: header.map(str::to_string),
+        code: code.into(),
+        message,
+    }
+}
+
+fn not_xlsx(message: String) -> Vec<CellError> {
+    vec![CellError {
+        sheet: None,
+        row: None,
+        column: None,
+        header: None,
+        code: "not_xlsx".into(),
+        message,
+    }]
+}
+
+/// Opens the workbook and returns (sheet name, rows) of the sheet named `preferred` or the first.
+pub(crate) fn open_sheet(
+    bytes: &[u8],
+    preferred: &str,
+) -> Result<(String, calamine::Range<Data>), Vec<CellError>> {
+    let mut wb: Xlsx<_> = Xlsx::new(Cursor::new(bytes))
+        .map_err(|e| not_xlsx(format!("the file is not an xlsx workbook: {e}")))?;
+    let names = wb.sheet_names();
+    let name = names
+        .iter()
+        .find(|n| n.as_str() == preferred)
+        .or_else(|| names.first())
+        .cloned()
+        .ok_or_else(|| not_xlsx("the workbook has no sheet".into()))?;
+    let range = wb
+        .worksheet_range(&name)
+        .map_err(|e| not_xlsx(format!("sheet {name:?} cannot be read: {e}")))?;
+    Ok((name, range))
+}
+
+/// Checks the header row against `expected`; returns problems for wrong or missing headers.
+pub(crate) fn check_headers(
+    sheet: &str,
+    range: &calamine::Range<Data>,
+    expected: &[&str],
+) -> Vec<CellError> {
+    let mut out = Vec::new();
+    let header: Vec<Option<String>> = (0..expected.len() as u32)
+        .map(|c| range.get_value((0, c)).and_then(cell_text))
+        .collect();
+    for (i, exp) in expected.iter().enumerate() {
+        match &header[i] {
+            None => out.push(err(
+                sheet,
+                Some(1),
+                Some(i as u32),
+                Some(exp),
+                "missing_header",
+                format!("header {exp:?} is missing"),
+            )),
+            Some(h) if !header_matches(h, exp) => out.push(err(
+                sheet,
+                Some(1),
+                Some(i as u32),
+                Some(exp),
+                "wrong_header",
+                format!("expected header {exp:?}, found {h:?}"),
+            )),
+            Some(_) => {}
+        }
+    }
+    out
+}
+
+fn parse_flag(raw: &str) -> Option<bool> {
+    match raw.trim().to_ascii_uppercase().as_str() {
+        "是" | "Y" | "YES" | "TRUE" | "1" => Some(true),
+        "否" | "N" | "NO" | "FALSE" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+/// Parses a unit list. Nothing is returned unless the whole sheet is clean.
+pub fn parse_unit_list(bytes: &[u8]) -> Result<Vec<UnitRow>, Vec<CellError>> {
+    let (sheet, range) = open_sheet(bytes, "楼盘表")?;
+    let s = sheet.as_str();
+    let mut errors = check_headers(s, &range, &UNIT_LIST_HEADERS);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let height = range.height();
+    if height <= 1 {
+        return Err(vec![err(
+            s,
+            None,
+            None,
+            None,
+            "empty_sheet",
+            "the sheet has no unit rows under the header".into(),
+        )]);
+    }
+    if height - 1 > MAX_ROWS {
+        return Err(vec![err(
+            s,
+            None,
+            None,
+            None,
+            "too_many_rows",
+            format!(
+                "the sheet has {} rows; at most {MAX_ROWS} are accepted",
+                height - 1
+            ),
+        )]);
+    }
+    let mut rows = Vec::with_capacity(height - 1);
+    let mut seen: HashMap<(String, String, String), u32> = HashMap::new();
+    for r in 1..height as u32 {
+        let excel_row = r + 1;
+        let texts: Vec<Option<String>> = (0..10u32)
+            .map(|c| range.get_value((r, c)).and_then(cell_text))
+            .collect();
+        if texts.iter().all(Option::is_none) {
+            continue;
+        }
+        let before = errors.len();
+        let mut text = |c: usize| -> String {
+            match &texts[c] {
+                Some(t) => t.clone(),
+                None => {
+                    errors.push(err(
+                        s,
+                        Some(excel_row),
+                        Some(c as u32),
+                        Some(UNIT_LIST_HEADERS[c]),
+                        "required",
+                        format!("{} is required", UNIT_LIST_HEADERS[c]),
+                    ));
+                    String::new()
+                }
+            }
+        };
+        let (
+            building,
+            stair_unit,
+            floor_t,
+            room,
+            layout,
+            gross_t,
+            usable_t,
+            orientation,
+            mort_t,
+            seize_t,
+        ) = (
+            text(0),
+            text(1),
+            text(2),
+            text(3),
+            text(4),
+            text(5),
+            text(6),
+            text(7),
+            text(8),
+            text(9),
+        );
+        let mut errs: Vec<CellError> = Vec::new();
+        let e = |c: u32, code: &str, m: String| {
+            err(
+                s,
+                Some(excel_row),
+                Some(c),
+                Some(UNIT_LIST_HEADERS[c as usize]),
+                code,
+                m,
+            )
+        };
+        let floor = if floor_t.is_empty() {
+            0
+        } else {
+            match floor_t.parse::<i32>() {
+                Ok(f) => f,
+                Err(_) => {
+                    errs.push(e(
+                        2,
+                        "not_an_integer",
+                        format!("floor must be a whole number, got {floor_t:?}"),
+                    ));
+                    0
+                }
+            }
+        };
+        let mut area = |c: u32, t: &str| -> Option<AreaM2> {
+            if t.is_empty() {
+                return None;
+            }
+            match parse_decimal("area", t) {
+                Err(_) => {
+                    errs.push(e(
+                        c,
+                        "not_a_number",
+                        format!(
+                            "{} must be a number, got {t:?}",
+                            UNIT_LIST_HEADERS[c as usize]
+                        ),
+                    ));
+                    None
+                }
+                Ok(d) if d <= rust_decimal::Decimal::ZERO => {
+                    errs.push(e(
+                        c,
+                        "area_not_positive",
+                        format!(
+                            "{} must be greater than zero, got {d}",
+                            UNIT_LIST_HEADERS[c as usize]
+                        ),
+                    ));
+                    None
+                }
+                Ok(d) => match AreaM2::new("area", d) {
+                    Ok(a) => Some(a),
+                    Err(_) => {
+                        errs.push(e(
+                            c,
+                            "area_too_precise",
+                            format!(
+                                "{} has more than 2 decimal places: {t}",
+                                UNIT_LIST_HEADERS[c as usize]
+                            ),
+                        ));
+                        None
+                    }
+                },
+            }
+        };
+        let gross = area(5, &gross_t);
+        let usable = area(6, &usable_t);
+        if let (Some(g), Some(u)) = (gross, usable) {
+            if u > g {
+                errs.push(e(
+                    6,
+                    "usable_exceeds_gross",
+                    format!("usable area {u} m² exceeds gross floor area {g} m²"),
+                ));
+            }
+        }
+        let mut flag = |c: u32, t: &str| -> bool {
+            if t.is_empty() {
+                return false;
+            }
+            parse_flag(t).unwrap_or_else(|| {
+                errs.push(e(c, "bad_flag", format!("write 是 or 否, got {t:?}")));
+                false
+            })
+        };
+        let mortgaged = flag(8, &mort_t);
+        let seized = flag(9, &seize_t);
+        if !building.is_empty() && !room.is_empty() {
+            if let Some(first) = seen.insert(
+                (building.clone(), stair_unit.clone(), room.clone()),
+                excel_row,
+            ) {
+                errs.push(e(
+                    3,
+                    "duplicate_room",
+                    format!("room {building} {stair_unit} {room} repeats row {first}"),
+                ));
+                seen.insert((building.clone(), stair_unit.clone(), room.clone()), first);
+            }
+        }
+        errors.extend(errs);
+        if errors.len() == before {
+            if let (Some(gross_area_m2), Some(usable_area_m2)) = (gross, usable) {
+                rows.push(UnitRow {
+                    building,
+                    stair_unit,
+                    floor,
+                    room,
+                    layout,
+                    gross_area_m2,
+                    usable_area_m2,
+                    orientation,
+                    mortgaged,
+                    seized,
+                });
+            }
+        }
+        if errors.len() > 1000 {
+            break;
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    if rows.is_empty() {
+        return Err(vec![err(
+            s,
+            None,
+            None,
+            None,
+            "empty_sheet",
+            "the sheet has no unit rows under the header".into(),
+        )]);
+    }
+    Ok(rows)
+}
+
+fn header_row(
+    ws: &mut rust_xlsxwriter::Worksheet,
+    headers: &[&str],
+) -> Result<(), rust_xlsxwriter::XlsxError> {
+    let bold = Format::new()
+        .set_bold()
+        .set_background_color(rust_xlsxwriter::Color::RGB(0xF3F0EA));
+    for (i, h) in headers.iter().enumerate() {
+        ws.write_with_format(0, i as u16, *h, &bold)?;
+        ws.set_column_width(i as u16, 14)?;
+    }
+    ws.set_freeze_panes(1, 0)?;
+    Ok(())
+}
+
+/// An empty unit list with headers and a sheet 说明 explaining each column.
+pub fn unit_list_template() -> Vec<u8> {
+    write_unit_list(&[]).expect("template writes")
+}
+
+/// Writes units in the import format (demo data, tests).
+pub fn write_unit_list(rows: &[UnitRow]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet().set_name("楼盘表")?;
+    header_row(ws, &UNIT_LIST_HEADERS)?;
+    let area = Format::new().set_num_format("0.00");
+    for (i, u) in rows.iter().enumerate() {
+        let r = i as u32 + 1;
+        ws.write(r, 0, &u.building)?;
+        ws.write(r, 1, &u.stair_unit)?;
+        ws.write(r, 2, u.floor)?;
+        ws.write(r, 3, &u.room)?;
+        ws.write(r, 4, &u.layout)?;
+        // Written as text-free numbers: the shortest decimal of a 2-dp value reads back exactly.
+        ws.write_with_format(
+            r,
+            5,
+            u.gross_area_m2
+                .value()
+                .to_string()
+                .parse::<f64>()
+                .unwrap_or_default(),
+            &area,
+        )?;
+        ws.write_with_format(
+            r,
+            6,
+            u.usable_area_m2
+                .value()
+                .to_string()
+                .parse::<f64>()
+                .unwrap_or_default(),
+            &area,
+        )?;
+        ws.write(r, 7, &u.orientation)?;
+        ws.write(r, 8, if u.mortgaged { "是" } else { "否" })?;
+        ws.write(r, 9, if u.seized { "是" } else { "否" })?;
+    }
+    let help = wb.add_worksheet().set_name("说明")?;
+    let notes = [
+        ("楼栋", "楼栋号，如 3号楼"),
+        ("单元", "单元号，如 1单元；无单元填 -"),
+        ("楼层", "整数，地下层为负数"),
+        ("房号", "同一楼栋、单元内不得重复"),
+        ("户型", "如 三室两厅"),
+        ("建筑面积(m²)", "大于0，最多两位小数，以测绘报告为准"),
+        ("套内面积(m²)", "大于0，不大于建筑面积"),
+        ("朝向", "如 南北"),
+        ("是否抵押", "填 是 或 否"),
+        ("是否查封", "填 是 或 否"),
+    ];
+    for (i, (h, n)) in notes.iter().enumerate() {
+        help.write(i as u32, 0, *h)?;
+        help.write(i as u32, 1, *n)?;
+    }
+    help.set_column_width(1, 50)?;
+    wb.save_to_buffer()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    fn unit(room: &str, gross: rust_decimal::Decimal) -> UnitRow {
+        UnitRow {
+            building: "1号楼".into(),
+            stair_unit: "1单元".into(),
+            floor: 5,
+            room: room.into(),
+            layout: "三室两厅".into(),
+            gross_area_m2: AreaM2::new("a", gross).unwrap(),
+            usable_area_m2: AreaM2::new("a", dec!(70.12)).unwrap(),
+            orientation: "南北".into(),
+            mortgaged: false,
+            seized: true,
+        }
+    }
+
+    fn book(rows: &[Vec<&str>]) -> Vec<u8> {
+        let mut wb = Workbook::new();
+        let ws = wb.add_worksheet();
+        for (r, row) in rows.iter().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                if let Ok(n) = v.parse::<f64>() {
+                    ws.write(r as u32, c as u16, n).unwrap();
+                } else if !v.is_empty() {
+                    ws.write(r as u32, c as u16, *v).unwrap();
+                }
+            }
+        }
+        wb.save_to_buffer().unwrap()
+    }
+
+    fn codes(e: &[CellError]) -> Vec<(String, Option<u32>, Option<String>)> {
+        e.iter()
+            .map(|x| (x.code.clone(), x.row, x.column.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn round_trip_is_exact() {
+        let rows = vec![
+            unit("101", dec!(89.37)),
+            unit("102", dec!(120.01)),
+            unit("103", dec!(0.1)),
+        ];
+        let mut rows = rows;
+        rows[2].usable_area_m2 = AreaM2::new("a", dec!(0.05)).unwrap();
+        assert_eq!(
+            parse_unit_list(&write_unit_list(&rows).unwrap()).unwrap(),
+            rows
+        );
+    }
+
+    const H: [&str; 10] = UNIT_LIST_HEADERS;
+
+    #[test]
+    fn not_xlsx_is_refused() {
+        for bytes in [&b"hello"[..], &b"a,b,c\n1,2,3\n"[..], &[][..]] {
+            let e = parse_unit_list(bytes).unwrap_err();
+            assert_eq!(e[0].code, "not_xlsx");
+            assert_eq!(e[0].row, None);
+        }
+    }
+
+    #[test]
+    fn empty_sheet_is_refused() {
+        let e = parse_unit_list(&book(&[H.to_vec()])).unwrap_err();
+        assert_eq!(codes(&e), vec![("empty_sheet".into(), None, None)]);
+    }
+
+    #[test]
+    fn wrong_or_missing_header_names_the_column() {
+        let mut h = H.to_vec();
+        h[5] = "面积";
+        h.truncate(9);
+        let e = parse_unit_list(&book(&[h])).unwrap_err();
+        assert_eq!(
+            codes(&e),
+            vec![
+                ("wrong_header".into(), Some(1), Some("F".into())),
+                ("missing_header".into(), Some(1), Some("J".into()))
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_cells_are_all_reported_with_row_and_column() {
+        let rows = vec![
+            H.to_vec(),
+            vec![
+                "1号楼", "1单元", "5", "501", "三室", "89.37", "70", "南", "否", "否",
+            ],
+            vec![
+                "1号楼", "1单元", "5", "502", "三室", "八十", "70", "南", "否", "否",
+            ],
+            vec![
+                "1号楼", "1单元", "5", "503", "三室", "0", "70", "南", "否", "否",
+            ],
+            vec![
+                "1号楼", "1单元", "5", "504", "三室", "-3", "70", "南", "否", "否",
+            ],
+            vec![
+                "1号楼", "1单元", "5", "501", "三室", "90", "70", "南", "否", "否",
+            ],
+            vec![
+                "1号楼", "1单元", "5.5", "506", "三室", "90", "95", "南", "maybe", "否",
+            ],
+            vec![
+                "1号楼", "1单元", "5", "507", "三室", "90.123", "", "南", "否", "否",
+            ],
+        ];
+        let e = parse_unit_list(&book(&rows)).unwrap_err();
+        assert_eq!(
+            codes(&e),
+            vec![
+                ("not_a_number".into(), Some(3), Some("F".into())),
+                ("area_not_positive".into(), Some(4), Some("F".into())),
+                ("area_not_positive".into(), Some(5), Some("F".into())),
+                ("duplicate_room".into(), Some(6), Some("D".into())),
+                ("not_an_integer".into(), Some(7), Some("C".into())),
+                ("usable_exceeds_gross".into(), Some(7), Some("G".into())),
+                ("bad_flag".into(), Some(7), Some("I".into())),
+                ("required".into(), Some(8), Some("G".into())),
+                ("area_too_precise".into(), Some(8), Some("F".into())),
+            ]
+        );
+        assert!(e[3].message.contains("row 2"), "{}", e[3].message);
+    }
+}

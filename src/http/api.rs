@@ -1,0 +1,647 @@
+//! The JSON API. Every command accepts an `Idempotency-Key` header; every refusal is
+//! problem+json with a stable code.
+
+use super::auth::Caller;
+use super::{ApiError, State};
+use crate::app::flow::{
+    ActionRequest, ExceptionDecision, ExceptionRequest, NewListing, NewRound, UploadResult,
+    ValuationInput,
+};
+use crate::app::views::{InboxItem, InstanceView, ListingSummary, ListingView, RoundView};
+use crate::app::{AppError, Idem};
+use crate::domain::role::Role;
+use crate::domain::survey::SurveyReturn;
+use crate::domain::unit_list::UnitRow;
+use crate::store::instances::HistoryRow;
+use crate::store::listings::ExceptionRow;
+use crate::store::users::User;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Multipart, Path, Query, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+/// A JSON body whose rejections (bad syntax, wrong types, unknown fields) are problem+json 422.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(ApiJson(v)),
+            Err(e) => Err(ApiError(AppError::Invalid {
+                field: None,
+                message: e.body_text(),
+            })),
+        }
+    }
+}
+
+/// Path parameters whose rejections are problem+json 400/404.
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(v)) => Ok(ApiPath(v)),
+            Err(e) => Err(ApiError(AppError::NotFound(format!(
+                "resource ({})",
+                e.body_text()
+            )))),
+        }
+    }
+}
+
+fn validate<T: validator::Validate>(v: &T) -> Result<(), AppError> {
+    v.validate().map_err(|e| {
+        let field = e.field_errors().keys().next().map(|k| k.to_string());
+        AppError::Invalid {
+            field,
+            message: format!("invalid input: {e}").replace('\n', "; "),
+        }
+    })
+}
+
+/// The `Idempotency-Key` of a command, bound to a hash of what was asked.
+fn idem(headers: &HeaderMap, what: &str, body: &[u8]) -> Result<Option<Idem>, AppError> {
+    let Some(v) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = v
+        .to_str()
+        .map_err(|_| AppError::invalid("Idempotency-Key", "the key must be visible ASCII"))?
+        .trim()
+        .to_string();
+    if key.is_empty() || key.len() > 200 {
+        return Err(AppError::invalid(
+            "Idempotency-Key",
+            "the key must have 1 to 200 characters",
+        ));
+    }
+    let mut h = Sha256::new();
+    h.update(what.as_bytes());
+    h.update([0]);
+    h.update(body);
+    Ok(Some(Idem {
+        key,
+        request_hash: hex::encode(h.finalize()),
+    }))
+}
+
+fn json_idem<T: Serialize>(
+    headers: &HeaderMap,
+    what: &str,
+    body: &T,
+) -> Result<Option<Idem>, AppError> {
+    idem(headers, what, &serde_json::to_vec(body).unwrap_or_default())
+}
+
+fn reply<T: Serialize>((status, body): (u16, T)) -> Response {
+    (
+        StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
+        Json(body),
+    )
+        .into_response()
+}
+
+type ApiResult = Result<Response, ApiError>;
+
+#[utoipa::path(get, path = "/api/health", responses((status = 200, description = "the service is up")))]
+async fn health(axum::extract::State(app): axum::extract::State<State>) -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok", "backend": app.store.backend() }))
+}
+
+#[utoipa::path(get, path = "/api/me", responses((status = 200, body = User), (status = 401, body = crate::app::error::Problem)))]
+async fn me(Caller(u): Caller) -> Json<User> {
+    Json(u)
+}
+
+#[utoipa::path(get, path = "/api/inbox", responses((status = 200, body = Vec<InboxItem>)))]
+async fn inbox(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+) -> Result<Json<Vec<InboxItem>>, ApiError> {
+    Ok(Json(app.inbox(&u).await?))
+}
+
+#[utoipa::path(get, path = "/api/rounds", responses((status = 200, body = Vec<InstanceView>)))]
+async fn list_rounds(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+) -> Result<Json<Vec<InstanceView>>, ApiError> {
+    Ok(Json(app.rounds(&u).await?))
+}
+
+#[utoipa::path(post, path = "/api/rounds", request_body = NewRound, responses((status = 201, body = InstanceView), (status = 403, body = crate::app::error::Problem), (status = 422, body = crate::app::error::Problem)))]
+async fn create_round(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    headers: HeaderMap,
+    ApiJson(input): ApiJson<NewRound>,
+) -> ApiResult {
+    validate(&input)?;
+    let idem = json_idem(&headers, "POST /api/rounds", &input)?;
+    Ok(reply(app.create_round(&u, idem.as_ref(), input).await?))
+}
+
+#[utoipa::path(get, path = "/api/rounds/{id}", params(("id" = i64, Path)), responses((status = 200, body = RoundView), (status = 404, body = crate::app::error::Problem)))]
+async fn get_round(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<RoundView>, ApiError> {
+    Ok(Json(app.round_view(&u, id).await?))
+}
+
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct SurveyReturnsBody {
+    returns: Vec<SurveyReturn>,
+}
+
+#[utoipa::path(post, path = "/api/rounds/{id}/survey-returns", params(("id" = i64, Path)), request_body = SurveyReturnsBody, responses((status = 201, body = InstanceView), (status = 422, body = crate::app::error::Problem)))]
+async fn add_survey_returns(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    ApiPath(id): ApiPath<i64>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<SurveyReturnsBody>,
+) -> ApiResult {
+    let idem = json_idem(
+        &headers,
+        &format!("POST /api/rounds/{id}/survey-returns"),
+        &body,
+    )?;
+    Ok(reply(
+        app.add_survey_returns(&u, idem.as_ref(), id, body.returns)
+            .await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/rounds/{id}/survey-returns.xlsx", params(("id" = i64, Path)), request_body(content = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), responses((status = 201, body = InstanceView), (status = 422, body = crate::app::error::Problem)))]
+async fn import_survey_returns(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    ApiPath(id): ApiPath<i64>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
+    let idem = idem(
+        &headers,
+        &format!("POST /api/rounds/{id}/survey-returns.xlsx"),
+        &body,
+    )?;
+    Ok(reply(
+        app.import_survey_returns(&u, idem.as_ref(), id, &body)
+            .await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/rounds/{id}/survey-template.xlsx", params(("id" = i64, Path)), responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
+async fn survey_template(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult {
+    let r = app.round_view(&u, id).await?;
+    let pack = app.pack(&r.round.pack)?;
+    Ok(xlsx(
+        "demand-survey-template.xlsx",
+        crate::excel::survey::survey_template(&pack.demand_bands),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/rounds/{id}/listings", params(("id" = i64, Path)), responses((status = 200, body = Vec<ListingSummary>)))]
+async fn round_listings(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Vec<ListingSummary>>, ApiError> {
+    Ok(Json(app.listings(&u, Some(id)).await?))
+}
+
+#[utoipa::path(post, path = "/api/rounds/{id}/listings", params(("id" = i64, Path)), request_body = NewListing, responses((status = 201, body = InstanceView), (status = 403, body = crate::app::error::Problem), (status = 409, body = crate::app::error::Problem)))]
+async fn create_listing(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    ApiPath(id): ApiPath<i64>,
+    headers: HeaderMap,
+    ApiJson(input): ApiJson<NewListing>,
+) -> ApiResult {
+    validate(&input)?;
+    let idem = json_idem(&headers, &format!("POST /api/rounds/{id}/listings"), &input)?;
+    Ok(reply(
+        app.create_listing(&u, idem.as_ref(), id, input).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/rounds/{id}/exceptions", params(("id" = i64, Path)), responses((status = 200, body = Vec<ExceptionRow>)))]
+async fn round_exceptions(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Vec<ExceptionRow>>, ApiError> {
+    Ok(Json(app.exceptions_report(&u, Some(id)).await?))
+}
+
+#[utoipa::path(get, path = "/api/instances/{id}", params(("id" = i64, Path)), responses((status = 200, body = InstanceView), (status = 404, body = crate::app::error::Problem)))]
+async fn get_instance(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<InstanceView>, ApiError> {
+    Ok(Json(app.instance_view(&u, id).await?))
+}
+
+#[utoipa::path(get, path = "/api/instances/{id}/history", params(("id" = i64, Path)), responses((status = 200, body = Vec<HistoryRow>)))]
+async fn get_history(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Vec<HistoryRow>>, ApiError> {
+    Ok(Json(app.history(&u, id).await?))
+}
+
+#[utoipa::path(post, path = "/api/instances/{id}/actions/{action}", params(("id" = i64, Path), ("action" = String, Path)), request_body = ActionRequest,
+    responses((status = 200, body = InstanceView), (status = 403, body = crate::app::error::Problem), (status = 409, body = crate::app::error::Problem), (status = 422, body = crate::app::error::Problem)))]
+async fn take_action(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    ApiPath((id, action)): ApiPath<(i64, String)>,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<ActionRequest>,
+) -> ApiResult {
+    let idem = json_idem(
+        &headers,
+        &format!("POST /api/instances/{id}/actions/{action}"),
+        &req,
+    )?;
+    Ok(reply(app.act(&u, idem.as_ref(), id, &action, req).await?))
+}
+
+#[utoipa::path(get, path = "/api/listings", responses((status = 200, body = Vec<ListingSummary>)))]
+async fn all_listings(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+) -> Result<Json<Vec<ListingSummary>>, ApiError> {
+    Ok(Json(app.listings(&u, None).await?))
+}
+
+#[utoipa::path(get, path = "/api/listings/{id}", params(("id" = i64, Path)), responses((status = 200, body = ListingView), (status = 404, body = crate::app::error::Problem)))]
+async fn get_listing(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<ListingView>, ApiError> {
+    Ok(Json(app.listing_view(&u, id).await?))
+}
+
+#[utoipa::path(get, path = "/api/listings/{id}/units", params(("id" = i64, Path)), responses((status = 200, body = Vec<Object>)))]
+async fn get_units(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Vec<UnitRow>>, ApiError> {
+    Ok(Json(app.units(&u, id).await?))
+}
+
+/// Upload as `multipart/form-data` with fields `kind` and `file`.
+#[utoipa::path(post, path = "/api/listings/{id}/documents", params(("id" = i64, Path)), request_body(content_type = "multipart/form-data", content = Object),
+    responses((status = 201, body = UploadResult), (status = 422, body = crate::app::error::Problem)))]
+async fn upload_document(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    ApiPath(id): ApiPath<i64>,
+    headers: HeaderMap,
+    multipart: Multipart,
+) -> ApiResult {
+    let up = read_upload(multipart).await?;
+    let mut what = format!(
+        "POST /api/listings/{id}/documents {} {}",
+        up.kind, up.file_name
+    )
+    .into_bytes();
+    what.extend_from_slice(&up.bytes);
+    let idem = idem(&headers, "upload", &what)?;
+    Ok(reply(
+        app.upload_document(
+            &u,
+            idem.as_ref(),
+            id,
+            &up.kind,
+            &up.file_name,
+            &up.content_type,
+            up.bytes,
+        )
+        .await?,
+    ))
+}
+
+pub struct Upload {
+    pub kind: String,
+    pub file_name: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+pub async fn read_upload(mut mp: Multipart) -> Result<Upload, AppError> {
+    let bad = |m: String| AppError::invalid("file", m);
+    let (mut kind, mut file) = (None, None);
+    while let Some(field) = mp
+        .next_field()
+        .await
+        .map_err(|e| bad(format!("malformed multipart body: {e}")))?
+    {
+        match field.name() {
+            Some("kind") => kind = Some(field.text().await.map_err(|e| bad(e.to_string()))?),
+            Some("file") => {
+                let name = field.file_name().unwrap_or("upload").to_string();
+                let ct = field
+                    .content_type()
+                    .unwrap_or("application/octet-stream")
+                    .to_string();
+                let data = field
+                    .bytes()
+                    .await
+                    .map_err(|e| bad(format!("could not read the file: {e}")))?;
+                file = Some((name, ct, data.to_vec()));
+            }
+            _ => {}
+        }
+    }
+    let kind = kind
+        .filter(|k| !k.trim().is_empty())
+        .ok_or_else(|| AppError::invalid("kind", "the document kind is required"))?;
+    let (file_name, content_type, bytes) =
+        file.ok_or_else(|| AppError::invalid("file", "a file is required"))?;
+    Ok(Upload {
+        kind: kind.trim().to_string(),
+        file_name,
+        content_type,
+        bytes,
+    })
+}
+
+#[utoipa::path(get, path = "/api/listings/{id}/documents/{doc}", params(("id" = i64, Path), ("doc" = i64, Path)), responses((status = 200, description = "the file")))]
+async fn download_document(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    ApiPath((id, doc)): ApiPath<(i64, i64)>,
+) -> ApiResult {
+    let (meta, bytes) = app.document(&u, id, doc).await?;
+    let disposition = format!(
+        "attachment; filename=\"document-{}\"; filename*=UTF-8''{}",
+        meta.id,
+        urlencode(&meta.file_name)
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, meta.content_type),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[utoipa::path(post, path = "/api/listings/{id}/valuations", params(("id" = i64, Path)), request_body = ValuationInput, responses((status = 201, body = crate::app::flow::ValuationView), (status = 422, body = crate::app::error::Problem)))]
+async fn record_valuation(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    ApiPath(id): ApiPath<i64>,
+    headers: HeaderMap,
+    ApiJson(input): ApiJson<ValuationInput>,
+) -> ApiResult {
+    validate(&input)?;
+    let idem = json_idem(
+        &headers,
+        &format!("POST /api/listings/{id}/valuations"),
+        &input,
+    )?;
+    Ok(reply(
+        app.record_valuation(&u, idem.as_ref(), id, input).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/listings/{id}/exceptions", params(("id" = i64, Path)), request_body = ExceptionRequest, responses((status = 201, body = ExceptionRow), (status = 422, body = crate::app::error::Problem)))]
+async fn request_exception(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    ApiPath(id): ApiPath<i64>,
+    headers: HeaderMap,
+    ApiJson(input): ApiJson<ExceptionRequest>,
+) -> ApiResult {
+    validate(&input)?;
+    let idem = json_idem(
+        &headers,
+        &format!("POST /api/listings/{id}/exceptions"),
+        &input,
+    )?;
+    Ok(reply(
+        app.request_exception(&u, idem.as_ref(), id, input).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/exceptions/{id}/decision", params(("id" = i64, Path)), request_body = ExceptionDecision, responses((status = 200, body = ExceptionRow), (status = 409, body = crate::app::error::Problem)))]
+async fn decide_exception(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    ApiPath(id): ApiPath<i64>,
+    headers: HeaderMap,
+    ApiJson(input): ApiJson<ExceptionDecision>,
+) -> ApiResult {
+    validate(&input)?;
+    let idem = json_idem(
+        &headers,
+        &format!("POST /api/exceptions/{id}/decision"),
+        &input,
+    )?;
+    Ok(reply(
+        app.decide_exception(&u, idem.as_ref(), id, input).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/templates/unit-list.xlsx", responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
+async fn unit_list_template() -> Response {
+    xlsx(
+        "unit-list-template.xlsx",
+        crate::excel::unit_list::unit_list_template(),
+    )
+}
+
+pub fn xlsx(name: &str, bytes: Vec<u8>) -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+struct GraphQuery {
+    /// mermaid (default) or dot.
+    format: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/workflows/{pack}/{name}", params(("pack" = String, Path), ("name" = String, Path), GraphQuery), responses((status = 200, description = "the workflow drawn as Mermaid or dot")))]
+async fn workflow_graph(
+    axum::extract::State(app): axum::extract::State<State>,
+    ApiPath((pack, name)): ApiPath<(String, String)>,
+    Query(q): Query<GraphQuery>,
+) -> ApiResult {
+    let def = app
+        .registry
+        .get(&format!("{pack}/{name}"))
+        .ok_or_else(|| AppError::NotFound(format!("workflow {pack}/{name}")))?;
+    let format = match q.format.as_deref() {
+        None | Some("mermaid") => crate::workflow::graph::GraphFormat::Mermaid,
+        Some("dot") => crate::workflow::graph::GraphFormat::Dot,
+        Some(f) => {
+            return Err(AppError::invalid(
+                "format",
+                format!("unknown format {f:?}; use mermaid or dot"),
+            )
+            .into());
+        }
+    };
+    Ok((
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        crate::workflow::graph::render(def, format),
+    )
+        .into_response())
+}
+
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema, validator::Validate)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    #[validate(length(min = 1, max = 100))]
+    name: String,
+    role: Role,
+    /// Company, required for developers.
+    org: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/users", request_body = NewUser, responses((status = 201, body = crate::app::users::Created), (status = 403, body = crate::app::error::Problem)))]
+async fn add_user(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    ApiJson(input): ApiJson<NewUser>,
+) -> ApiResult {
+    validate(&input)?;
+    if u.role != Role::Admin {
+        return Err(AppError::Forbidden("only an administrator adds users".into()).into());
+    }
+    let created =
+        crate::app::users::add_user(&app, &input.name, input.role, input.org.as_deref()).await?;
+    Ok(reply((201, created)))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "anju",
+        description = "Acquisition of unsold commercial housing for affordable housing: workflow, documents, review, valuation, negotiation."
+    ),
+    paths(
+        health,
+        me,
+        inbox,
+        list_rounds,
+        create_round,
+        get_round,
+        add_survey_returns,
+        import_survey_returns,
+        survey_template,
+        round_listings,
+        create_listing,
+        round_exceptions,
+        get_instance,
+        get_history,
+        take_action,
+        all_listings,
+        get_listing,
+        get_units,
+        upload_document,
+        download_document,
+        record_valuation,
+        request_exception,
+        decide_exception,
+        unit_list_template,
+        workflow_graph,
+        add_user
+    ),
+    components(schemas(
+        crate::app::error::Problem,
+        SurveyReturnsBody,
+        NewUser,
+        crate::app::users::Created
+    ))
+)]
+pub struct ApiDoc;
+
+pub fn routes() -> Router<State> {
+    Router::new()
+        .route("/api/health", get(health))
+        .route("/api/me", get(me))
+        .route("/api/inbox", get(inbox))
+        .route("/api/rounds", get(list_rounds).post(create_round))
+        .route("/api/rounds/{id}", get(get_round))
+        .route("/api/rounds/{id}/survey-returns", post(add_survey_returns))
+        .route(
+            "/api/rounds/{id}/survey-returns.xlsx",
+            post(import_survey_returns),
+        )
+        .route(
+            "/api/rounds/{id}/survey-template.xlsx",
+            get(survey_template),
+        )
+        .route(
+            "/api/rounds/{id}/listings",
+            get(round_listings).post(create_listing),
+        )
+        .route("/api/rounds/{id}/exceptions", get(round_exceptions))
+        .route("/api/instances/{id}", get(get_instance))
+        .route("/api/instances/{id}/history", get(get_history))
+        .route("/api/instances/{id}/actions/{action}", post(take_action))
+        .route("/api/listings", get(all_listings))
+        .route("/api/listings/{id}", get(get_listing))
+        .route("/api/listings/{id}/units", get(get_units))
+        .route("/api/listings/{id}/documents", post(upload_document))
+        .route("/api/listings/{id}/documents/{doc}", get(download_document))
+        .route("/api/listings/{id}/valuations", post(record_valuation))
+        .route("/api/listings/{id}/exceptions", post(request_exception))
+        .route("/api/exceptions/{id}/decision", post(decide_exception))
+        .route("/api/templates/unit-list.xlsx", get(unit_list_template))
+        .route("/api/workflows/{pack}/{name}", get(workflow_graph))
+        .route("/api/users", post(add_user))
+        .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", ApiDoc::openapi()))
+}

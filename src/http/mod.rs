@@ -1,0 +1,94 @@
+//! The HTTP edge: the JSON API (`/api/…`, OpenAPI at `/api/openapi.json`, Swagger UI at
+//! `/api/docs`) and the server-rendered pages (`/…`). Handlers translate; `app/` decides.
+//!
+//! Architecture invariant: only `http/` imports axum; every error leaves as problem+json.
+
+pub mod api;
+pub mod auth;
+pub mod pages;
+
+use crate::app::{App, AppError};
+use axum::Router;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+
+/// Largest request body: uploads (unit lists, scans) up to 25 MiB.
+pub const BODY_LIMIT_BYTES: usize = 25 * 1024 * 1024;
+
+/// What handlers share: the app and the page templates.
+pub struct Web {
+    pub app: App,
+    pub templates: minijinja::Environment<'static>,
+}
+
+impl std::ops::Deref for Web {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.app
+    }
+}
+
+pub type State = Arc<Web>;
+
+/// Loads every `*.html` under `dir` into a template environment (names relative to `dir`).
+pub fn load_templates(dir: &std::path::Path) -> Result<minijinja::Environment<'static>, String> {
+    let mut env = minijinja::Environment::new();
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    for e in entries.filter_map(|e| e.ok()) {
+        let path = e.path();
+        if path.extension().and_then(|x| x.to_str()) == Some("html") {
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default()
+                .to_string();
+            let src =
+                std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            env.add_template_owned(name, src)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+    }
+    Ok(env)
+}
+
+pub fn router(app: Arc<Web>) -> Router {
+    Router::new()
+        .merge(api::routes())
+        .merge(pages::routes())
+        .fallback(|| async { problem_response(&AppError::NotFound("route".into())) })
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
+        .layer(TraceLayer::new_for_http())
+        .with_state(app)
+}
+
+/// An error as `application/problem+json`.
+pub struct ApiError(pub AppError);
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        ApiError(e)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        problem_response(&self.0)
+    }
+}
+
+pub fn problem_response(e: &AppError) -> Response {
+    let p = e.problem();
+    let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = serde_json::to_vec(&p).unwrap_or_default();
+    let mut r = (status, body).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    r
+}

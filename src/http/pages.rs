@@ -1,0 +1,273 @@
+//! Server-rendered pages for people: sign in with a token, an inbox, round and listing pages
+//! with timelines and the actions the reader may take. Plain HTML forms; no JavaScript needed.
+//! Every form posts to the same `app/` commands as the API.
+
+use super::auth::{COOKIE, user_from};
+use super::{State, api};
+use crate::app::AppError;
+use crate::app::flow::{ActionRequest, ExceptionDecision, ExceptionRequest};
+use crate::store::users::User;
+use axum::Router;
+use axum::extract::{Form, Multipart, Path, State as AxState};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+/// A page-level failure: shown as an HTML page with the problem's message and code.
+pub struct PageError(AppError);
+
+impl From<sqlx::Error> for PageError {
+    fn from(e: sqlx::Error) -> Self {
+        PageError(e.into())
+    }
+}
+
+impl From<AppError> for PageError {
+    fn from(e: AppError) -> Self {
+        PageError(e)
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        if matches!(self.0, AppError::Unauthorized) {
+            return Redirect::to("/").into_response();
+        }
+        let p = self.0.problem();
+        let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = format!(
+            "<!doctype html><meta charset=utf-8><title>出错了</title><h1>{} {}</h1><p>{}</p><p><code>{}</code></p>{}<p><a href=\"javascript:history.back()\">返回</a> · <a href=\"/inbox\">待办</a></p>",
+            p.status,
+            html_escape(&p.title),
+            html_escape(&p.detail),
+            html_escape(&p.code),
+            p.errors
+                .iter()
+                .map(|e| format!(
+                    "<li>{} {} {}: {}</li>",
+                    e.row.map(|r| format!("第{r}行")).unwrap_or_default(),
+                    e.column.clone().unwrap_or_default(),
+                    e.header.clone().unwrap_or_default(),
+                    html_escape(&e.message)
+                ))
+                .collect::<String>()
+        );
+        (status, Html(body)).into_response()
+    }
+}
+
+/// A serde value for a template.
+fn v<T: serde::Serialize>(x: &T) -> minijinja::Value {
+    minijinja::Value::from(minijinja::value::Serde(x))
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The signed-in person (cookie), or a redirect to sign in.
+pub struct Person(pub User);
+
+impl axum::extract::FromRequestParts<State> for Person {
+    type Rejection = PageError;
+    async fn from_request_parts(parts: &mut Parts, state: &State) -> Result<Self, Self::Rejection> {
+        Ok(Person(user_from(state, parts).await?))
+    }
+}
+
+fn render(state: &State, name: &str, ctx: minijinja::Value) -> Result<Html<String>, PageError> {
+    let t = state
+        .templates
+        .get_template(name)
+        .map_err(|e| AppError::Internal(format!("template {name}: {e}")))?;
+    t.render(ctx)
+        .map(Html)
+        .map_err(|e| AppError::Internal(format!("template {name}: {e:#}")).into())
+}
+
+async fn sign_in_page(AxState(state): AxState<State>) -> Result<Html<String>, PageError> {
+    render(&state, "login.html", minijinja::context! {})
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    token: String,
+}
+
+async fn sign_in(
+    AxState(state): AxState<State>,
+    Form(f): Form<LoginForm>,
+) -> Result<Response, PageError> {
+    let token = f.token.trim().to_string();
+    let mut tx = state.store.read().await?;
+    if crate::store::users::by_token(&mut tx, &token)
+        .await?
+        .is_none()
+    {
+        return Err(AppError::Unauthorized.into());
+    }
+    let cookie = format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict");
+    Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/inbox")).into_response())
+}
+
+async fn sign_out() -> Response {
+    (
+        [(
+            header::SET_COOKIE,
+            format!("{COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict"),
+        )],
+        Redirect::to("/"),
+    )
+        .into_response()
+}
+
+async fn inbox(
+    AxState(state): AxState<State>,
+    Person(u): Person,
+) -> Result<Html<String>, PageError> {
+    let items = state.inbox(&u).await?;
+    let rounds = state.rounds(&u).await?;
+    let listings = state.listings(&u, None).await?;
+    render(
+        &state,
+        "inbox.html",
+        minijinja::context! { user => v(&u), role_label => v(&u.role.label_zh()), items => v(&items), rounds => v(&rounds), listings => v(&listings), today => v(&state.today()) },
+    )
+}
+
+async fn round_page(
+    AxState(state): AxState<State>,
+    Person(u): Person,
+    Path(id): Path<i64>,
+) -> Result<Html<String>, PageError> {
+    let r = state.round_view(&u, id).await?;
+    render(
+        &state,
+        "round.html",
+        minijinja::context! { user => v(&u), role_label => v(&u.role.label_zh()), r => v(&r), today => v(&state.today()) },
+    )
+}
+
+async fn listing_page(
+    AxState(state): AxState<State>,
+    Person(u): Person,
+    Path(id): Path<i64>,
+) -> Result<Html<String>, PageError> {
+    let l = state.listing_view(&u, id).await?;
+    render(
+        &state,
+        "listing.html",
+        minijinja::context! { user => v(&u), role_label => v(&u.role.label_zh()), l => v(&l), today => v(&state.today()) },
+    )
+}
+
+#[derive(Deserialize)]
+struct ActionForm {
+    expected_version: i64,
+    comment: Option<String>,
+    price_per_m2: Option<String>,
+    clear: Option<String>,
+    back: Option<String>,
+}
+
+async fn act(
+    AxState(state): AxState<State>,
+    Person(u): Person,
+    Path((id, action)): Path<(i64, String)>,
+    Form(f): Form<ActionForm>,
+) -> Result<Response, PageError> {
+    let mut payload = serde_json::Map::new();
+    if let Some(p) = f.price_per_m2.filter(|p| !p.trim().is_empty()) {
+        payload.insert(
+            "price_per_m2".into(),
+            serde_json::Value::String(p.trim().to_string()),
+        );
+    }
+    if let Some(c) = f.clear {
+        payload.insert("clear".into(), serde_json::Value::Bool(c == "true"));
+    }
+    let req = ActionRequest {
+        expected_version: f.expected_version,
+        comment: f.comment.filter(|c| !c.trim().is_empty()),
+        payload: serde_json::Value::Object(payload),
+    };
+    state.act(&u, None, id, &action, req).await?;
+    Ok(Redirect::to(&f.back.unwrap_or_else(|| format!("/listings/{id}"))).into_response())
+}
+
+async fn upload(
+    AxState(state): AxState<State>,
+    Person(u): Person,
+    Path(id): Path<i64>,
+    mp: Multipart,
+) -> Result<Response, PageError> {
+    let up = api::read_upload(mp).await?;
+    state
+        .upload_document(
+            &u,
+            None,
+            id,
+            &up.kind,
+            &up.file_name,
+            &up.content_type,
+            up.bytes,
+        )
+        .await?;
+    Ok(Redirect::to(&format!("/listings/{id}")).into_response())
+}
+
+async fn exception_request(
+    AxState(state): AxState<State>,
+    Person(u): Person,
+    Path(id): Path<i64>,
+    Form(f): Form<ExceptionRequest>,
+) -> Result<Response, PageError> {
+    state.request_exception(&u, None, id, f).await?;
+    Ok(Redirect::to(&format!("/listings/{id}")).into_response())
+}
+
+#[derive(Deserialize)]
+struct DecisionForm {
+    approved: String,
+    comment: String,
+    back: String,
+}
+
+async fn exception_decision(
+    AxState(state): AxState<State>,
+    Person(u): Person,
+    Path(id): Path<i64>,
+    Form(f): Form<DecisionForm>,
+) -> Result<Response, PageError> {
+    state
+        .decide_exception(
+            &u,
+            None,
+            id,
+            ExceptionDecision {
+                approved: f.approved == "true",
+                comment: f.comment,
+            },
+        )
+        .await?;
+    Ok(Redirect::to(&f.back).into_response())
+}
+
+pub fn routes() -> Router<State> {
+    Router::new()
+        .route("/", get(sign_in_page))
+        .route("/login", post(sign_in))
+        .route("/logout", post(sign_out))
+        .route("/inbox", get(inbox))
+        .route("/rounds/{id}", get(round_page))
+        .route("/listings/{id}", get(listing_page))
+        .route("/instances/{id}/act/{action}", post(act))
+        .route("/listings/{id}/upload", post(upload))
+        .route("/listings/{id}/exceptions", post(exception_request))
+        .route("/exceptions/{id}/decision", post(exception_decision))
+}

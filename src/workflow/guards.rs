@@ -1,0 +1,425 @@
+//! The named guards a workflow file may attach to an action, with the parameters each takes and
+//! the facts each needs. A guard is a pure function of [`Facts`]: the store loads only the facts
+//! the action's guards declare, then the engine decides.
+
+use crate::domain::calendar::has_elapsed;
+use crate::domain::review::{self, ListingFacts, ReviewReport};
+use crate::domain::survey::{BandExcess, check_within_demand};
+use crate::domain::unit_list::UnitRow;
+use crate::domain::units::YuanPerM2;
+use chrono::NaiveDate;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Every guard the engine knows. A workflow file naming anything else is refused at start-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GuardKind {
+    DocumentsComplete,
+    DocumentPresent,
+    ReviewPassed,
+    TitleSignedOff,
+    NoOpenObjection,
+    DeadlineElapsed,
+    ValuationRecorded,
+    PriceWithinCeiling,
+    WithinDemand,
+    SurveyHasReturns,
+    PlanWithinDemand,
+    CommentRequired,
+}
+
+/// The type of a guard parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamType {
+    StrList,
+    Str,
+}
+
+pub struct ParamSpec {
+    pub name: &'static str,
+    pub ty: ParamType,
+}
+
+/// What a guard reads; the store loads the union of these for an action and nothing more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Need {
+    Documents,
+    Review,
+    TitleSignoff,
+    Objections,
+    Valuation,
+    Demand,
+}
+
+impl GuardKind {
+    pub const ALL: [GuardKind; 12] = [
+        GuardKind::DocumentsComplete,
+        GuardKind::DocumentPresent,
+        GuardKind::ReviewPassed,
+        GuardKind::TitleSignedOff,
+        GuardKind::NoOpenObjection,
+        GuardKind::DeadlineElapsed,
+        GuardKind::ValuationRecorded,
+        GuardKind::PriceWithinCeiling,
+        GuardKind::WithinDemand,
+        GuardKind::SurveyHasReturns,
+        GuardKind::PlanWithinDemand,
+        GuardKind::CommentRequired,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            GuardKind::DocumentsComplete => "documents_complete",
+            GuardKind::DocumentPresent => "document_present",
+            GuardKind::ReviewPassed => "review_passed",
+            GuardKind::TitleSignedOff => "title_signed_off",
+            GuardKind::NoOpenObjection => "no_open_objection",
+            GuardKind::DeadlineElapsed => "deadline_elapsed",
+            GuardKind::ValuationRecorded => "valuation_recorded",
+            GuardKind::PriceWithinCeiling => "price_within_ceiling",
+            GuardKind::WithinDemand => "within_demand",
+            GuardKind::SurveyHasReturns => "survey_has_returns",
+            GuardKind::PlanWithinDemand => "plan_within_demand",
+            GuardKind::CommentRequired => "comment_required",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<GuardKind> {
+        GuardKind::ALL.into_iter().find(|g| g.name() == name)
+    }
+
+    /// The rule each guard enforces, cited in refusals and history.
+    pub fn rule(self) -> &'static str {
+        match self {
+            GuardKind::DocumentsComplete | GuardKind::DocumentPresent => "HS-A8",
+            GuardKind::ReviewPassed => "HS-A4",
+            GuardKind::TitleSignedOff | GuardKind::NoOpenObjection | GuardKind::DeadlineElapsed => {
+                "HS-A7.3"
+            }
+            GuardKind::ValuationRecorded => "HS-A7.4",
+            GuardKind::PriceWithinCeiling => "HS-A7.5",
+            GuardKind::WithinDemand | GuardKind::PlanWithinDemand => "HS-A2",
+            GuardKind::SurveyHasReturns => "HS-A7.1",
+            GuardKind::CommentRequired => "HS-A7.6",
+        }
+    }
+
+    /// Parameters the guard takes. Each is given inline in the workflow file
+    /// (`{ guard = "...", params = { kind = "agreement" } }`), as a reference to a policy
+    /// parameter (`"@required_documents"`), or, when omitted, from the policy parameter of the
+    /// same name.
+    pub fn params(self) -> &'static [ParamSpec] {
+        match self {
+            GuardKind::DocumentsComplete => &[ParamSpec {
+                name: "required_documents",
+                ty: ParamType::StrList,
+            }],
+            GuardKind::DocumentPresent => &[ParamSpec {
+                name: "kind",
+                ty: ParamType::Str,
+            }],
+            _ => &[],
+        }
+    }
+
+    pub fn needs(self) -> &'static [Need] {
+        match self {
+            GuardKind::DocumentsComplete | GuardKind::DocumentPresent => &[Need::Documents],
+            GuardKind::ReviewPassed => &[Need::Review],
+            GuardKind::TitleSignedOff => &[Need::TitleSignoff],
+            GuardKind::NoOpenObjection => &[Need::Objections],
+            GuardKind::ValuationRecorded | GuardKind::PriceWithinCeiling => &[Need::Valuation],
+            GuardKind::WithinDemand | GuardKind::SurveyHasReturns | GuardKind::PlanWithinDemand => {
+                &[Need::Demand]
+            }
+            GuardKind::DeadlineElapsed | GuardKind::CommentRequired => &[],
+        }
+    }
+}
+
+/// A resolved guard parameter value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum ParamValue {
+    Str(String),
+    StrList(Vec<String>),
+}
+
+/// A guard attached to an action, with its parameters resolved against the policy pack.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuardUse {
+    pub kind: GuardKind,
+    pub params: BTreeMap<String, ParamValue>,
+}
+
+impl GuardUse {
+    fn str_param(&self, name: &str) -> &str {
+        match self.params.get(name) {
+            Some(ParamValue::Str(s)) => s,
+            _ => unreachable!(
+                "checked when the workflow was loaded: {} takes {name}",
+                self.kind.name()
+            ),
+        }
+    }
+    fn list_param(&self, name: &str) -> &[String] {
+        match self.params.get(name) {
+            Some(ParamValue::StrList(s)) => s,
+            _ => unreachable!(
+                "checked when the workflow was loaded: {} takes {name}",
+                self.kind.name()
+            ),
+        }
+    }
+}
+
+/// The latest title sign-off of the natural-resources bureau.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TitleSignoff {
+    pub clear: bool,
+    pub by: String,
+}
+
+/// The facts guards read. Fields the action's guards do not need stay empty.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    pub documents_present: BTreeSet<String>,
+    pub units: Vec<UnitRow>,
+    pub listing: Option<ListingFacts>,
+    pub review_params: Option<review::ReviewParams>,
+    pub waived_checks: BTreeSet<String>,
+    pub title_signoff: Option<TitleSignoff>,
+    pub open_objections: u32,
+    /// Due date of the current state's deadline, if the state has one.
+    pub state_deadline: Option<NaiveDate>,
+    /// Ceiling per m² from the latest valuation record (HS-P5), if any.
+    pub ceiling_per_m2: Option<YuanPerM2>,
+    /// Surveyed demand per band (HS-A7.1).
+    pub demand: BTreeMap<String, u64>,
+    /// Units already committed per band by other listings of the round (approved and later).
+    pub committed: BTreeMap<String, u64>,
+    /// Units this instance would add per band (a listing's units; empty for a round).
+    pub this_listing: BTreeMap<String, u64>,
+    /// The action's payload: agreed price, comment.
+    pub agreed_price_per_m2: Option<YuanPerM2>,
+    pub comment: Option<String>,
+    pub today: Option<NaiveDate>,
+}
+
+/// Why a guard refused, with the data a person needs to fix it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GuardFailure {
+    pub guard: &'static str,
+    pub rule: &'static str,
+    pub message: String,
+    #[serde(skip_serializing_if = "serde_json::Value::is_null")]
+    pub detail: serde_json::Value,
+}
+
+fn fail(g: GuardKind, message: String, detail: serde_json::Value) -> Result<(), GuardFailure> {
+    Err(GuardFailure {
+        guard: g.name(),
+        rule: g.rule(),
+        message,
+        detail,
+    })
+}
+
+/// Runs the automatic review report of HS-A4 from the facts.
+pub fn review_report(facts: &Facts) -> Option<ReviewReport> {
+    let listing = facts.listing.as_ref()?;
+    let params = facts.review_params.as_ref()?;
+    Some(review::review(
+        &facts.units,
+        listing,
+        params,
+        &facts.waived_checks,
+    ))
+}
+
+/// Evaluates one guard. Pure: everything it reads is in `facts`.
+pub fn check(g: &GuardUse, facts: &Facts) -> Result<(), GuardFailure> {
+    let kind = g.kind;
+    match kind {
+        // HS-A8: a listing is incomplete until every required document kind is present.
+        GuardKind::DocumentsComplete => {
+            let missing: Vec<&String> = g
+                .list_param("required_documents")
+                .iter()
+                .filter(|k| !facts.documents_present.contains(*k))
+                .collect();
+            if missing.is_empty() {
+                Ok(())
+            } else {
+                fail(
+                    kind,
+                    format!("required documents are missing: {}", join(&missing)),
+                    serde_json::json!({ "missing": missing }),
+                )
+            }
+        }
+        GuardKind::DocumentPresent => {
+            let k = g.str_param("kind");
+            if facts.documents_present.contains(k) {
+                Ok(())
+            } else {
+                fail(
+                    kind,
+                    format!("document of kind {k:?} has not been uploaded"),
+                    serde_json::json!({ "missing": [k] }),
+                )
+            }
+        }
+        // HS-A4: the automatic review report must pass (failures in principle may be waived).
+        GuardKind::ReviewPassed => match review_report(facts) {
+            None => fail(
+                kind,
+                "no review report: listing facts or review parameters are missing".into(),
+                serde_json::Value::Null,
+            ),
+            Some(r) if r.passed => Ok(()),
+            Some(r) => {
+                let failing: Vec<_> = r.checks.iter().filter(|c| !c.passed && !c.waived).collect();
+                let ids: Vec<&str> = failing.iter().map(|c| c.id.as_str()).collect();
+                fail(
+                    kind,
+                    format!("review checks fail: {}", ids.join(", ")),
+                    serde_json::to_value(&failing).unwrap_or_default(),
+                )
+            }
+        },
+        // HS-A7.3: the natural-resources bureau reviews title jointly with the housing bureau.
+        GuardKind::TitleSignedOff => match &facts.title_signoff {
+            Some(s) if s.clear => Ok(()),
+            Some(s) => fail(
+                kind,
+                format!(
+                    "the natural-resources bureau ({}) found the title not clear",
+                    s.by
+                ),
+                serde_json::Value::Null,
+            ),
+            None => fail(
+                kind,
+                "the natural-resources bureau has not signed off the title".into(),
+                serde_json::Value::Null,
+            ),
+        },
+        // HS-A7.3: an open objection keeps the listing out of the pool.
+        GuardKind::NoOpenObjection => {
+            if facts.open_objections == 0 {
+                Ok(())
+            } else {
+                fail(
+                    kind,
+                    format!("{} objection(s) are still open", facts.open_objections),
+                    serde_json::Value::Null,
+                )
+            }
+        }
+        // HS-A7.3 publicity and HS-A9 withdrawal notice: nothing moves before the period ends.
+        GuardKind::DeadlineElapsed => match (facts.state_deadline, facts.today) {
+            (Some(due), Some(today)) if has_elapsed(due, today) => Ok(()),
+            (Some(due), _) => fail(
+                kind,
+                format!("the period runs until {due} (inclusive)"),
+                serde_json::json!({ "due": due }),
+            ),
+            (None, _) => fail(
+                kind,
+                "the current state has no deadline to wait for".into(),
+                serde_json::Value::Null,
+            ),
+        },
+        // HS-A7.4: a valuation must be recorded before negotiation.
+        GuardKind::ValuationRecorded => match facts.ceiling_per_m2 {
+            Some(_) => Ok(()),
+            None => fail(
+                kind,
+                "no valuation has been recorded for this listing".into(),
+                serde_json::Value::Null,
+            ),
+        },
+        // HS-A7.5 / HS-P6: the agreed price may not exceed the replacement-price ceiling.
+        GuardKind::PriceWithinCeiling => match (facts.ceiling_per_m2, facts.agreed_price_per_m2) {
+            (None, _) => fail(
+                kind,
+                "no valuation has been recorded for this listing".into(),
+                serde_json::Value::Null,
+            ),
+            (Some(_), None) => fail(
+                kind,
+                "the agreed price per m² (agreed_price_per_m2) is required".into(),
+                serde_json::Value::Null,
+            ),
+            (Some(ceiling), Some(agreed)) if agreed.value() > ceiling.value() => fail(
+                kind,
+                format!(
+                    "agreed price {agreed} yuan/m² is above the replacement-price ceiling {ceiling} yuan/m²"
+                ),
+                serde_json::json!({ "agreed_price_per_m2": agreed, "ceiling_per_m2": ceiling }),
+            ),
+            (Some(_), Some(_)) => Ok(()),
+        },
+        // HS-A2: 以需定购 — what is bought never exceeds the surveyed demand, per band.
+        GuardKind::WithinDemand | GuardKind::PlanWithinDemand => {
+            let mut planned = facts.committed.clone();
+            for (band, n) in &facts.this_listing {
+                *planned.entry(band.clone()).or_default() += n;
+            }
+            match check_within_demand(&facts.demand, &planned) {
+                Ok(()) => Ok(()),
+                Err(excess) => fail(
+                    kind,
+                    excess_message(&excess),
+                    serde_json::to_value(&excess).unwrap_or_default(),
+                ),
+            }
+        }
+        // HS-A7.1: the survey must have returns before listings are solicited.
+        GuardKind::SurveyHasReturns => {
+            if facts.demand.values().any(|n| *n > 0) {
+                Ok(())
+            } else {
+                fail(
+                    kind,
+                    "the demand survey has no returns yet".into(),
+                    serde_json::Value::Null,
+                )
+            }
+        }
+        GuardKind::CommentRequired => match facts.comment.as_deref().map(str::trim) {
+            Some(c) if !c.is_empty() => Ok(()),
+            _ => fail(
+                kind,
+                "a comment giving the reason is required".into(),
+                serde_json::Value::Null,
+            ),
+        },
+    }
+}
+
+fn excess_message(excess: &[BandExcess]) -> String {
+    let parts: Vec<String> = excess
+        .iter()
+        .map(|e| {
+            format!(
+                "band {}: planned {} > surveyed demand {}",
+                e.band, e.planned, e.demand
+            )
+        })
+        .collect();
+    format!(
+        "purchase would exceed surveyed demand ({})",
+        parts.join("; ")
+    )
+}
+
+fn join(items: &[&String]) -> String {
+    items
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,111 @@
+//! Loads every policy pack and workflow file under `workflows/` and checks them together. This
+//! is the only place in `workflow/` that reads files; a bad file stops start-up with the file,
+//! the line and the reason.
+
+use super::def::{DefError, WorkflowDef};
+use super::pack::Pack;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::Arc;
+
+/// The workflows in force now, by key (`huoshan/listing`), and the packs.
+#[derive(Debug, Clone, Default)]
+pub struct Registry {
+    pub defs: BTreeMap<String, Arc<WorkflowDef>>,
+    pub packs: BTreeMap<String, Pack>,
+}
+
+/// Files in a pack folder that are not workflow definitions.
+const NOT_WORKFLOWS: [&str; 2] = ["policy.toml", "pricing.toml"];
+
+impl Registry {
+    pub fn load(dir: &Path) -> Result<Registry, Vec<DefError>> {
+        let io = |p: &Path, e: std::io::Error| {
+            vec![DefError {
+                file: p.display().to_string(),
+                line: None,
+                message: e.to_string(),
+            }]
+        };
+        let mut folders: Vec<_> = std::fs::read_dir(dir)
+            .map_err(|e| io(dir, e))?
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .collect();
+        folders.sort();
+        let mut packs = BTreeMap::new();
+        let mut errors = Vec::new();
+        for folder in folders.iter().filter(|p| p.join("policy.toml").is_file()) {
+            let file = folder.join("policy.toml");
+            let text = std::fs::read_to_string(&file).map_err(|e| io(&file, e))?;
+            let name = folder
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default()
+                .to_string();
+            match Pack::parse(&file.display().to_string(), &name, &text) {
+                Ok(p) => {
+                    packs.insert(name, p);
+                }
+                Err(e) => errors.push(e),
+            }
+        }
+        if packs.is_empty() && errors.is_empty() {
+            errors.push(DefError {
+                file: dir.display().to_string(),
+                line: None,
+                message: "no policy pack (folder with policy.toml) found".into(),
+            });
+        }
+        let mut defs = BTreeMap::new();
+        for pack in packs.values() {
+            let flow_dir = dir.join(&pack.flow);
+            let mut files: Vec<_> = match std::fs::read_dir(&flow_dir) {
+                Ok(rd) => rd.filter_map(|e| e.ok()).map(|e| e.path()).collect(),
+                Err(e) => {
+                    errors.push(DefError {
+                        file: pack.file.clone(),
+                        line: None,
+                        message: format!("flow folder {:?}: {e}", pack.flow),
+                    });
+                    continue;
+                }
+            };
+            files.sort();
+            let mut used = BTreeSet::new();
+            for f in files {
+                let fname = f.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+                if !fname.ends_with(".toml") || NOT_WORKFLOWS.contains(&fname) {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&f).map_err(|e| io(&f, e))?;
+                match WorkflowDef::parse(&f.display().to_string(), &text, pack) {
+                    Ok(d) => {
+                        used.extend(d.used_params.iter().cloned());
+                        defs.insert(d.key.clone(), Arc::new(d));
+                    }
+                    Err(e) => errors.extend(e),
+                }
+            }
+            for p in pack.params.keys().filter(|p| !used.contains(*p)) {
+                errors.push(DefError {
+                    file: pack.file.clone(),
+                    line: None,
+                    message: format!(
+                        "unknown parameter {p:?}: no guard or deadline of flow {:?} reads it",
+                        pack.flow
+                    ),
+                });
+            }
+        }
+        if errors.is_empty() {
+            Ok(Registry { defs, packs })
+        } else {
+            Err(errors)
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Arc<WorkflowDef>> {
+        self.defs.get(key)
+    }
+}
