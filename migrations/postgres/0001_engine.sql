@@ -123,7 +123,7 @@ CREATE TABLE units (
     unit_list_id      BIGINT NOT NULL REFERENCES unit_lists(id),
     building          TEXT NOT NULL,
     stair_unit        TEXT NOT NULL,
-    floor             INTEGER NOT NULL,
+    floor             BIGINT NOT NULL,
     room              TEXT NOT NULL,
     layout            TEXT NOT NULL,
     gross_area_centi  BIGINT NOT NULL CHECK (gross_area_centi > 0),
@@ -212,7 +212,7 @@ CREATE TABLE idempotency (
     user_id      BIGINT NOT NULL REFERENCES users(id),
     key          TEXT NOT NULL,
     request_hash TEXT NOT NULL,
-    status       INTEGER NOT NULL,
+    status       BIGINT NOT NULL,
     body         TEXT NOT NULL,
     created_at   TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (user_id, key)

@@ -229,7 +229,7 @@ impl App {
                 serde_json::to_string(&out).map_err(|e| AppError::Internal(e.to_string()))?;
             let rec = instances::IdemRecord {
                 request_hash: idem.request_hash.clone(),
-                status: i32::from(status),
+                status: i64::from(status),
                 body,
             };
             if let Err(e) =

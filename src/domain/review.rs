@@ -265,7 +265,7 @@ mod tests {
             room: room.into(),
             layout: "三室两厅".into(),
             gross_area_m2: AreaM2::new("a", area).unwrap(),
-            usable_area_m2: AreaM2::new("a", area * dec!(0.8)).unwrap(),
+            usable_area_m2: AreaM2::new("a", (area * dec!(0.8)).round_dp(2)).unwrap(),
             orientation: "南北".into(),
             mortgaged: false,
             seized: false,

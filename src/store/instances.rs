@@ -143,7 +143,7 @@ pub async fn in_states(tx: &mut Tx, kind: &str) -> Result<Vec<InstanceRow>, sqlx
 /// A stored answer to a command sent with an `Idempotency-Key`.
 pub struct IdemRecord {
     pub request_hash: String,
-    pub status: i32,
+    pub status: i64,
     pub body: String,
 }
 

@@ -198,7 +198,7 @@ pub async fn insert_unit_list(
         on_tx!(tx, c => {
             let mut qb = sqlx::QueryBuilder::new("INSERT INTO units (unit_list_id, building, stair_unit, floor, room, layout, gross_area_centi, usable_area_centi, orientation, mortgaged, seized) ");
             qb.push_values(chunk, |mut b, u| {
-                b.push_bind(list_id).push_bind(&u.building).push_bind(&u.stair_unit).push_bind(u.floor).push_bind(&u.room).push_bind(&u.layout)
+                b.push_bind(list_id).push_bind(&u.building).push_bind(&u.stair_unit).push_bind(i64::from(u.floor)).push_bind(&u.room).push_bind(&u.layout)
                     .push_bind(u.gross_area_m2.to_centi()).push_bind(u.usable_area_m2.to_centi()).push_bind(&u.orientation).push_bind(u.mortgaged).push_bind(u.seized);
             });
             qb.build().execute(&mut *c).await?;
@@ -211,7 +211,7 @@ pub async fn insert_unit_list(
 struct UnitDb {
     building: String,
     stair_unit: String,
-    floor: i32,
+    floor: i64,
     room: String,
     layout: String,
     gross_area_centi: i64,
@@ -225,26 +225,27 @@ struct UnitDb {
 pub async fn current_units(tx: &mut Tx, listing_id: i64) -> Result<Vec<UnitRow>, sqlx::Error> {
     let rows = on_tx!(tx, c => sqlx::query_as::<_, UnitDb>("SELECT building, stair_unit, floor, room, layout, gross_area_centi, usable_area_centi, orientation, mortgaged, seized FROM units WHERE unit_list_id = (SELECT MAX(id) FROM unit_lists WHERE listing_id = $1) ORDER BY id")
         .bind(listing_id).fetch_all(&mut *c).await?);
-    Ok(rows
-        .into_iter()
-        .map(|u| UnitRow {
-            building: u.building,
-            stair_unit: u.stair_unit,
-            floor: u.floor,
-            room: u.room,
-            layout: u.layout,
-            gross_area_m2: AreaM2::from_centi(u.gross_area_centi),
-            usable_area_m2: AreaM2::from_centi(u.usable_area_centi),
-            orientation: u.orientation,
-            mortgaged: u.mortgaged,
-            seized: u.seized,
+    rows.into_iter()
+        .map(|u| {
+            Ok(UnitRow {
+                building: u.building,
+                stair_unit: u.stair_unit,
+                floor: i32::try_from(u.floor).map_err(|e| sqlx::Error::Decode(e.into()))?,
+                room: u.room,
+                layout: u.layout,
+                gross_area_m2: AreaM2::from_centi(u.gross_area_centi),
+                usable_area_m2: AreaM2::from_centi(u.usable_area_centi),
+                orientation: u.orientation,
+                mortgaged: u.mortgaged,
+                seized: u.seized,
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// Sum of gross floor area of the current unit list, in hundredths of a m², summed by the database.
 pub async fn current_gross_area_centi(tx: &mut Tx, listing_id: i64) -> Result<i64, sqlx::Error> {
-    on_tx!(tx, c => sqlx::query("SELECT COALESCE(SUM(gross_area_centi), 0) AS s FROM units WHERE unit_list_id = (SELECT MAX(id) FROM unit_lists WHERE listing_id = $1)")
+    on_tx!(tx, c => sqlx::query("SELECT CAST(COALESCE(SUM(gross_area_centi), 0) AS BIGINT) AS s FROM units WHERE unit_list_id = (SELECT MAX(id) FROM unit_lists WHERE listing_id = $1)")
         .bind(listing_id).fetch_one(&mut *c).await?.try_get::<i64, _>("s"))
 }
 

@@ -87,7 +87,7 @@ mod tests {
             unit_ceiling(c.ceiling_per_m2, AreaM2::new("a", dec!(89.37)).unwrap()).value(),
             dec!(356586.30)
         );
-        // (1234.56 + 2345.67) × 1.03 = 3687.6369 → printed 3687.64; × 95.55 m² = 352,353.9020 → 352,353.90.
+        // (1234.56 + 2345.67) × 1.03 = 3687.6369 → printed 3687.64; × 95.55 m² = 350,325.80 + 2,028.202 = 352,354.002 → 352,354.00.
         let c = replacement_price(
             &input(dec!(1234.56), dec!(2345.67), dec!(0.03)),
             profit_cap(),
@@ -96,7 +96,7 @@ mod tests {
         assert_eq!(c.ceiling_per_m2.value(), dec!(3687.64));
         assert_eq!(
             unit_ceiling(c.ceiling_per_m2, AreaM2::new("a", dec!(95.55)).unwrap()).value(),
-            dec!(352353.90)
+            dec!(352354.00)
         );
     }
 

@@ -1,0 +1,492 @@
+//! `TestApp`: the real router on a fresh database, a settable clock, one user per role.
+
+use anju::app::{App, FixedClock};
+use anju::domain::role::Role;
+use anju::domain::unit_list::UnitRow;
+use anju::domain::units::AreaM2;
+use anju::store::Store;
+use anju::workflow::registry::Registry;
+use chrono::{NaiveDate, TimeZone, Utc};
+use reqwest::StatusCode;
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub fn manifest() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+const PG_ADMIN_DEFAULT: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+fn pg_admin_url() -> String {
+    std::env::var("ANJU_TEST_POSTGRES_URL").unwrap_or_else(|_| PG_ADMIN_DEFAULT.to_string())
+}
+
+/// The backends to run on: SQLite always; PostgreSQL when reachable. In CI an unreachable
+/// PostgreSQL is a failure, never a skip.
+pub async fn backends() -> Vec<Backend> {
+    let mut out = vec![Backend::Sqlite];
+    match sqlx::PgPool::connect(&pg_admin_url()).await {
+        Ok(p) => {
+            p.close().await;
+            out.push(Backend::Postgres);
+        }
+        Err(e) => {
+            if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+                panic!(
+                    "CI must run the suite on PostgreSQL too, but {} is unreachable: {e}",
+                    pg_admin_url()
+                );
+            }
+            eprintln!("NOTE: PostgreSQL unreachable ({e}); this run covers SQLite only");
+        }
+    }
+    out
+}
+
+/// Runs a test body on every backend.
+#[macro_export]
+macro_rules! on_both {
+    ($name:ident, $body:expr) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            for b in $crate::harness::backends().await {
+                let app = $crate::harness::TestApp::spawn(b).await;
+                let f = $body;
+                f(app).await;
+            }
+        }
+    };
+}
+
+pub struct TestApp {
+    pub backend: Backend,
+    pub base: String,
+    pub client: reqwest::Client,
+    pub clock: Arc<FixedClock>,
+    pub app: Arc<anju::http::Web>,
+    pub tokens: BTreeMap<&'static str, String>,
+    /// The database this server runs on.
+    pub url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, &manifest().join("workflows")).await
+    }
+
+    pub async fn spawn_with(backend: Backend, workflows: &std::path::Path) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let url = match backend {
+            Backend::Sqlite => format!("sqlite://{}", dir.path().join("test.db").display()),
+            Backend::Postgres => fresh_pg_database().await,
+        };
+        Self::spawn_on(backend, &url, workflows, dir, None).await
+    }
+
+    /// A second server on the same database (a restart), e.g. with changed workflow files.
+    pub async fn spawn_on_existing(
+        backend: Backend,
+        url: &str,
+        workflows: &std::path::Path,
+        prev: &TestApp,
+    ) -> TestApp {
+        let t = Self::spawn_on(
+            backend,
+            url,
+            workflows,
+            tempfile::tempdir().unwrap(),
+            Some(prev.tokens.clone()),
+        )
+        .await;
+        t.clock.set(anju::app::Clock::now(&*prev.clock));
+        t
+    }
+
+    async fn spawn_on(
+        backend: Backend,
+        url: &str,
+        workflows: &std::path::Path,
+        dir: tempfile::TempDir,
+        existing: Option<BTreeMap<&'static str, String>>,
+    ) -> TestApp {
+        let store = Store::connect(url).await.unwrap();
+        store.migrate().await.unwrap();
+        let registry = Registry::load(workflows).unwrap();
+        // Monday 2026-09-21, 09:00 in China.
+        let clock = Arc::new(FixedClock::new(
+            Utc.with_ymd_and_hms(2026, 9, 21, 1, 0, 0).unwrap(),
+        ));
+        let app = App::new(store, registry, clock.clone()).await.unwrap();
+        let mut tokens = existing.clone().unwrap_or_default();
+        for (key, role, org) in if existing.is_some() {
+            vec![]
+        } else {
+            vec![
+                ("admin", Role::Admin, None),
+                ("housing_bureau", Role::HousingBureau, None),
+                ("natural_resources", Role::NaturalResources, None),
+                ("acquirer", Role::Acquirer, None),
+                ("leading_group", Role::LeadingGroup, None),
+                ("finance_bureau", Role::FinanceBureau, None),
+                ("appraiser", Role::Appraiser, Some("评估所")),
+                ("supervisor", Role::Supervisor, None),
+                ("developer", Role::Developer, Some("甲公司")),
+                ("developer_b", Role::Developer, Some("乙公司")),
+            ]
+        } {
+            let c = anju::app::users::add_user(&app, key, role, org)
+                .await
+                .unwrap();
+            tokens.insert(key, c.token);
+        }
+        let templates = anju::http::load_templates(&manifest().join("templates")).unwrap();
+        let web = Arc::new(anju::http::Web { app, templates });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let router = anju::http::router(web.clone());
+        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        TestApp {
+            backend,
+            base: format!("http://{addr}"),
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            clock,
+            app: web,
+            tokens,
+            url: url.to_string(),
+            _dir: dir,
+        }
+    }
+
+    pub fn token(&self, who: &str) -> &str {
+        self.tokens
+            .get(who)
+            .unwrap_or_else(|| panic!("no user {who}"))
+    }
+
+    /// Sets "today" (China time, 09:00).
+    pub fn set_today(&self, d: NaiveDate) {
+        self.clock
+            .set(Utc.from_utc_datetime(&d.and_hms_opt(1, 0, 0).unwrap()));
+    }
+
+    pub async fn get(&self, who: &str, path: &str) -> (StatusCode, Value) {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(self.token(who))
+            .send()
+            .await
+            .unwrap();
+        read(r).await
+    }
+
+    pub async fn post(&self, who: &str, path: &str, body: Value) -> (StatusCode, Value) {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(self.token(who))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        read(r).await
+    }
+
+    pub async fn post_idem(
+        &self,
+        who: &str,
+        path: &str,
+        key: &str,
+        body: Value,
+    ) -> (StatusCode, Value) {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(self.token(who))
+            .header("Idempotency-Key", key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        read(r).await
+    }
+
+    pub async fn upload(
+        &self,
+        who: &str,
+        listing: i64,
+        kind: &str,
+        name: &str,
+        bytes: Vec<u8>,
+    ) -> (StatusCode, Value) {
+        let form = reqwest::multipart::Form::new()
+            .text("kind", kind.to_string())
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()),
+            );
+        let r = self
+            .client
+            .post(format!("{}/api/listings/{listing}/documents", self.base))
+            .bearer_auth(self.token(who))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        read(r).await
+    }
+
+    pub async fn version(&self, who: &str, id: i64) -> i64 {
+        let (s, v) = self.get(who, &format!("/api/instances/{id}")).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        v["version"].as_i64().unwrap()
+    }
+
+    /// Takes an action at the current version.
+    pub async fn act(
+        &self,
+        who: &str,
+        id: i64,
+        action: &str,
+        comment: Option<&str>,
+        payload: Value,
+    ) -> (StatusCode, Value) {
+        let version = self
+            .version(
+                if who.starts_with("developer") || who == "supervisor" || who == "admin" {
+                    "housing_bureau"
+                } else {
+                    who
+                },
+                id,
+            )
+            .await;
+        self.post(
+            who,
+            &format!("/api/instances/{id}/actions/{action}"),
+            json!({ "expected_version": version, "comment": comment, "payload": payload }),
+        )
+        .await
+    }
+
+    /// Takes an action that must succeed; returns the new view.
+    pub async fn ok(
+        &self,
+        who: &str,
+        id: i64,
+        action: &str,
+        comment: Option<&str>,
+        payload: Value,
+    ) -> Value {
+        let (s, v) = self.act(who, id, action, comment, payload).await;
+        assert_eq!(
+            s,
+            StatusCode::OK,
+            "{action} by {who} on {id} ({:?}): {v}",
+            self.backend
+        );
+        v
+    }
+
+    /// A round in `solicitation_open` with demand 60_90: 100, 90_120: 50.
+    pub async fn open_round(&self) -> i64 {
+        let (s, v) = self
+            .post(
+                "housing_bureau",
+                "/api/rounds",
+                json!({ "pack": "huoshan", "name": "测试批次" }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let id = v["id"].as_i64().unwrap();
+        let (s, v) = self
+            .post(
+                "housing_bureau",
+                &format!("/api/rounds/{id}/survey-returns"),
+                json!({ "returns": [
+                    { "respondent": "衡山镇", "respondent_kind": "township", "household_type": "新市民", "band": "60_90", "units": 100, "location": "城区" },
+                    { "respondent": "县教育局", "respondent_kind": "county_unit", "household_type": "教师", "band": "90_120", "units": 50, "location": "城区" }
+                ] }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        self.ok("housing_bureau", id, "open_solicitation", None, Value::Null)
+            .await;
+        id
+    }
+
+    /// A listing of `developer` with every required document and the given units.
+    pub async fn listing_with(&self, round: i64, dev: &str, units: &[UnitRow]) -> i64 {
+        let (s, v) = self
+            .post(
+                dev,
+                &format!("/api/rounds/{round}/listings"),
+                json!({ "project_name": "迎驾花园3号楼", "address": "霍山县迎驾大道18号", "construction_state": "completed",
+                        "topped_out": true, "offer_scope": "whole_building", "decoration": "毛坯" }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let id = v["id"].as_i64().unwrap();
+        let pack = self.app.pack("huoshan").unwrap().clone();
+        for kind in pack.required_documents() {
+            let bytes = if kind == "unit_list" {
+                anju::excel::unit_list::write_unit_list(units).unwrap()
+            } else {
+                format!("{kind} scan").into_bytes()
+            };
+            let (s, v) = self
+                .upload(dev, id, &kind, &format!("{kind}.bin"), bytes)
+                .await;
+            assert_eq!(s, StatusCode::CREATED, "{kind}: {v}");
+        }
+        id
+    }
+
+    /// A listing in review with a clear title sign-off.
+    pub async fn listing_in_review(&self, round: i64) -> i64 {
+        let id = self
+            .listing_with(
+                round,
+                "developer",
+                &units(&[dec("89.37"), dec("92.15"), dec("75.60")]),
+            )
+            .await;
+        self.ok("developer", id, "submit_for_review", None, Value::Null)
+            .await;
+        self.ok(
+            "natural_resources",
+            id,
+            "sign_off_title",
+            Some("产权清晰"),
+            json!({ "clear": true }),
+        )
+        .await;
+        id
+    }
+
+    /// A listing in the reserve pool (publicity passed on the real calendar).
+    pub async fn listing_in_pool(&self, round: i64) -> i64 {
+        let id = self.listing_in_review(round).await;
+        let v = self
+            .ok("housing_bureau", id, "pass_review", None, Value::Null)
+            .await;
+        let due: NaiveDate = v["deadline"]["due"].as_str().unwrap().parse().unwrap();
+        self.set_today(due.succ_opt().unwrap());
+        self.ok("housing_bureau", id, "enter_pool", None, Value::Null)
+            .await;
+        id
+    }
+
+    /// A listing in negotiation with a valuation: ceiling (1200 + 2600) × 1.05 = 3990.00/m².
+    pub async fn listing_in_negotiation(&self, round: i64) -> i64 {
+        let id = self.listing_in_pool(round).await;
+        self.ok(
+            "housing_bureau",
+            id,
+            "commission_valuation",
+            None,
+            Value::Null,
+        )
+        .await;
+        let (s, v) = self
+            .post(
+                "appraiser",
+                &format!("/api/listings/{id}/valuations"),
+                json!({ "land_per_m2": "1200", "construction_per_m2": "2600", "profit_rate": "0.05", "market_price_per_m2": "5200",
+                        "market_rent_per_m2": "14.5", "appraiser_org": "评估所", "report_date": "2026-10-01" }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        self.ok("housing_bureau", id, "start_negotiation", None, Value::Null)
+            .await;
+        id
+    }
+
+    pub async fn history(&self, id: i64) -> Vec<Value> {
+        let (s, v) = self
+            .get("supervisor", &format!("/api/instances/{id}/history"))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        v.as_array().unwrap().clone()
+    }
+}
+
+async fn read(r: reqwest::Response) -> (StatusCode, Value) {
+    let status = r.status();
+    let ct = r
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let text = r.text().await.unwrap();
+    if status.is_client_error() || status.is_server_error() {
+        assert_eq!(
+            ct, "application/problem+json",
+            "error {status} must be problem+json: {text}"
+        );
+        assert_ne!(status, StatusCode::INTERNAL_SERVER_ERROR, "a 500: {text}");
+    }
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+async fn fresh_pg_database() -> String {
+    let admin = sqlx::PgPool::connect(&pg_admin_url()).await.unwrap();
+    let mut b = [0u8; 8];
+    getrandom::fill(&mut b).unwrap();
+    let name = format!("anju_test_{}", hex::encode(b));
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&admin)
+        .await
+        .unwrap();
+    admin.close().await;
+    let base = pg_admin_url();
+    let (prefix, _) = base.rsplit_once('/').unwrap();
+    format!("{prefix}/{name}")
+}
+
+pub fn dec(s: &str) -> Decimal {
+    s.parse().unwrap()
+}
+
+/// Units on floors 2–6 of 3号楼 1单元, one room per area.
+pub fn units(areas: &[Decimal]) -> Vec<UnitRow> {
+    let mut out = Vec::new();
+    for floor in 2..=6 {
+        for (i, a) in areas.iter().enumerate() {
+            out.push(UnitRow {
+                building: "3号楼".into(),
+                stair_unit: "1单元".into(),
+                floor,
+                room: format!("{floor}{:02}", i + 1),
+                layout: "两室两厅".into(),
+                gross_area_m2: AreaM2::new("a", *a).unwrap(),
+                usable_area_m2: AreaM2::new("a", (*a * dec("0.8")).round_dp(2)).unwrap(),
+                orientation: "南北".into(),
+                mortgaged: false,
+                seized: false,
+            });
+        }
+    }
+    out
+}
+
+pub fn date(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
