@@ -588,3 +588,197 @@ fn check_graph(start: &str, states: &[StateDef], actions: &[ActionDef]) -> Vec<S
     }
     errors
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const POLICY: &str = include_str!("../../workflows/huoshan/policy.toml");
+    const LISTING: &str = include_str!("../../workflows/huoshan/listing.toml");
+
+    fn pack() -> Pack {
+        Pack::parse("policy.toml", "huoshan", POLICY).unwrap()
+    }
+
+    fn errors(text: &str) -> Vec<DefError> {
+        WorkflowDef::parse("wf.toml", text, &pack()).expect_err("should be refused")
+    }
+
+    const MINI: &str = r#"
+[workflow]
+name = "mini"
+title = "t"
+start = "a"
+
+[[state]]
+name = "a"
+label = "A"
+
+[[state]]
+name = "b"
+label = "B"
+end = true
+
+[[action]]
+name = "go"
+label = "Go"
+from = ["a"]
+to = "b"
+roles = ["housing_bureau"]
+"#;
+
+    #[test]
+    fn shipped_listing_workflow_is_valid_and_hashed_by_content() {
+        let d = WorkflowDef::parse("listing.toml", LISTING, &pack()).unwrap();
+        assert_eq!(d.key, "huoshan/listing");
+        assert_eq!(d.hash, WorkflowDef::content_hash(LISTING, POLICY));
+        let changed = WorkflowDef::parse(
+            "listing.toml",
+            &LISTING.replace("已提交申请", "已提交"),
+            &pack(),
+        )
+        .unwrap();
+        assert_ne!(changed.hash, d.hash);
+        assert_eq!(
+            d.state("publicity")
+                .unwrap()
+                .deadline
+                .as_ref()
+                .unwrap()
+                .amount,
+            5
+        );
+    }
+
+    #[test]
+    fn unknown_role_is_refused_with_its_line() {
+        let e = errors(&MINI.replace(r#"roles = ["housing_bureau"]"#, r#"roles = ["mayor"]"#));
+        assert_eq!(e[0].line, Some(21), "{e:?}");
+        assert!(e[0].message.contains("unknown role \"mayor\""), "{e:?}");
+        assert!(e[0].to_string().starts_with("wf.toml:21: "));
+    }
+
+    #[test]
+    fn supervisor_takes_no_action() {
+        let e = errors(&MINI.replace(r#"roles = ["housing_bureau"]"#, r#"roles = ["supervisor"]"#));
+        assert!(e[0].message.contains("takes no workflow actions"), "{e:?}");
+    }
+
+    #[test]
+    fn unknown_guard_is_refused() {
+        let e = errors(&MINI.replace(
+            "roles = [\"housing_bureau\"]",
+            "roles = [\"housing_bureau\"]\nguards = [\"mayor_agrees\"]",
+        ));
+        assert!(
+            e[0].message.contains("unknown guard \"mayor_agrees\""),
+            "{e:?}"
+        );
+        assert_eq!(e[0].line, Some(22));
+    }
+
+    #[test]
+    fn unknown_guard_parameter_and_unknown_policy_reference_are_refused() {
+        let e = errors(&MINI.replace(
+            "roles = [\"housing_bureau\"]",
+            "roles = [\"housing_bureau\"]\nguards = [{ guard = \"document_present\", params = { kind = \"agreement\", colour = \"red\" } }]",
+        ));
+        assert!(
+            e[0].message.contains("has no parameter \"colour\""),
+            "{e:?}"
+        );
+        let e = errors(&MINI.replace(
+            "roles = [\"housing_bureau\"]",
+            "roles = [\"housing_bureau\"]\nguards = [{ guard = \"documents_complete\", params = { required_documents = \"@no_such_list\" } }]",
+        ));
+        assert!(
+            e[0].message.contains("unknown parameter @no_such_list"),
+            "{e:?}"
+        );
+        let e = errors(&MINI.replace(
+            "roles = [\"housing_bureau\"]",
+            "roles = [\"housing_bureau\"]\nguards = [{ guard = \"document_present\", params = { kind = \"passport\" } }]",
+        ));
+        assert!(e[0].message.contains("document kind \"passport\""), "{e:?}");
+    }
+
+    #[test]
+    fn unreachable_state_is_refused() {
+        let e = errors(&format!(
+            "{MINI}\n[[state]]\nname = \"island\"\nlabel = \"I\"\nend = true\n"
+        ));
+        assert!(
+            e.iter()
+                .any(|x| x.message.contains("\"island\" is unreachable")),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn state_that_cannot_reach_an_end_is_refused() {
+        let text = format!(
+            "{MINI}\n[[state]]\nname = \"trap\"\nlabel = \"T\"\n\n[[action]]\nname = \"fall\"\nlabel = \"F\"\nfrom = [\"a\"]\nto = \"trap\"\nroles = [\"housing_bureau\"]\n"
+        );
+        let e = errors(&text);
+        assert!(
+            e.iter()
+                .any(|x| x.message.contains("\"trap\" cannot reach an end state")),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn action_out_of_an_end_state_is_refused() {
+        let text = format!(
+            "{MINI}\n[[action]]\nname = \"undo\"\nlabel = \"U\"\nfrom = [\"b\"]\nto = \"a\"\nroles = [\"housing_bureau\"]\n"
+        );
+        let e = errors(&text);
+        assert!(
+            e.iter()
+                .any(|x| x.message.contains("leaves end state \"b\"")),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn deadline_without_a_unit_is_refused() {
+        let text = MINI.replace(
+            "label = \"A\"\n",
+            "label = \"A\"\ndeadline = { name = \"x\", amount = 5 }\n",
+        );
+        let e = errors(&text);
+        assert!(e[0].message.contains("a deadline needs a unit"), "{e:?}");
+        assert_eq!(e[0].line, Some(10));
+        let text = MINI.replace(
+            "label = \"A\"\n",
+            "label = \"A\"\ndeadline = { name = \"x\", amount = 5, unit = \"fortnights\" }\n",
+        );
+        assert!(errors(&text)[0].message.contains("unknown deadline unit"));
+    }
+
+    #[test]
+    fn malformed_toml_names_the_line() {
+        let e = errors("[workflow]\nname = \"x\"\ntitle = \n");
+        assert_eq!(e[0].line, Some(3), "{e:?}");
+    }
+
+    #[test]
+    fn unknown_effect_and_capability_are_refused() {
+        let e = errors(&MINI.replace(
+            "roles = [\"housing_bureau\"]",
+            "roles = [\"housing_bureau\"]\neffect = \"teleport\"",
+        ));
+        assert!(
+            e[0].message.contains("unknown effect \"teleport\""),
+            "{e:?}"
+        );
+        let e = errors(&MINI.replace(
+            "label = \"A\"\n",
+            "label = \"A\"\nallows = [\"anything\"]\n",
+        ));
+        assert!(
+            e[0].message.contains("unknown capability \"anything\""),
+            "{e:?}"
+        );
+    }
+}

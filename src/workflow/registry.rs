@@ -109,3 +109,74 @@ impl Registry {
         self.defs.get(key)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn copy(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for e in std::fs::read_dir(from).unwrap() {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_dir() {
+                copy(&e.path(), &to.join(e.file_name()));
+            } else {
+                std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+            }
+        }
+    }
+
+    fn shipped() -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("workflows")
+    }
+
+    #[test]
+    fn shipped_packs_load_and_share_huoshans_flow() {
+        let r = Registry::load(&shipped()).unwrap();
+        for k in ["huoshan", "yangquan", "nanchang", "xingyi"] {
+            assert!(r.get(&format!("{k}/listing")).is_some(), "{k}");
+            assert!(r.get(&format!("{k}/round")).is_some(), "{k}");
+        }
+        // Same flow, own parameters: different content versions.
+        assert_ne!(
+            r.get("huoshan/listing").unwrap().hash,
+            r.get("xingyi/listing").unwrap().hash
+        );
+    }
+
+    #[test]
+    fn unknown_policy_parameter_stops_loading_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        copy(&shipped(), dir.path());
+        let p = dir.path().join("xingyi/policy.toml");
+        let text = std::fs::read_to_string(&p).unwrap().replace(
+            "withdrawal_notice_months = 1",
+            "withdrawal_notice_months = 1\npublicty_days = 3",
+        );
+        std::fs::write(&p, text).unwrap();
+        let e = Registry::load(dir.path()).unwrap_err();
+        assert!(
+            e.iter().any(|x| x.file.ends_with("xingyi/policy.toml")
+                && x.message.contains("unknown parameter \"publicty_days\"")),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn unknown_key_in_policy_names_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        copy(&shipped(), dir.path());
+        let p = dir.path().join("nanchang/policy.toml");
+        let text = std::fs::read_to_string(&p)
+            .unwrap()
+            .replace("[review]\n", "[review]\nmax_floors = 3\n");
+        std::fs::write(&p, text).unwrap();
+        let e = Registry::load(dir.path()).unwrap_err();
+        assert!(
+            e[0].file.ends_with("nanchang/policy.toml")
+                && e[0].line.is_some()
+                && e[0].message.contains("max_floors"),
+            "{e:?}"
+        );
+    }
+}
