@@ -254,14 +254,19 @@ impl App {
         Ok(id)
     }
 
-    async fn instance_of(&self, tx: &mut Tx, id: i64, kind: &str) -> Result<InstanceRow, AppError> {
+    pub(crate) async fn instance_of(
+        &self,
+        tx: &mut Tx,
+        id: i64,
+        kind: &str,
+    ) -> Result<InstanceRow, AppError> {
         match instances::get(tx, id).await? {
             Some(i) if i.kind == kind => Ok(i),
             _ => Err(AppError::NotFound(format!("{kind} {id}"))),
         }
     }
 
-    async fn require_capability(
+    pub(crate) async fn require_capability(
         &self,
         tx: &mut Tx,
         inst: &InstanceRow,

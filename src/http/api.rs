@@ -481,6 +481,29 @@ async fn decide_exception(
     ))
 }
 
+#[utoipa::path(post, path = "/api/listings/{id}/offers", params(("id" = i64, Path)), request_body = crate::app::negotiation::OfferInput,
+    responses((status = 201, body = crate::app::negotiation::OfferView), (status = 422, body = crate::app::error::Problem)))]
+async fn make_offer(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    ApiPath(id): ApiPath<i64>,
+    headers: HeaderMap,
+    ApiJson(input): ApiJson<crate::app::negotiation::OfferInput>,
+) -> ApiResult {
+    validate(&input)?;
+    let idem = json_idem(&headers, &format!("POST /api/listings/{id}/offers"), &input)?;
+    Ok(reply(app.make_offer(&u, idem.as_ref(), id, input).await?))
+}
+
+#[utoipa::path(get, path = "/api/listings/{id}/negotiation", params(("id" = i64, Path)), responses((status = 200, body = crate::app::negotiation::NegotiationView)))]
+async fn negotiation(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<crate::app::negotiation::NegotiationView>, ApiError> {
+    Ok(Json(app.negotiation_view(&u, id).await?))
+}
+
 #[utoipa::path(get, path = "/api/templates/unit-list.xlsx", responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
 async fn unit_list_template() -> Response {
     xlsx(
@@ -639,6 +662,8 @@ pub fn routes() -> Router<State> {
         .route("/api/listings/{id}/documents/{doc}", get(download_document))
         .route("/api/listings/{id}/valuations", post(record_valuation))
         .route("/api/listings/{id}/exceptions", post(request_exception))
+        .route("/api/listings/{id}/offers", post(make_offer))
+        .route("/api/listings/{id}/negotiation", get(negotiation))
         .route("/api/exceptions/{id}/decision", post(decide_exception))
         .route("/api/templates/unit-list.xlsx", get(unit_list_template))
         .route("/api/workflows/{pack}/{name}", get(workflow_graph))

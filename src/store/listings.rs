@@ -447,3 +447,33 @@ pub async fn insert_price(tx: &mut Tx, p: &PriceRow) -> Result<(), sqlx::Error> 
 pub async fn prices(tx: &mut Tx, listing_id: i64) -> Result<Vec<PriceRow>, sqlx::Error> {
     on_tx!(tx, c => sqlx::query_as::<_, PriceRow>("SELECT * FROM price_records WHERE listing_id = $1 ORDER BY id").bind(listing_id).fetch_all(&mut *c).await)
 }
+
+// ---------- negotiation ----------
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
+pub struct OfferRow {
+    pub id: i64,
+    pub listing_id: i64,
+    pub side: String,
+    pub basis: String,
+    pub per_m2_fen: i64,
+    pub total_fen: i64,
+    pub gross_area_centi: i64,
+    pub ceiling_per_m2_fen: i64,
+    pub market_price_per_m2_fen: i64,
+    pub valuation_id: i64,
+    pub note: Option<String>,
+    pub made_by: i64,
+    pub made_at: DateTime<Utc>,
+}
+
+pub async fn insert_offer(tx: &mut Tx, o: &OfferRow) -> Result<i64, sqlx::Error> {
+    on_tx!(tx, c => sqlx::query("INSERT INTO negotiation_offers (listing_id, side, basis, per_m2_fen, total_fen, gross_area_centi, ceiling_per_m2_fen, market_price_per_m2_fen, valuation_id, note, made_by, made_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id")
+        .bind(o.listing_id).bind(&o.side).bind(&o.basis).bind(o.per_m2_fen).bind(o.total_fen).bind(o.gross_area_centi).bind(o.ceiling_per_m2_fen)
+        .bind(o.market_price_per_m2_fen).bind(o.valuation_id).bind(&o.note).bind(o.made_by).bind(o.made_at)
+        .fetch_one(&mut *c).await?.try_get("id"))
+}
+
+pub async fn offers(tx: &mut Tx, listing_id: i64) -> Result<Vec<OfferRow>, sqlx::Error> {
+    on_tx!(tx, c => sqlx::query_as::<_, OfferRow>("SELECT * FROM negotiation_offers WHERE listing_id = $1 ORDER BY id").bind(listing_id).fetch_all(&mut *c).await)
+}

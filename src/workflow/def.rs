@@ -63,7 +63,8 @@ struct RawState {
     /// Records that may be added in this state besides actions: `documents` (the developer may
     /// upload or replace documents and the unit list), `valuation` (the appraiser may record a
     /// report), `exceptions` (a policy exception may be requested), `survey_returns` (demand
-    /// survey returns may be entered), `listings` (developers may submit listings to a round).
+    /// survey returns may be entered), `listings` (developers may submit listings to a round),
+    /// `offers` (asking prices and offers of the negotiation, HS-A7.5).
     #[serde(default)]
     allows: Vec<Spanned<String>>,
     deadline: Option<Spanned<RawDeadline>>,
@@ -142,15 +143,17 @@ pub enum Capability {
     Exceptions,
     SurveyReturns,
     Listings,
+    Offers,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 5] = [
+    pub const ALL: [Capability; 6] = [
         Capability::Documents,
         Capability::Valuation,
         Capability::Exceptions,
         Capability::SurveyReturns,
         Capability::Listings,
+        Capability::Offers,
     ];
     pub fn name(self) -> &'static str {
         match self {
@@ -159,6 +162,7 @@ impl Capability {
             Capability::Exceptions => "exceptions",
             Capability::SurveyReturns => "survey_returns",
             Capability::Listings => "listings",
+            Capability::Offers => "offers",
         }
     }
 }

@@ -73,6 +73,7 @@ impl Registry {
             };
             files.sort();
             let mut used = BTreeSet::new();
+            let errors_before = errors.len();
             for f in files {
                 let fname = f.file_name().and_then(|n| n.to_str()).unwrap_or_default();
                 if !fname.ends_with(".toml") || NOT_WORKFLOWS.contains(&fname) {
@@ -87,7 +88,9 @@ impl Registry {
                     Err(e) => errors.extend(e),
                 }
             }
-            for p in pack.params.keys().filter(|p| !used.contains(*p)) {
+            // Unused parameters are only meaningful when every workflow of the flow was read.
+            let flow_ok = errors.len() == errors_before;
+            for p in pack.params.keys().filter(|p| flow_ok && !used.contains(*p)) {
                 errors.push(DefError {
                     file: pack.file.clone(),
                     line: None,

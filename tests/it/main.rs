@@ -8,5 +8,6 @@ mod api;
 mod excel;
 mod flow;
 mod guards;
+mod negotiation;
 mod roles;
 mod workflows;

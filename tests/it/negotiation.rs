@@ -1,0 +1,119 @@
+//! HS-A7.5 negotiation rounds against the HS-P5 ceiling.
+
+use crate::harness::*;
+use crate::on_both;
+use reqwest::StatusCode;
+use serde_json::json;
+
+on_both!(
+    hs_a7_5_asks_and_offers_are_recorded_against_the_ceiling_and_offers_above_it_refused,
+    |t: TestApp| async move {
+        let round = t.open_round().await;
+        let id = t.listing_in_negotiation(round).await;
+        let path = format!("/api/listings/{id}/offers");
+        // Ceiling 3990.00/m²; market 5200.00/m²; Σ gross area 1285.60 m².
+        let (s, a) = t
+            .post(
+                "developer",
+                &path,
+                json!({ "basis": "per_m2", "amount": "4200", "note": "首轮报价" }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{a}");
+        assert_eq!(a["side"], "ask");
+        assert_eq!(a["above_ceiling"], true);
+        assert_eq!(a["gap_to_ceiling_per_m2"], "-210.00");
+        assert_eq!(a["total"], "5399520.00", "4200 × 1285.60");
+        assert_eq!(a["vs_market_per_m2"], "-1000.00");
+        let (s, o) = t
+            .post(
+                "acquirer",
+                &path,
+                json!({ "basis": "per_m2", "amount": "3990.01" }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(o["code"], "above_ceiling");
+        assert_eq!(o["rule"], "HS-A7.5");
+        // A whole-listing offer: 5,000,000.00 / 1285.60 = 3889.2346… → 3889.23 per m².
+        let (s, o) = t
+            .post(
+                "acquirer",
+                &path,
+                json!({ "basis": "total", "amount": "5000000.00" }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{o}");
+        assert_eq!(o["per_m2"], "3889.23");
+        assert_eq!(o["total"], "5000000.00");
+        assert_eq!(o["above_ceiling"], false);
+        let (s, _) = t
+            .post(
+                "developer_b",
+                &path,
+                json!({ "basis": "per_m2", "amount": "3000" }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let (s, _) = t
+            .post(
+                "housing_bureau",
+                &path,
+                json!({ "basis": "per_m2", "amount": "3000" }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (s, v) = t
+            .post(
+                "acquirer",
+                &path,
+                json!({ "basis": "per_m2", "amount": "3000.001" }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(v["field"], "amount");
+        let (_, n) = t
+            .get("supervisor", &format!("/api/listings/{id}/negotiation"))
+            .await;
+        assert_eq!(n["offers"].as_array().unwrap().len(), 2);
+        assert_eq!(n["ceiling_total"], "5129544.00");
+        assert_eq!(n["gross_area_m2"], "1285.60");
+    }
+);
+
+on_both!(
+    records_are_append_only_in_the_database_itself,
+    |t: TestApp| async move {
+        let round = t.open_round().await;
+        let id = t.listing_in_negotiation(round).await;
+        let (s, _) = t
+            .post(
+                "developer",
+                &format!("/api/listings/{id}/offers"),
+                json!({ "basis": "per_m2", "amount": "3900" }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED);
+        // Even a hand-written statement cannot rewrite or remove a record: the triggers refuse it.
+        for sql in [
+            "UPDATE valuations SET ceiling_per_m2_fen = ceiling_per_m2_fen + 1",
+            "DELETE FROM valuations",
+            "UPDATE negotiation_offers SET per_m2_fen = 1",
+            "DELETE FROM negotiation_offers",
+            "UPDATE units SET gross_area_centi = 1",
+            "DELETE FROM history",
+        ] {
+            let refused = match t.backend {
+                Backend::Sqlite => {
+                    let pool = sqlx::SqlitePool::connect(&t.url).await.unwrap();
+                    sqlx::query(sql).execute(&pool).await.is_err()
+                }
+                Backend::Postgres => {
+                    let pool = sqlx::PgPool::connect(&t.url).await.unwrap();
+                    sqlx::query(sql).execute(&pool).await.is_err()
+                }
+            };
+            assert!(refused, "{sql} was allowed");
+        }
+    }
+);
