@@ -14,6 +14,7 @@ use crate::store::{Tx, users::User};
 use crate::workflow::def::{Capability, Effect, WorkflowDef};
 use crate::workflow::engine::{self, Command, InstanceState};
 use chrono::NaiveDate;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -88,6 +89,8 @@ pub struct ValuationInput {
     #[validate(length(min = 1, max = 200))]
     pub appraiser_org: String,
     pub report_date: NaiveDate,
+    /// The uploaded report file: a document of kind `valuation_report` on this listing.
+    pub report_document_id: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -105,6 +108,13 @@ pub struct ValuationView {
     pub market_rent_per_m2: Yuan,
     pub appraiser_org: String,
     pub report_date: NaiveDate,
+    /// The report file (document id on this listing), if one is linked.
+    pub report_document_id: Option<i64>,
+    pub report_file_name: Option<String>,
+    pub recorded_by: String,
+    pub recorded_at: DateTime<Utc>,
+    /// Superseded by a later report (nothing is overwritten; the newest one counts).
+    pub superseded: bool,
     pub rules: Vec<String>,
 }
 
@@ -738,6 +748,29 @@ impl App {
                     .require_capability(tx, &inst, Capability::Valuation)
                     .await?;
                 let _ = &def;
+                // The report file must already be on the listing, uploaded as a valuation report.
+                let doc = db::documents(tx, listing_id)
+                    .await?
+                    .into_iter()
+                    .find(|d| d.id == input.report_document_id)
+                    .ok_or_else(|| {
+                        AppError::invalid(
+                            "report_document_id",
+                            format!(
+                                "document {} is not on listing {listing_id}",
+                                input.report_document_id
+                            ),
+                        )
+                    })?;
+                if doc.kind != "valuation_report" {
+                    return Err(AppError::invalid(
+                        "report_document_id",
+                        format!(
+                            "document {} is a {:?}, not a valuation report",
+                            doc.id, doc.kind
+                        ),
+                    ));
+                }
                 let cap = crate::domain::pricing::profit_cap();
                 let ceiling = crate::domain::pricing::replacement_price(
                     &crate::domain::pricing::CeilingInput {
@@ -770,7 +803,7 @@ impl App {
                         .map_err(|e| AppError::invalid("market_rent_per_m2", e.to_string()))?,
                     appraiser_org: input.appraiser_org.clone(),
                     report_date: input.report_date,
-                    document_id: None,
+                    document_id: Some(doc.id),
                     recorded_by: actor2.id,
                     recorded_at: app.now(),
                 };
@@ -807,7 +840,21 @@ impl App {
                 .checked_add(unit)
                 .ok_or_else(|| AppError::Internal("ceiling total overflow".into()))?;
         }
+        let report_file_name = match v.document_id {
+            Some(d) => db::documents(tx, v.listing_id)
+                .await?
+                .into_iter()
+                .find(|x| x.id == d)
+                .map(|x| x.file_name),
+            None => None,
+        };
+        let latest = db::latest_valuation(tx, v.listing_id).await?.map(|l| l.id);
         Ok(ValuationView {
+            report_document_id: v.document_id,
+            report_file_name,
+            recorded_by: crate::store::users::name_of(tx, v.recorded_by).await?,
+            recorded_at: v.recorded_at,
+            superseded: latest.is_some_and(|l| l > v.id),
             id: v.id,
             listing_id: v.listing_id,
             land_per_m2: Yuan::from_fen(v.land_per_m2_fen),

@@ -358,6 +358,17 @@ pub async fn build(
         )
         .await?;
         let today = app.today();
+        let (_, report) = app
+            .upload_document(
+                &appraiser,
+                None,
+                *id,
+                "valuation_report",
+                "评估报告.pdf",
+                "application/pdf",
+                b"demo valuation report".to_vec(),
+            )
+            .await?;
         let (_, val) = app
             .record_valuation(
                 &appraiser,
@@ -371,6 +382,7 @@ pub async fn build(
                     market_rent_per_m2: DecimalText("14.50".into()),
                     appraiser_org: "安徽中信房地产评估有限公司".into(),
                     report_date: today,
+                    report_document_id: report.document.id,
                 },
             )
             .await?;

@@ -82,3 +82,8 @@ pub async fn list(tx: &mut Tx) -> Result<Vec<User>, sqlx::Error> {
         .map(|(id, name, role, org)| user_of(id, name, role, org))
         .collect()
 }
+
+/// A user's display name, for records that keep only the id.
+pub async fn name_of(tx: &mut Tx, id: i64) -> Result<String, sqlx::Error> {
+    on_tx!(tx, c => sqlx::query("SELECT name FROM users WHERE id = $1").bind(id).fetch_one(&mut *c).await?.try_get("name"))
+}

@@ -494,9 +494,10 @@ on_both!(
             Value::Null,
         )
         .await;
+        let body = t.valuation_body(id).await;
         let (s, _) = t
-        .post("appraiser", &format!("/api/listings/{id}/valuations"), json!({ "land_per_m2": "1200", "construction_per_m2": "2600", "profit_rate": "0.05", "market_price_per_m2": "5200", "market_rent_per_m2": "14.5", "appraiser_org": "评估所", "report_date": "2026-10-01" }))
-        .await;
+            .post("appraiser", &format!("/api/listings/{id}/valuations"), body)
+            .await;
         assert_eq!(s, StatusCode::CREATED);
         t.ok("housing_bureau", id, "start_negotiation", None, Value::Null)
             .await;
@@ -529,8 +530,20 @@ on_both!(
             Value::Null,
         )
         .await;
+        let doc = t.valuation_report(id).await;
+        let (s, other) = t
+            .upload(
+                "housing_bureau",
+                id,
+                "other",
+                "说明.pdf",
+                b"not a report".to_vec(),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{other}");
+        let other_doc = other["document"]["id"].as_i64().unwrap();
         let before = t.history(id).await.len();
-        for (field, body) in [
+        for (field, mut body) in [
             (
                 "profit_rate",
                 json!({ "land_per_m2": "1200", "construction_per_m2": "2600", "profit_rate": "0.06", "market_price_per_m2": "5200", "market_rent_per_m2": "14.5", "appraiser_org": "评估所", "report_date": "2026-10-01" }),
@@ -543,7 +556,18 @@ on_both!(
                 "construction_per_m2",
                 json!({ "land_per_m2": "1200", "construction_per_m2": "abc", "profit_rate": "0.05", "market_price_per_m2": "5200", "market_rent_per_m2": "14.5", "appraiser_org": "评估所", "report_date": "2026-10-01" }),
             ),
+            (
+                "report_document_id",
+                json!({ "land_per_m2": "1200", "construction_per_m2": "2600", "profit_rate": "0.05", "market_price_per_m2": "5200", "market_rent_per_m2": "14.5", "appraiser_org": "评估所", "report_date": "2026-10-01", "report_document_id": other_doc }),
+            ),
+            (
+                "report_document_id",
+                json!({ "land_per_m2": "1200", "construction_per_m2": "2600", "profit_rate": "0.05", "market_price_per_m2": "5200", "market_rent_per_m2": "14.5", "appraiser_org": "评估所", "report_date": "2026-10-01", "report_document_id": 999999 }),
+            ),
         ] {
+            if body.get("report_document_id").is_none() {
+                body["report_document_id"] = json!(doc);
+            }
             let (s, v) = t
                 .post("appraiser", &format!("/api/listings/{id}/valuations"), body)
                 .await;

@@ -401,18 +401,37 @@ impl TestApp {
             Value::Null,
         )
         .await;
+        let body = self.valuation_body(id).await;
         let (s, v) = self
-            .post(
-                "appraiser",
-                &format!("/api/listings/{id}/valuations"),
-                json!({ "land_per_m2": "1200", "construction_per_m2": "2600", "profit_rate": "0.05", "market_price_per_m2": "5200",
-                        "market_rent_per_m2": "14.5", "appraiser_org": "评估所", "report_date": "2026-10-01" }),
-            )
+            .post("appraiser", &format!("/api/listings/{id}/valuations"), body)
             .await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
         self.ok("housing_bureau", id, "start_negotiation", None, Value::Null)
             .await;
         id
+    }
+
+    /// Uploads a valuation report file as the appraiser and returns its document id.
+    pub async fn valuation_report(&self, id: i64) -> i64 {
+        let (s, d) = self
+            .upload(
+                "appraiser",
+                id,
+                "valuation_report",
+                "评估报告.pdf",
+                b"%PDF-1.4 report".to_vec(),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{d}");
+        d["document"]["id"].as_i64().unwrap()
+    }
+
+    /// The reference valuation (land 1200, construction 2600, 5 % → ceiling 3990.00/m²) with
+    /// a freshly uploaded report file.
+    pub async fn valuation_body(&self, id: i64) -> Value {
+        let doc = self.valuation_report(id).await;
+        json!({ "land_per_m2": "1200", "construction_per_m2": "2600", "profit_rate": "0.05", "market_price_per_m2": "5200",
+                "market_rent_per_m2": "14.5", "appraiser_org": "评估所", "report_date": "2026-10-01", "report_document_id": doc })
     }
 
     pub async fn history(&self, id: i64) -> Vec<Value> {

@@ -117,3 +117,36 @@ on_both!(
         }
     }
 );
+
+on_both!(
+    hs_p5_a_later_valuation_supersedes_an_earlier_one_and_nothing_is_overwritten,
+    |t: TestApp| async move {
+        let round = t.open_round().await;
+        let id = t.listing_in_negotiation(round).await;
+        // A corrected report: construction 2700 → (1200 + 2700) × 1.05 = 4095.00 per m².
+        let mut body = t.valuation_body(id).await;
+        body["construction_per_m2"] = json!("2700");
+        let (s, v) = t
+            .post("appraiser", &format!("/api/listings/{id}/valuations"), body)
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        assert_eq!(v["ceiling_per_m2"], "4095.00");
+        let (_, l) = t.get("supervisor", &format!("/api/listings/{id}")).await;
+        let vals = l["valuations"].as_array().unwrap();
+        assert_eq!(vals.len(), 2);
+        assert_eq!(vals[0]["ceiling_per_m2"], "3990.00");
+        assert_eq!(vals[0]["superseded"], true);
+        assert_eq!(vals[1]["superseded"], false);
+        assert_eq!(vals[1]["report_file_name"], "评估报告.pdf");
+        // The acquirer's offer is now checked against the newer ceiling.
+        let (s, o) = t
+            .post(
+                "acquirer",
+                &format!("/api/listings/{id}/offers"),
+                json!({ "basis": "per_m2", "amount": "4000" }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{o}");
+        assert_eq!(o["ceiling_per_m2"], "4095.00");
+    }
+);
