@@ -38,6 +38,9 @@ pub struct InstanceView {
     pub state: String,
     pub state_label: String,
     pub end: bool,
+    /// What the current state lets people do besides actions (`documents`, `valuation`,
+    /// `offers`, …), from the workflow file; the server still checks roles on each command.
+    pub allows: Vec<String>,
     pub version: i64,
     pub entered_at: DateTime<Utc>,
     pub deadline: Option<Deadline>,
@@ -459,6 +462,9 @@ fn view_of(
         state: inst.state.clone(),
         state_label: st.map(|s| s.label.clone()).unwrap_or_default(),
         end: st.is_some_and(|s| s.end),
+        allows: st
+            .map(|s| s.allows.iter().map(|c| c.name().to_string()).collect())
+            .unwrap_or_default(),
         version: inst.version,
         entered_at: inst.entered_at,
         deadline: inst

@@ -5,7 +5,8 @@
 use super::auth::{COOKIE, user_from};
 use super::{State, api};
 use crate::app::AppError;
-use crate::app::flow::{ActionRequest, ExceptionDecision, ExceptionRequest};
+use crate::app::flow::{ActionRequest, ExceptionDecision, ExceptionRequest, ValuationInput};
+use crate::app::negotiation::OfferInput;
 use crate::store::users::User;
 use axum::Router;
 use axum::extract::{Form, Multipart, Path, State as AxState};
@@ -159,10 +160,64 @@ async fn listing_page(
     Path(id): Path<i64>,
 ) -> Result<Html<String>, PageError> {
     let l = state.listing_view(&u, id).await?;
+    let n = state.negotiation_view(&u, id).await?;
     render(
         &state,
         "listing.html",
-        minijinja::context! { user => v(&u), role_label => v(&u.role.label_zh()), l => v(&l), today => v(&state.today()) },
+        minijinja::context! { user => v(&u), role_label => v(&u.role.label_zh()), l => v(&l), n => v(&n), today => v(&state.today()) },
+    )
+}
+
+async fn valuation(
+    AxState(state): AxState<State>,
+    Person(u): Person,
+    Path(id): Path<i64>,
+    Form(f): Form<ValuationInput>,
+) -> Result<Response, PageError> {
+    state.record_valuation(&u, None, id, f).await?;
+    Ok(Redirect::to(&format!("/listings/{id}")).into_response())
+}
+
+async fn offer(
+    AxState(state): AxState<State>,
+    Person(u): Person,
+    Path(id): Path<i64>,
+    Form(mut f): Form<OfferInput>,
+) -> Result<Response, PageError> {
+    f.note = f.note.filter(|n| !n.trim().is_empty());
+    state.make_offer(&u, None, id, f).await?;
+    Ok(Redirect::to(&format!("/listings/{id}")).into_response())
+}
+
+/// The printable negotiation record (洽谈记录): every ask and offer against the ceiling, the
+/// agreed and final prices, amounts also in capitals (大写).
+async fn negotiation_record(
+    AxState(state): AxState<State>,
+    Person(u): Person,
+    Path(id): Path<i64>,
+) -> Result<Html<String>, PageError> {
+    let n = state.negotiation_view(&u, id).await?;
+    let l = state.listing_view(&u, id).await?;
+    render(
+        &state,
+        "negotiation_record.html",
+        minijinja::context! { user => v(&u), role_label => v(&u.role.label_zh()), n => v(&n), l => v(&l), today => v(&state.today()) },
+    )
+}
+
+/// The printable exceptions report of a round: every "in principle" limit passed, who asked,
+/// why, and the leading group's decision.
+async fn exceptions_report(
+    AxState(state): AxState<State>,
+    Person(u): Person,
+    Path(id): Path<i64>,
+) -> Result<Html<String>, PageError> {
+    let r = state.round_view(&u, id).await?;
+    let exceptions = state.exceptions_report(&u, Some(id)).await?;
+    render(
+        &state,
+        "exceptions_report.html",
+        minijinja::context! { user => v(&u), role_label => v(&u.role.label_zh()), r => v(&r), exceptions => v(&exceptions), today => v(&state.today()) },
     )
 }
 
@@ -269,5 +324,9 @@ pub fn routes() -> Router<State> {
         .route("/instances/{id}/act/{action}", post(act))
         .route("/listings/{id}/upload", post(upload))
         .route("/listings/{id}/exceptions", post(exception_request))
+        .route("/listings/{id}/valuations", post(valuation))
+        .route("/listings/{id}/offers", post(offer))
+        .route("/listings/{id}/negotiation-record", get(negotiation_record))
+        .route("/rounds/{id}/exceptions", get(exceptions_report))
         .route("/exceptions/{id}/decision", post(exception_decision))
 }

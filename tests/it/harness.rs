@@ -434,6 +434,57 @@ impl TestApp {
                 "market_rent_per_m2": "14.5", "appraiser_org": "评估所", "report_date": "2026-10-01", "report_document_id": doc })
     }
 
+    /// Signs in on the pages with a role's token and returns the session cookie.
+    pub async fn cookie(&self, who: &str) -> String {
+        let r = self
+            .client
+            .post(format!("{}/login", self.base))
+            .form(&[("token", self.token(who))])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        r.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string()
+    }
+
+    /// A page as a signed-in person: status and HTML.
+    pub async fn page(&self, who: &str, path: &str) -> (StatusCode, String) {
+        let cookie = self.cookie(who).await;
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.text().await.unwrap())
+    }
+
+    /// A plain HTML form post as a signed-in person: status and body.
+    pub async fn form(
+        &self,
+        who: &str,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> (StatusCode, String) {
+        let cookie = self.cookie(who).await;
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("cookie", cookie)
+            .form(fields)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.text().await.unwrap())
+    }
+
     pub async fn history(&self, id: i64) -> Vec<Value> {
         let (s, v) = self
             .get("supervisor", &format!("/api/instances/{id}/history"))

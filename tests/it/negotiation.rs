@@ -150,3 +150,101 @@ on_both!(
         assert_eq!(o["ceiling_per_m2"], "4095.00");
     }
 );
+
+on_both!(
+    pages_let_the_appraiser_value_and_the_negotiators_bid_with_plain_forms,
+    |t: TestApp| async move {
+        let round = t.open_round().await;
+        let id = t.listing_in_pool(round).await;
+        t.ok(
+            "housing_bureau",
+            id,
+            "commission_valuation",
+            None,
+            serde_json::Value::Null,
+        )
+        .await;
+        let (_, page) = t.page("appraiser", &format!("/listings/{id}")).await;
+        assert!(
+            page.contains("请先在上方"),
+            "no report uploaded yet: the form asks for the file first"
+        );
+        let doc = t.valuation_report(id).await.to_string();
+        let (_, page) = t.page("appraiser", &format!("/listings/{id}")).await;
+        assert!(page.contains("保存评估报告"), "{page}");
+        let fields = [
+            ("land_per_m2", "1200"),
+            ("construction_per_m2", "2600"),
+            ("profit_rate", "0.05"),
+            ("market_price_per_m2", "5200"),
+            ("market_rent_per_m2", "14.5"),
+            ("appraiser_org", "评估所"),
+            ("report_date", "2026-10-01"),
+            ("report_document_id", doc.as_str()),
+        ];
+        let (s, _) = t
+            .form("appraiser", &format!("/listings/{id}/valuations"), &fields)
+            .await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        // A profit rate above the cap comes back as a readable page, and nothing is stored.
+        let mut bad = fields;
+        bad[2] = ("profit_rate", "0.06");
+        let (s, body) = t
+            .form("appraiser", &format!("/listings/{id}/valuations"), &bad)
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(body.contains("profit"), "{body}");
+        let (_, l) = t.get("supervisor", &format!("/api/listings/{id}")).await;
+        assert_eq!(l["valuations"].as_array().unwrap().len(), 1);
+        t.ok(
+            "housing_bureau",
+            id,
+            "start_negotiation",
+            None,
+            serde_json::Value::Null,
+        )
+        .await;
+        // The developer does not see the offer form's ceiling note; the acquirer does.
+        let (_, page) = t.page("acquirer", &format!("/listings/{id}")).await;
+        assert!(
+            page.contains("出价不得高于重置价上限") && page.contains("3990.00"),
+            "{page}"
+        );
+        let (s, _) = t
+            .form(
+                "developer",
+                &format!("/listings/{id}/offers"),
+                &[("basis", "per_m2"), ("amount", "4100"), ("note", "")],
+            )
+            .await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        let (s, _) = t
+            .form(
+                "acquirer",
+                &format!("/listings/{id}/offers"),
+                &[("basis", "per_m2"), ("amount", "3950"), ("note", "第二轮")],
+            )
+            .await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+        let (s, _) = t
+            .form(
+                "acquirer",
+                &format!("/listings/{id}/offers"),
+                &[("basis", "per_m2"), ("amount", "4000"), ("note", "")],
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        let (_, n) = t
+            .get("supervisor", &format!("/api/listings/{id}/negotiation"))
+            .await;
+        let offers = n["offers"].as_array().unwrap();
+        assert_eq!(offers.len(), 2);
+        assert_eq!(offers[0]["gap_to_ceiling_per_m2"], "-110.00");
+        assert_eq!(
+            offers[0]["note"],
+            serde_json::Value::Null,
+            "an empty note is no note"
+        );
+        assert_eq!(offers[1]["total"], "5078120.00", "3950 × 1285.60");
+    }
+);
