@@ -41,6 +41,8 @@ pub struct InstanceView {
     /// What the current state lets people do besides actions (`documents`, `valuation`,
     /// `offers`, …), from the workflow file; the server still checks roles on each command.
     pub allows: Vec<String>,
+    /// Chinese labels of this workflow's states and of every action its history can hold.
+    pub labels: Labels,
     pub version: i64,
     pub entered_at: DateTime<Utc>,
     pub deadline: Option<Deadline>,
@@ -55,6 +57,8 @@ pub struct DocumentStatus {
     pub label: String,
     pub required: bool,
     pub present: bool,
+    /// Roles that may upload this kind (the policy pack's `[documents.*] roles`).
+    pub roles: Vec<String>,
     pub documents: Vec<DocumentMeta>,
 }
 
@@ -210,6 +214,7 @@ impl App {
                     label: d.label.clone(),
                     required: required.contains(k),
                     present: !mine.is_empty(),
+                    roles: d.roles.iter().map(|r| r.to_string()).collect(),
                     documents: mine,
                 }
             })
@@ -447,6 +452,42 @@ impl App {
     }
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Labels {
+    pub states: BTreeMap<String, String>,
+    pub actions: BTreeMap<String, String>,
+}
+
+/// Records written beside workflow actions (they change no state, but appear in history).
+const RECORD_LABELS: &[(&str, &str)] = &[
+    ("create", "创建"),
+    ("upload_document", "上传材料"),
+    ("record_survey_returns", "填报需求摸底"),
+    ("record_valuation", "录入评估报告"),
+    ("ask_price", "开发企业报价"),
+    ("offer_price", "收购方出价"),
+    ("request_exception", "申请政策例外"),
+    ("decide_exception", "领导组决定政策例外"),
+];
+
+fn labels_of(def: &crate::workflow::def::WorkflowDef) -> Labels {
+    let mut actions: BTreeMap<String, String> = RECORD_LABELS
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    for a in &def.actions {
+        actions.insert(a.name.clone(), a.label.clone());
+    }
+    Labels {
+        states: def
+            .states
+            .iter()
+            .map(|s| (s.name.clone(), s.label.clone()))
+            .collect(),
+        actions,
+    }
+}
+
 fn view_of(
     inst: &InstanceRow,
     def: &crate::workflow::def::WorkflowDef,
@@ -465,6 +506,7 @@ fn view_of(
         allows: st
             .map(|s| s.allows.iter().map(|c| c.name().to_string()).collect())
             .unwrap_or_default(),
+        labels: labels_of(def),
         version: inst.version,
         entered_at: inst.entered_at,
         deadline: inst

@@ -401,6 +401,38 @@ pub async fn build(
             serde_json::Value::Null,
         )
         .await?;
+        // HS-A7.5: rounds of asking prices and offers, each against the ceiling.
+        use crate::app::negotiation::{Basis, OfferInput};
+        for (who, amount, note) in [
+            (dev, "4200.00", "首轮报价"),
+            (&acq, "3700.00", "按评估上限和市场情况出价"),
+            (dev, "3950.00", "第二轮报价"),
+            (&acq, "3850.00", "最终出价"),
+        ] {
+            let (_, o) = app
+                .make_offer(
+                    who,
+                    None,
+                    *id,
+                    OfferInput {
+                        basis: Basis::PerM2,
+                        amount: DecimalText(amount.into()),
+                        note: Some(note.into()),
+                    },
+                )
+                .await?;
+            say(format!(
+                "#{id} {}：{} 元/㎡（上限 {}{}）",
+                if o.side == "ask" {
+                    "开发企业报价"
+                } else {
+                    "收购方出价"
+                },
+                o.per_m2,
+                o.ceiling_per_m2,
+                if o.above_ceiling { "，超上限" } else { "" }
+            ));
+        }
         let v = app.instance_view(&acq, v.id).await?;
         let v = act(
             &app,

@@ -130,9 +130,9 @@ pub fn review(
         "房源楼盘表",
         !units.is_empty(),
         if units.is_empty() {
-            "no unit list has been imported".into()
+            "尚未导入楼盘表".into()
         } else {
-            format!("{} units", units.len())
+            format!("共 {} 套", units.len())
         },
         vec![],
     );
@@ -147,14 +147,14 @@ pub fn review(
         "已建成，或主体封顶且明确交付日期",
         constr_ok,
         match facts.construction_state {
-            ConstructionState::Completed => "completed".into(),
+            ConstructionState::Completed => "已建成".into(),
             ConstructionState::UnderConstruction => format!(
-                "under construction, topped out: {}, delivery date: {}",
-                facts.topped_out,
+                "在建，主体{}封顶，交付日期：{}",
+                if facts.topped_out { "已" } else { "未" },
                 facts
                     .delivery_date
                     .map(|d| d.to_string())
-                    .unwrap_or_else(|| "none".into())
+                    .unwrap_or_else(|| "未明确".into())
             ),
         },
         vec![],
@@ -170,7 +170,7 @@ pub fn review(
         "HS-A4.2",
         "单套建筑面积原则上不超过上限",
         over.is_empty(),
-        format!("{} unit(s) above {} m²", over.len(), p.max_unit_area_m2),
+        format!("{} 套超过 {} ㎡", over.len(), p.max_unit_area_m2),
         over,
     );
 
@@ -185,7 +185,7 @@ pub fn review(
             "HS-A4.2",
             "单套建筑面积不低于下限",
             under.is_empty(),
-            format!("{} unit(s) below {min} m²", under.len()),
+            format!("{} 套低于 {min} ㎡", under.len()),
             under,
         );
     }
@@ -205,7 +205,7 @@ pub fn review(
         "以90平方米左右的房源为主",
         !units.is_empty() && share >= p.min_near_share,
         format!(
-            "{near} of {} unit(s) within {}±{} m² (share {}, at least {} required)",
+            "{} 套中 {near} 套在 {}±{} ㎡ 之间（占比 {}，要求不低于 {}）",
             units.len(),
             p.near_target_m2,
             p.near_tolerance_m2,
@@ -222,12 +222,16 @@ pub fn review(
         "优先整栋或整单元、可封闭管理",
         whole || !p.require_whole_building_or_stair_unit,
         format!(
-            "offer scope: {:?}{}",
-            facts.offer_scope,
+            "供应范围：{}{}",
+            match facts.offer_scope {
+                OfferScope::WholeBuilding => "整栋",
+                OfferScope::WholeStairUnit => "整单元",
+                OfferScope::Scattered => "零散房源",
+            },
             if p.require_whole_building_or_stair_unit {
                 ""
             } else {
-                " (preferred, not required by this pack)"
+                "（优先条件，本政策包不作硬性要求）"
             }
         ),
         vec![],
@@ -243,7 +247,7 @@ pub fn review(
         "HS-A4.5",
         "产权清晰、无抵押查封",
         encumbered.is_empty(),
-        format!("{} unit(s) mortgaged or seized", encumbered.len()),
+        format!("{} 套存在抵押或查封", encumbered.len()),
         encumbered,
     );
 

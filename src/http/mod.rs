@@ -37,6 +37,8 @@ pub type State = Arc<Web>;
 /// Loads every `*.html` under `dir` into a template environment (names relative to `dir`).
 pub fn load_templates(dir: &std::path::Path) -> Result<minijinja::Environment<'static>, String> {
     let mut env = minijinja::Environment::new();
+    env.add_filter("cst", filter_cst);
+    env.add_filter("role_zh", filter_role_zh);
     let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     for e in entries.filter_map(|e| e.ok()) {
         let path = e.path();
@@ -53,6 +55,26 @@ pub fn load_templates(dir: &std::path::Path) -> Result<minijinja::Environment<'s
         }
     }
     Ok(env)
+}
+
+/// `{{ t | cst }}`: an RFC 3339 instant as China Standard Time, `2026-09-21 09:00`; people
+/// here read Beijing time, while the database keeps UTC.
+fn filter_cst(value: String) -> String {
+    match chrono::DateTime::parse_from_rfc3339(&value) {
+        Ok(t) => t
+            .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8"))
+            .format("%Y-%m-%d %H:%M")
+            .to_string(),
+        Err(_) => value,
+    }
+}
+
+/// `{{ role | role_zh }}`: a role key as its Chinese name.
+fn filter_role_zh(value: String) -> String {
+    value
+        .parse::<crate::domain::role::Role>()
+        .map(|r| r.label_zh().to_string())
+        .unwrap_or(value)
 }
 
 pub fn router(app: Arc<Web>) -> Router {
