@@ -4,7 +4,7 @@
 use super::facts;
 use super::views::InstanceView;
 use super::{App, AppError, Idem, boxed};
-use crate::domain::review::{self, ConstructionState, OfferScope};
+use crate::domain::review::{ConstructionState, OfferScope};
 use crate::domain::role::Role;
 use crate::domain::survey::SurveyReturn;
 use crate::domain::units::{AreaM2, Rate, Yuan, YuanPerM2, parse_decimal};
@@ -886,23 +886,35 @@ impl App {
             &[Role::HousingBureau, Role::Acquirer],
             "request a policy exception",
         )?;
-        if !review::waivable(&req.check_id) {
+        let Some(w) = crate::domain::exceptions::waivable(&req.check_id) else {
             return Err(AppError::Rule {
                 code: "not_waivable",
                 rule: "HS-A4",
                 message: format!(
-                    "check {:?} is not an \"in principle\" limit and cannot be waived by exception",
-                    req.check_id
+                    "{:?} is not an \"in principle\" limit and cannot be passed by exception; waivable: {}",
+                    req.check_id,
+                    crate::domain::exceptions::WAIVABLE
+                        .iter()
+                        .map(|w| w.check_id)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             });
-        }
+        };
+        // Review limits are waived while the listing is reviewed; pricing limits concern the
+        // bought units, so they are asked for once the listing is acquired (the workflow file
+        // says which states allow which).
+        let capability = match w.stage {
+            crate::domain::exceptions::Stage::Review => Capability::Exceptions,
+            crate::domain::exceptions::Stage::Pricing => Capability::PriceExceptions,
+        };
         let actor2 = actor.clone();
         self.command(actor, idem, 201, move |app, tx| boxed(async move {
                 let inst = app.instance_of(tx, listing_id, "listing").await?;
-                app.require_capability(tx, &inst, Capability::Exceptions).await?;
+                app.require_capability(tx, &inst, capability).await?;
                 let l = db::listing(tx, listing_id).await?.ok_or_else(|| AppError::NotFound(format!("listing {listing_id}")))?;
-                let id = db::insert_exception(tx, l.round_id, Some(listing_id), "HS-A4", &req.check_id, &req.reason, actor2.id, app.now()).await?;
-                app.record(tx, &inst, &actor2, "request_exception", Some(&req.reason), serde_json::json!({ "rule": "HS-A4", "exception_id": id, "check_id": req.check_id })).await?;
+                let id = db::insert_exception(tx, l.round_id, Some(listing_id), w.rule, &req.check_id, &req.reason, actor2.id, app.now()).await?;
+                app.record(tx, &inst, &actor2, "request_exception", Some(&req.reason), serde_json::json!({ "rule": w.rule, "exception_id": id, "check_id": req.check_id })).await?;
                 db::exception(tx, id).await?.ok_or_else(|| AppError::Internal("exception vanished".into()))
         }))
         .await

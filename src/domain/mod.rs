@@ -4,6 +4,7 @@
 //! rust_xlsxwriter, reads a clock or touches a file.
 
 pub mod calendar;
+pub mod exceptions;
 pub mod pricing;
 pub mod review;
 pub mod role;

@@ -84,16 +84,11 @@ pub struct ReviewReport {
     pub passed: bool,
 }
 
-/// The checks an exception may waive: the "in principle" ones.
-pub const WAIVABLE: [&str; 4] = [
-    "unit_area_cap",
-    "unit_area_floor",
-    "near_target_share",
-    "whole_building",
-];
-
+/// Whether an exception may waive this review check: only the "in principle" ones (see
+/// `domain::exceptions::WAIVABLE`).
 pub fn waivable(check_id: &str) -> bool {
-    WAIVABLE.contains(&check_id)
+    super::exceptions::waivable(check_id)
+        .is_some_and(|w| w.stage == super::exceptions::Stage::Review)
 }
 
 fn room(u: &UnitRow) -> String {

@@ -144,16 +144,19 @@ pub enum Capability {
     SurveyReturns,
     Listings,
     Offers,
+    /// Exceptions to "in principle" pricing limits of the bought units (HS-P8, HS-P9, HS-P13, XY-29).
+    PriceExceptions,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 6] = [
+    pub const ALL: [Capability; 7] = [
         Capability::Documents,
         Capability::Valuation,
         Capability::Exceptions,
         Capability::SurveyReturns,
         Capability::Listings,
         Capability::Offers,
+        Capability::PriceExceptions,
     ];
     pub fn name(self) -> &'static str {
         match self {
@@ -163,6 +166,7 @@ impl Capability {
             Capability::SurveyReturns => "survey_returns",
             Capability::Listings => "listings",
             Capability::Offers => "offers",
+            Capability::PriceExceptions => "price_exceptions",
         }
     }
 }

@@ -411,6 +411,39 @@ impl TestApp {
         id
     }
 
+    /// A listing bought at 3850.00/m² (ceiling 3990.00) and filed: its units are ours.
+    pub async fn listing_filed(&self, round: i64) -> i64 {
+        let id = self.listing_in_negotiation(round).await;
+        self.ok(
+            "acquirer",
+            id,
+            "submit_result",
+            None,
+            json!({ "price_per_m2": "3850.00" }),
+        )
+        .await;
+        self.ok("leading_group", id, "approve", Some("同意"), Value::Null)
+            .await;
+        let (s, d) = self
+            .upload("acquirer", id, "agreement", "协议.pdf", b"signed".to_vec())
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{d}");
+        self.ok("acquirer", id, "sign", None, Value::Null).await;
+        let (s, d) = self
+            .upload(
+                "acquirer",
+                id,
+                "legal_formalities",
+                "登记.pdf",
+                b"done".to_vec(),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{d}");
+        let v = self.ok("acquirer", id, "file", None, Value::Null).await;
+        assert_eq!(v["state"], "filed");
+        id
+    }
+
     /// Uploads a valuation report file as the appraiser and returns its document id.
     pub async fn valuation_report(&self, id: i64) -> i64 {
         let (s, d) = self

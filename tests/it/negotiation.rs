@@ -248,3 +248,57 @@ on_both!(
         assert_eq!(offers[1]["total"], "5078120.00", "3950 × 1285.60");
     }
 );
+
+on_both!(
+    hs_p8_pricing_exceptions_are_asked_for_bought_units_and_review_ones_only_in_review,
+    |t: TestApp| async move {
+        let round = t.open_round().await;
+        let review = t.listing_in_review(round).await;
+        let filed = t.listing_filed(round).await;
+        let ask = |id: i64, check: &'static str| {
+            let t = &t;
+            async move {
+                t.post(
+                    "acquirer",
+                    &format!("/api/listings/{id}/exceptions"),
+                    json!({ "check_id": check, "reason": "片区租金水平偏低" }),
+                )
+                .await
+            }
+        };
+        // A pricing limit (HS-P8) is not waived while the listing is still in review…
+        let (s, v) = ask(review, "initial_rent_ratio").await;
+        assert_eq!(s, StatusCode::CONFLICT, "{v}");
+        // …but is, once the units are bought; the record names the rule it passes.
+        let (s, e) = ask(filed, "initial_rent_ratio").await;
+        assert_eq!(s, StatusCode::CREATED, "{e}");
+        assert_eq!(e["rule"], "HS-P8");
+        // A review limit is no longer waivable on a filed listing; a hard limit never is.
+        let (s, _) = ask(filed, "unit_area_cap").await;
+        assert_eq!(s, StatusCode::CONFLICT);
+        let (s, v) = ask(filed, "price_within_ceiling").await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(v["code"], "not_waivable");
+        // The round's exceptions report lists it, with who asked; the printable page too.
+        let (_, r) = t
+            .get("supervisor", &format!("/api/rounds/{round}/exceptions"))
+            .await;
+        let rules: Vec<&str> = r
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["rule"].as_str().unwrap())
+            .collect();
+        assert!(rules.contains(&"HS-P8"), "{r}");
+        let (s, page) = t
+            .page("supervisor", &format!("/rounds/{round}/exceptions"))
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(
+            page.contains("HS-P8")
+                && page.contains("initial_rent_ratio")
+                && page.contains("待决定"),
+            "{page}"
+        );
+    }
+);
