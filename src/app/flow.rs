@@ -747,7 +747,6 @@ impl App {
                 let def = app
                     .require_capability(tx, &inst, Capability::Valuation)
                     .await?;
-                let _ = &def;
                 // The report file must already be on the listing, uploaded as a valuation report.
                 let doc = db::documents(tx, listing_id)
                     .await?
@@ -771,7 +770,12 @@ impl App {
                         ),
                     ));
                 }
-                let cap = crate::domain::pricing::profit_cap();
+                // HS-P5 / YQ-7.3: the cap is the pack's current pricing parameter.
+                let cap = Rate::new(
+                    "profit_rate_cap",
+                    app.pack(&def.pack.key)?.pricing().profit_rate_cap,
+                )
+                .map_err(|e| AppError::Internal(e.to_string()))?;
                 let ceiling = crate::domain::pricing::replacement_price(
                     &crate::domain::pricing::CeilingInput {
                         land_per_m2: land,

@@ -9,6 +9,7 @@ pub mod error;
 pub mod facts;
 pub mod flow;
 pub mod negotiation;
+pub mod pricing;
 pub mod users;
 pub mod views;
 

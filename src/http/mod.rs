@@ -39,6 +39,7 @@ pub fn load_templates(dir: &std::path::Path) -> Result<minijinja::Environment<'s
     let mut env = minijinja::Environment::new();
     env.add_filter("cst", filter_cst);
     env.add_filter("role_zh", filter_role_zh);
+    env.add_filter("daxie", filter_daxie);
     let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     for e in entries.filter_map(|e| e.ok()) {
         let path = e.path();
@@ -75,6 +76,18 @@ fn filter_role_zh(value: String) -> String {
         .parse::<crate::domain::role::Role>()
         .map(|r| r.label_zh().to_string())
         .unwrap_or(value)
+}
+
+/// `{{ amount | daxie }}`: a yuan amount (as the API writes it, a decimal string) in capitals
+/// for printing, following the bill rules of `domain::pricing::daxie`. A value that is not an
+/// amount fails the render, so a wrong template cannot print a blank where money belongs.
+fn filter_daxie(value: minijinja::Value) -> Result<String, minijinja::Error> {
+    let raw = value.to_string();
+    let bad = |why: String| minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, why);
+    let amount = raw
+        .parse::<rust_decimal::Decimal>()
+        .map_err(|_| bad(format!("daxie: not an amount: {raw:?}")))?;
+    crate::domain::pricing::daxie::daxie(amount).map_err(|e| bad(format!("daxie: {e}")))
 }
 
 pub fn router(app: Arc<Web>) -> Router {

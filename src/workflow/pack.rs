@@ -3,6 +3,7 @@
 //! parameters (Nanchang and Xingyi run Huoshan's flow: `flow = "huoshan"`).
 
 use super::def::{DefError, line_of};
+use crate::domain::pricing::PricingParams;
 use crate::domain::review::ReviewParams;
 use crate::domain::role::Role;
 use crate::domain::survey::DemandBand;
@@ -62,6 +63,9 @@ pub struct Pack {
     /// The file's text, part of every definition's content hash.
     pub source_text: String,
     pub file: String,
+    /// Pricing parameters from the folder's `pricing.toml`; the registry loads them for every
+    /// pack it accepts.
+    pub pricing: Option<PricingParams>,
 }
 
 impl Pack {
@@ -114,7 +118,30 @@ impl Pack {
             review: raw.review,
             source_text: text.to_string(),
             file: file.to_string(),
+            pricing: None,
         })
+    }
+
+    /// Parses and checks a pack's `pricing.toml`.
+    pub fn parse_pricing(file: &str, text: &str) -> Result<PricingParams, DefError> {
+        let p: PricingParams = toml::from_str(text).map_err(|e| DefError {
+            file: file.to_string(),
+            line: e.span().map(|s| line_of(text, s.start)),
+            message: e.message().to_string(),
+        })?;
+        p.check().map_err(|message| DefError {
+            file: file.to_string(),
+            line: None,
+            message,
+        })?;
+        Ok(p)
+    }
+
+    /// The pack's pricing parameters (present on every pack the registry loaded).
+    pub fn pricing(&self) -> &PricingParams {
+        self.pricing
+            .as_ref()
+            .expect("the registry loads pricing.toml for every pack")
     }
 
     pub fn document_label<'a>(&'a self, kind: &'a str) -> &'a str {

@@ -43,11 +43,27 @@ impl Registry {
                 .and_then(|n| n.to_str())
                 .unwrap_or_default()
                 .to_string();
-            match Pack::parse(&file.display().to_string(), &name, &text) {
-                Ok(p) => {
+            let pricing_file = folder.join("pricing.toml");
+            let pricing = match std::fs::read_to_string(&pricing_file) {
+                Ok(t) => Pack::parse_pricing(&pricing_file.display().to_string(), &t),
+                Err(e) => Err(DefError {
+                    file: pricing_file.display().to_string(),
+                    line: None,
+                    message: format!("every pack needs its pricing parameters: {e}"),
+                }),
+            };
+            match (
+                Pack::parse(&file.display().to_string(), &name, &text),
+                pricing,
+            ) {
+                (Ok(mut p), Ok(pricing)) => {
+                    p.pricing = Some(pricing);
                     packs.insert(name, p);
                 }
-                Err(e) => errors.push(e),
+                (p, pricing) => {
+                    errors.extend(p.err());
+                    errors.extend(pricing.err());
+                }
             }
         }
         if packs.is_empty() && errors.is_empty() {
@@ -179,6 +195,38 @@ mod tests {
             e[0].file.ends_with("nanchang/policy.toml")
                 && e[0].line.is_some()
                 && e[0].message.contains("max_floors"),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn pricing_files_are_required_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        copy(&shipped(), dir.path());
+        std::fs::remove_file(dir.path().join("nanchang/pricing.toml")).unwrap();
+        let p = dir.path().join("xingyi/pricing.toml");
+        let text = std::fs::read_to_string(&p)
+            .unwrap()
+            .replace("max_annual_rate = \"0.02\"\n", "");
+        std::fs::write(&p, text).unwrap();
+        let p = dir.path().join("huoshan/pricing.toml");
+        let text = std::fs::read_to_string(&p).unwrap().replace(
+            "initial_rent_max_ratio = \"0.9\"",
+            "initial_rent_max_ratio = \"1.9\"",
+        );
+        std::fs::write(&p, text).unwrap();
+        let e = Registry::load(dir.path()).unwrap_err();
+        let about = |f: &str, m: &str| {
+            e.iter()
+                .any(|x| x.file.ends_with(f) && x.message.contains(m))
+        };
+        assert!(
+            about("nanchang/pricing.toml", "pricing parameters"),
+            "{e:?}"
+        );
+        assert!(about("xingyi/pricing.toml", "max_annual_rate"), "{e:?}");
+        assert!(
+            about("huoshan/pricing.toml", "initial_rent_max_ratio"),
             "{e:?}"
         );
     }

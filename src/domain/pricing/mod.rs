@@ -1,18 +1,112 @@
-//! Prices (DOMAIN.md §3): the replacement-price ceiling of HS-P5 / YQ-7.3.
+//! Prices (DOMAIN.md §3 and the pricing rows of §5), exact to the fen: the replacement-price
+//! ceiling of HS-P5 / YQ-7.3 here; rents (HS-P8, HS-P9) in [`rent`], sale prices (HS-P11, HS-P12,
+//! NC-30, XY-13) in [`sale`], buy-backs (HS-P13, YQ-21, NC-37, XY-32, XY-29) in [`buyback`],
+//! resettlement (HS-P14) in [`resettlement`], amounts in capitals in [`daxie`]. Each pack's
+//! parameters are [`PricingParams`], read from its `policy.toml`.
 //!
 //! Ceiling per m² = (land + construction) × (1 + profit rate), profit rate ≤ the pack's cap
 //! (5 % in all four packs). The per-m² figure is rounded half-up to the fen first; a unit's
 //! ceiling is that printed rate × its gross floor area, rounded to the fen — so anyone with a
 //! calculator reproduces a printed schedule.
 
+pub mod buyback;
+pub mod daxie;
+pub mod rent;
+pub mod resettlement;
+pub mod sale;
+
 use super::units::{AreaM2, Rate, Yuan, YuanPerM2};
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PricingError {
     #[error("profit rate {rate} is above the cap {cap}")]
     ProfitRateAboveCap { rate: Decimal, cap: Decimal },
+    #[error("{field} must be greater than zero")]
+    NotPositive { field: &'static str },
+    #[error("{message}")]
+    OutOfRange {
+        field: &'static str,
+        message: String,
+    },
+    #[error("{message}")]
+    DatesOutOfOrder {
+        field: &'static str,
+        message: String,
+    },
+    #[error("{message}")]
+    Missing {
+        field: &'static str,
+        message: String,
+    },
+    /// An "in principle" (原则上) limit was passed without an approved exception.
+    #[error("{message}")]
+    LimitExceeded { rule: &'static str, message: String },
+}
+
+impl PricingError {
+    /// The input field the refusal is about.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            PricingError::ProfitRateAboveCap { .. } => Some("profit_rate"),
+            PricingError::NotPositive { field }
+            | PricingError::OutOfRange { field, .. }
+            | PricingError::DatesOutOfOrder { field, .. }
+            | PricingError::Missing { field, .. } => Some(field),
+            PricingError::LimitExceeded { .. } => None,
+        }
+    }
+}
+
+/// A pack's pricing parameters (`[pricing]` in its `policy.toml`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PricingParams {
+    /// HS-P5 / YQ-7.3: the highest profit rate in the replacement price.
+    pub profit_rate_cap: Decimal,
+    /// HS-P8: initial rent ≤ this share of the market rent.
+    pub initial_rent_max_ratio: Decimal,
+    /// HS-P9: yearly rent change limit, up or down.
+    pub rent_change_max_per_year: Decimal,
+    /// HS-P9: rents are reviewed at least this often.
+    pub rent_review_cycle_years: u32,
+    /// The sale-price rule of the pack (HS-P11, NC-30, XY-13).
+    pub sale_rule: String,
+    /// Its profit cap.
+    pub sale_profit_rate_cap: Decimal,
+    /// HS-P14: day count of the holding interest.
+    #[serde(default)]
+    pub resettlement_day_count: resettlement::DayCount,
+    pub buyback: buyback::BuybackParams,
+}
+
+impl PricingParams {
+    /// Refusals of a pack file: rates outside 0–1, a depreciation rule without its cap.
+    pub fn check(&self) -> Result<(), String> {
+        for (name, v) in [
+            ("profit_rate_cap", self.profit_rate_cap),
+            ("initial_rent_max_ratio", self.initial_rent_max_ratio),
+            ("rent_change_max_per_year", self.rent_change_max_per_year),
+            ("sale_profit_rate_cap", self.sale_profit_rate_cap),
+        ] {
+            if v < Decimal::ZERO || v > Decimal::ONE {
+                return Err(format!("[pricing] {name} must be between 0 and 1, got {v}"));
+            }
+        }
+        if self.rent_review_cycle_years == 0 {
+            return Err("[pricing] rent_review_cycle_years must be at least 1".into());
+        }
+        if self.buyback.method == buyback::BuybackMethod::Depreciation
+            && self.buyback.max_annual_rate.is_none()
+        {
+            return Err("[pricing.buyback] a depreciation rule needs max_annual_rate".into());
+        }
+        if self.buyback.lock_years_from_title.is_some() && self.buyback.listed_cases.is_empty() {
+            return Err("[pricing.buyback] a title lock needs its listed_cases".into());
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
