@@ -16,6 +16,7 @@ use crate::domain::pricing::sale::{self, FactorTable, Factors, SaleUnit};
 use crate::domain::pricing::{self, CeilingInput, PricingError, PricingParams};
 use crate::domain::units::{AreaM2, Rate, Yuan, YuanPerM2, parse_decimal};
 use crate::store::listings::{self as db, ExceptionRow};
+use crate::workflow::registry::Registry;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -332,25 +333,12 @@ fn params_json(p: &PricingParams, names: &[&str]) -> Value {
     Value::Object(out)
 }
 
+/// The calculators over the packs in force; needs no database.
+pub struct PriceCalc<'a>(pub &'a Registry);
+
 impl App {
-    /// The pack (default huoshan) and its pricing parameters.
-    pub fn pricing_pack(&self, policy: Option<&str>) -> Result<(String, &PricingParams), AppError> {
-        let key = policy.unwrap_or("huoshan");
-        let pack = self.pack(key).map_err(|_| {
-            AppError::invalid(
-                "policy",
-                format!(
-                    "unknown policy {key:?}; known: {}",
-                    self.registry
-                        .packs
-                        .keys()
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            )
-        })?;
-        Ok((pack.key.clone(), pack.pricing()))
+    pub fn calc(&self) -> PriceCalc<'_> {
+        PriceCalc(&self.registry)
     }
 
     /// Resolves an exception id offered to a calculator: it must exist and be approved.
@@ -368,6 +356,23 @@ impl App {
             ));
         }
         Ok(Some(Waiver(e)))
+    }
+}
+
+impl PriceCalc<'_> {
+    /// The pack (default huoshan) and its pricing parameters.
+    pub fn pricing_pack(&self, policy: Option<&str>) -> Result<(String, &PricingParams), AppError> {
+        let key = policy.unwrap_or("huoshan");
+        let pack = self.0.packs.get(key).ok_or_else(|| {
+            AppError::invalid(
+                "policy",
+                format!(
+                    "unknown policy {key:?}; known: {}",
+                    self.0.packs.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            )
+        })?;
+        Ok((pack.key.clone(), pack.pricing()))
     }
 
     /// HS-P5 / YQ-7.3: the replacement-price ceiling, per m² and for one unit.

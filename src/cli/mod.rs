@@ -74,6 +74,141 @@ pub enum Command {
         #[command(subcommand)]
         command: CalendarCmd,
     },
+    /// Price calculations of DOMAIN.md §3: JSON on stdout naming the rules and pack parameters
+    /// used; exit 1 with the reason on bad input.
+    Price {
+        #[command(subcommand)]
+        command: PriceCmd,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PriceCmd {
+    /// HS-P5 / YQ-7.3: replacement-price ceiling per m², and for one unit with --area-m2.
+    #[command(allow_negative_numbers = true)]
+    Ceiling {
+        #[arg(long, default_value = "huoshan")]
+        policy: String,
+        #[arg(long)]
+        land_per_m2: String,
+        #[arg(long)]
+        construction_per_m2: String,
+        #[arg(long)]
+        profit_rate: String,
+        #[arg(long)]
+        area_m2: Option<String>,
+    },
+    /// HS-P8: initial monthly rent.
+    #[command(allow_negative_numbers = true)]
+    Rent {
+        #[arg(long, default_value = "huoshan")]
+        policy: String,
+        #[arg(long)]
+        market_rent_per_m2: String,
+        #[arg(long)]
+        area_m2: String,
+        /// Share of the market rent (default the pack's cap, 0.9).
+        #[arg(long)]
+        ratio: Option<String>,
+        /// An approved exception (initial_rent_ratio) to go above the cap; reads the database.
+        #[arg(long)]
+        exception_id: Option<i64>,
+    },
+    /// HS-P9: check a rent change against the yearly limit.
+    #[command(allow_negative_numbers = true)]
+    RentChange {
+        #[arg(long, default_value = "huoshan")]
+        policy: String,
+        #[arg(long)]
+        old_rent_per_m2: String,
+        #[arg(long)]
+        new_rent_per_m2: String,
+        #[arg(long)]
+        last_adjusted: chrono::NaiveDate,
+        #[arg(long)]
+        effective_date: chrono::NaiveDate,
+        #[arg(long)]
+        exception_id: Option<i64>,
+    },
+    /// Buy-back price under the pack's rule (HS-P13, YQ-21, NC-37, XY-32 with XY-29).
+    #[command(allow_negative_numbers = true)]
+    Buyback {
+        #[arg(long)]
+        policy: String,
+        #[arg(long)]
+        original_price: String,
+        #[arg(long)]
+        delivered: chrono::NaiveDate,
+        #[arg(long)]
+        title_date: chrono::NaiveDate,
+        #[arg(long)]
+        agreement_date: chrono::NaiveDate,
+        /// XY-32 yearly depreciation rate (default the cap, 0.02).
+        #[arg(long)]
+        rate: Option<String>,
+        /// XY-29 listed case, e.g. relocation, serious_illness.
+        #[arg(long)]
+        case: Option<String>,
+        /// HS-P13 / YQ-21 appraised price.
+        #[arg(long)]
+        appraised_price: Option<String>,
+        /// XY-32 unused maintenance fund to refund.
+        #[arg(long)]
+        unused_maintenance_fund: Option<String>,
+        #[arg(long)]
+        exception_id: Option<i64>,
+    },
+    /// HS-P14: resettlement price.
+    #[command(allow_negative_numbers = true)]
+    Resettlement {
+        #[arg(long, default_value = "huoshan")]
+        policy: String,
+        #[arg(long)]
+        acquisition_price: String,
+        #[arg(long)]
+        taxes: String,
+        #[arg(long)]
+        rate: String,
+        #[arg(long)]
+        from: chrono::NaiveDate,
+        #[arg(long)]
+        to: chrono::NaiveDate,
+        /// act360 (default) or act365.
+        #[arg(long)]
+        day_count: Option<String>,
+    },
+    /// HS-P11 / NC-30 / XY-13: sale base price per m².
+    #[command(allow_negative_numbers = true)]
+    SaleBase {
+        #[arg(long, default_value = "huoshan")]
+        policy: String,
+        #[arg(long)]
+        cost_per_m2: String,
+        #[arg(long)]
+        profit_rate: String,
+    },
+    /// HS-P12: the 一房一价 schedule from a unit sheet and a factors file, written as xlsx.
+    #[command(allow_negative_numbers = true)]
+    Units {
+        #[arg(long, default_value = "huoshan")]
+        policy: String,
+        #[arg(long)]
+        base_per_m2: String,
+        /// Unit sheet: 房号, 楼栋, 楼层, 朝向, 户型, 建筑面积(m²).
+        #[arg(long)]
+        units: PathBuf,
+        /// TOML with [building], [floor], [orientation], [layout] tables ("3" = "1.02", default = "1").
+        #[arg(long)]
+        factors: PathBuf,
+        #[arg(short = 'o', long)]
+        output: PathBuf,
+        /// Title printed on the schedule.
+        #[arg(long, default_value = "一房一价表")]
+        title: String,
+    },
+    /// An amount in capitals (大写), e.g. 123456.78.
+    #[command(allow_negative_numbers = true)]
+    Daxie { amount: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -114,6 +249,31 @@ impl From<AppError> for Failure {
     fn from(e: AppError) -> Self {
         Failure(match &e {
             AppError::Internal(cause) => format!("error: {cause}"),
+            AppError::Invalid {
+                field: Some(f),
+                message,
+            } => format!("error [{}] {f}: {message}", e.code()),
+            AppError::Rule { rule, message, .. } => {
+                format!("error [{}] {rule}: {message}", e.code())
+            }
+            AppError::Workbook(cells) => format!(
+                "error [{}]: {e}\n{}",
+                e.code(),
+                cells
+                    .iter()
+                    .map(|c| format!(
+                        "  {}{}{}: {}",
+                        c.sheet
+                            .as_deref()
+                            .map(|s| format!("{s}!"))
+                            .unwrap_or_default(),
+                        c.column.as_deref().unwrap_or(""),
+                        c.row.map(|r| r.to_string()).unwrap_or_default(),
+                        c.message
+                    ))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            ),
             _ => format!("error [{}]: {e}", e.code()),
         })
     }
@@ -216,6 +376,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
             println!("imported the working-day calendar for {year}");
             Ok(())
         }
+        Command::Price { command } => price(&cli.workflows, &url, command).await,
         Command::Demo { fixtures } => {
             let url = cli
                 .database_url
@@ -267,4 +428,183 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
                 .map_err(|e| Failure(format!("server error: {e}")))
         }
     }
+}
+
+fn print_json<T: serde::Serialize>(v: &T) -> Result<(), Failure> {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(v).map_err(|e| Failure(format!("error: {e}")))?
+    );
+    Ok(())
+}
+
+/// Resolves `--exception-id` against the database (only when one is given).
+async fn cli_waiver(
+    workflows: &std::path::Path,
+    url: &str,
+    id: Option<i64>,
+) -> Result<Option<crate::app::pricing::Waiver>, Failure> {
+    match id {
+        None => Ok(None),
+        Some(_) => {
+            let app = open_app(url, workflows, Arc::new(SystemClock)).await?;
+            Ok(app.waiver(id).await?)
+        }
+    }
+}
+
+async fn price(workflows: &std::path::Path, url: &str, cmd: PriceCmd) -> Result<(), Failure> {
+    use crate::app::flow::DecimalText as D;
+    use crate::app::pricing::{self as p, PriceCalc};
+    let registry = load_registry(workflows)?;
+    let calc = PriceCalc(&registry);
+    let d = |s: String| D(s);
+    let answer = match cmd {
+        PriceCmd::Ceiling {
+            policy,
+            land_per_m2,
+            construction_per_m2,
+            profit_rate,
+            area_m2,
+        } => calc.price_ceiling(&p::CeilingRequest {
+            policy: Some(policy),
+            land_per_m2: d(land_per_m2),
+            construction_per_m2: d(construction_per_m2),
+            profit_rate: d(profit_rate),
+            area_m2: area_m2.map(d),
+        })?,
+        PriceCmd::Rent {
+            policy,
+            market_rent_per_m2,
+            area_m2,
+            ratio,
+            exception_id,
+        } => {
+            let w = cli_waiver(workflows, url, exception_id).await?;
+            calc.price_rent(
+                &p::RentRequest {
+                    policy: Some(policy),
+                    market_rent_per_m2: d(market_rent_per_m2),
+                    area_m2: d(area_m2),
+                    ratio: ratio.map(d),
+                    exception_id,
+                },
+                w.as_ref(),
+            )?
+        }
+        PriceCmd::RentChange {
+            policy,
+            old_rent_per_m2,
+            new_rent_per_m2,
+            last_adjusted,
+            effective_date,
+            exception_id,
+        } => {
+            let w = cli_waiver(workflows, url, exception_id).await?;
+            calc.price_rent_change(
+                &p::RentChangeRequest {
+                    policy: Some(policy),
+                    old_rent_per_m2: d(old_rent_per_m2),
+                    new_rent_per_m2: d(new_rent_per_m2),
+                    last_adjusted,
+                    effective_date,
+                    exception_id,
+                },
+                w.as_ref(),
+            )?
+        }
+        PriceCmd::Buyback {
+            policy,
+            original_price,
+            delivered,
+            title_date,
+            agreement_date,
+            rate,
+            case,
+            appraised_price,
+            unused_maintenance_fund,
+            exception_id,
+        } => {
+            let w = cli_waiver(workflows, url, exception_id).await?;
+            calc.price_buyback(
+                &p::BuybackRequest {
+                    policy,
+                    original_price: d(original_price),
+                    delivered,
+                    title_date,
+                    agreement_date,
+                    rate: rate.map(d),
+                    case,
+                    appraised_price: appraised_price.map(d),
+                    unused_maintenance_fund: unused_maintenance_fund.map(d),
+                    exception_id,
+                },
+                w.as_ref(),
+            )?
+        }
+        PriceCmd::Resettlement {
+            policy,
+            acquisition_price,
+            taxes,
+            rate,
+            from,
+            to,
+            day_count,
+        } => calc.price_resettlement(&p::ResettlementRequest {
+            policy: Some(policy),
+            acquisition_price: d(acquisition_price),
+            taxes: d(taxes),
+            rate: d(rate),
+            from,
+            to,
+            day_count,
+        })?,
+        PriceCmd::SaleBase {
+            policy,
+            cost_per_m2,
+            profit_rate,
+        } => calc.price_sale_base(&p::SaleBaseRequest {
+            policy: Some(policy),
+            cost_per_m2: d(cost_per_m2),
+            profit_rate: d(profit_rate),
+        })?,
+        PriceCmd::Units {
+            policy,
+            base_per_m2,
+            units,
+            factors,
+            output,
+            title,
+        } => {
+            let bytes = std::fs::read(&units)
+                .map_err(|e| Failure(format!("error: {}: {e}", units.display())))?;
+            let list = crate::excel::schedule::parse_sale_units(&bytes)
+                .map_err(|cells| Failure::from(AppError::Workbook(cells)))?;
+            let text = std::fs::read_to_string(&factors)
+                .map_err(|e| Failure(format!("error: {}: {e}", factors.display())))?;
+            let req = p::UnitsRequest {
+                policy: Some(policy),
+                base_per_m2: d(base_per_m2),
+                units: list
+                    .into_iter()
+                    .map(|u| p::UnitInput {
+                        room: u.room,
+                        building: u.building,
+                        floor: u.floor,
+                        orientation: u.orientation,
+                        layout: u.layout,
+                        area_m2: D(u.area_m2.to_string()),
+                    })
+                    .collect(),
+                factors: p::FactorsInput::from_toml(&text)?,
+            };
+            let (answer, schedule) = calc.price_units(&req)?;
+            let xlsx = crate::excel::schedule::schedule_xlsx(&title, &answer.rules, &schedule);
+            std::fs::write(&output, xlsx)
+                .map_err(|e| Failure(format!("error: {}: {e}", output.display())))?;
+            answer
+        }
+        PriceCmd::Daxie { amount } => p::price_daxie(&amount)?,
+    };
+    print_json(&answer)
 }

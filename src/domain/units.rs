@@ -80,6 +80,13 @@ fn check_dp(what: &'static str, value: Decimal, max_dp: u32) -> Result<Decimal, 
 /// for sums of many entries.
 const MAX_YUAN: Decimal = Decimal::from_parts(1316134912, 2328, 0, false, 0); // 10_000_000_000_000
 
+/// Half-up to the fen, written with exactly two decimals.
+fn fen_scale(v: Decimal) -> Decimal {
+    let mut r = v.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+    r.rescale(2);
+    r
+}
+
 /// An exact amount of money in yuan (元). May carry more than two decimals while it is an
 /// intermediate result; [`Yuan::round_fen`] makes it final.
 #[derive(
@@ -139,11 +146,9 @@ impl Yuan {
         self.0
     }
     /// Round half-up (四舍五入) to 0.01 yuan. Call only where a rule makes the amount final.
+    /// The result always carries two decimals, so a final amount prints as `22.50`, not `22.5`.
     pub fn round_fen(self) -> Yuan {
-        Yuan(
-            self.0
-                .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero),
-        )
+        Yuan(fen_scale(self.0))
     }
     /// Whole fen for storage. Refuses an amount that still has sub-fen digits, so an unrounded
     /// intermediate can never be stored silently.
@@ -223,10 +228,7 @@ impl YuanPerM2 {
     }
     /// Round half-up to 0.01 yuan per m² (the printed rate of a schedule).
     pub fn round_fen(self) -> YuanPerM2 {
-        YuanPerM2(
-            self.0
-                .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero),
-        )
+        YuanPerM2(fen_scale(self.0))
     }
     pub fn to_fen(self) -> Result<i64, QuantityError> {
         Yuan(self.0).to_fen()

@@ -3,6 +3,7 @@
 //!
 //! Architecture invariant: only `excel/` imports calamine or rust_xlsxwriter.
 
+pub mod schedule;
 pub mod survey;
 pub mod unit_list;
 

@@ -620,7 +620,19 @@ async fn add_user(
         decide_exception,
         unit_list_template,
         workflow_graph,
-        add_user
+        add_user,
+        make_offer,
+        negotiation,
+        super::price_api::price_ceiling,
+        super::price_api::price_rent,
+        super::price_api::price_rent_change,
+        super::price_api::price_buyback,
+        super::price_api::price_resettlement,
+        super::price_api::price_sale_base,
+        super::price_api::price_units,
+        super::price_api::price_units_xlsx,
+        super::price_api::sale_units_template,
+        super::price_api::price_daxie
     ),
     components(schemas(
         crate::app::error::Problem,
@@ -668,5 +680,6 @@ pub fn routes() -> Router<State> {
         .route("/api/templates/unit-list.xlsx", get(unit_list_template))
         .route("/api/workflows/{pack}/{name}", get(workflow_graph))
         .route("/api/users", post(add_user))
+        .merge(super::price_api::routes())
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", ApiDoc::openapi()))
 }

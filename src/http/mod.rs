@@ -6,6 +6,7 @@
 pub mod api;
 pub mod auth;
 pub mod pages;
+pub mod price_api;
 
 use crate::app::{App, AppError};
 use axum::Router;

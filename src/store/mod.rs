@@ -8,6 +8,7 @@
 pub mod calendar;
 pub mod instances;
 pub mod listings;
+pub mod rents;
 pub mod users;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

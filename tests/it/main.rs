@@ -9,5 +9,6 @@ mod excel;
 mod flow;
 mod guards;
 mod negotiation;
+mod pricing;
 mod roles;
 mod workflows;

@@ -173,7 +173,7 @@ pub fn buyback(p: &BuybackParams, i: &BuybackInput) -> Result<BuybackQuote, Pric
     let original = i.original_price;
     let (price, years, rate, depreciation, not_refunded) = match p.method {
         BuybackMethod::OriginalPrice => (
-            original,
+            original.round_fen(),
             None,
             None,
             None,

@@ -210,7 +210,9 @@ pub fn unit_prices(
         .iter()
         .enumerate()
         .map(|(i, u)| {
-            let total = Yuan::new(fen[i] / Decimal::ONE_HUNDRED).expect("bounded");
+            let total = Yuan::new(fen[i] / Decimal::ONE_HUNDRED)
+                .expect("bounded")
+                .round_fen();
             ScheduleRow {
                 room: u.room.clone(),
                 building: u.building.clone(),
@@ -227,7 +229,9 @@ pub fn unit_prices(
             }
         })
         .collect();
-    let total = Yuan::new(target_fen / Decimal::ONE_HUNDRED).expect("bounded");
+    let total = Yuan::new(target_fen / Decimal::ONE_HUNDRED)
+        .expect("bounded")
+        .round_fen();
     Ok(Schedule {
         base_per_m2,
         total_area_m2: total_area,

@@ -1,0 +1,644 @@
+//! Issue 3 calculators from the command line (the flags the issue names) and over HTTP, with
+//! worked numbers; bad input gets a reason and a non-zero exit or a 4xx; exceptions pass only
+//! "in principle" limits, by the id of an approved exception.
+
+use crate::harness::*;
+use crate::on_both;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::process::Command;
+
+fn anju(args: &[&str]) -> (i32, Value, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_anju"))
+        .args([
+            "--workflows",
+            manifest().join("workflows").to_str().unwrap(),
+        ])
+        .args(args)
+        .output()
+        .expect("anju runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let v = serde_json::from_str(&stdout).unwrap_or(Value::Null);
+    (out.status.code().unwrap_or(-1), v, stderr)
+}
+
+#[test]
+fn hs_p5_cli_ceiling_per_m2_and_per_unit() {
+    let (code, v, err) = anju(&[
+        "price",
+        "ceiling",
+        "--land-per-m2",
+        "1200",
+        "--construction-per-m2",
+        "2600",
+        "--profit-rate",
+        "0.05",
+        "--area-m2",
+        "89.37",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(v["result"]["ceiling_per_m2"], "3990.00");
+    assert_eq!(v["result"]["unit_ceiling"], "356586.30");
+    assert_eq!(v["rules"], json!(["HS-P5"]));
+    assert_eq!(v["params"]["profit_rate_cap"], "0.05");
+    assert_eq!(
+        v["capitals"]["unit_ceiling"],
+        "叁拾伍万陆仟伍佰捌拾陆元叁角整"
+    );
+    // Yangquan states the same ceiling as YQ-7.3.
+    let (_, v, _) = anju(&[
+        "price",
+        "ceiling",
+        "--policy",
+        "yangquan",
+        "--land-per-m2",
+        "1200",
+        "--construction-per-m2",
+        "2600",
+        "--profit-rate",
+        "0.05",
+    ]);
+    assert_eq!(v["rules"], json!(["YQ-7.3"]));
+}
+
+#[test]
+fn hs_p8_cli_rent_defaults_to_the_cap() {
+    let (code, v, err) = anju(&[
+        "price",
+        "rent",
+        "--market-rent-per-m2",
+        "25",
+        "--area-m2",
+        "80",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(v["result"]["rent_per_m2"], "22.50");
+    assert_eq!(v["result"]["monthly_rent"], "1800.00");
+    assert_eq!(v["params"]["initial_rent_max_ratio"], "0.9");
+    let (code, _, err) = anju(&[
+        "price",
+        "rent",
+        "--market-rent-per-m2",
+        "25",
+        "--area-m2",
+        "80",
+        "--ratio",
+        "0.95",
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("HS-P8") && err.contains("exception"), "{err}");
+}
+
+#[test]
+fn xy_32_cli_buyback_with_the_issues_example() {
+    let (code, v, err) = anju(&[
+        "price",
+        "buyback",
+        "--policy",
+        "xingyi",
+        "--original-price",
+        "520000",
+        "--delivered",
+        "2026-03-01",
+        "--title-date",
+        "2026-06-01",
+        "--agreement-date",
+        "2031-06-02",
+        "--rate",
+        "0.02",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(v["result"]["years_counted"], 6);
+    assert_eq!(v["result"]["price"], "457600.00");
+    assert_eq!(v["rules"], json!(["XY-32", "XY-29"]));
+    assert_eq!(v["capitals"]["price"], "肆拾伍万柒仟陆佰元整");
+    // XY-29: a day inside the five-year lock needs a listed case.
+    let (code, _, err) = anju(&[
+        "price",
+        "buyback",
+        "--policy",
+        "xingyi",
+        "--original-price",
+        "520000",
+        "--delivered",
+        "2026-03-01",
+        "--title-date",
+        "2026-06-01",
+        "--agreement-date",
+        "2031-05-31",
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("XY-29"), "{err}");
+    let (code, v, err) = anju(&[
+        "price",
+        "buyback",
+        "--policy",
+        "xingyi",
+        "--original-price",
+        "520000",
+        "--delivered",
+        "2026-03-01",
+        "--title-date",
+        "2026-06-01",
+        "--agreement-date",
+        "2031-05-31",
+        "--case",
+        "serious_illness",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(v["result"]["case"]["key"], "serious_illness");
+    // NC-37: the original price, whatever the dates.
+    let (_, v, _) = anju(&[
+        "price",
+        "buyback",
+        "--policy",
+        "nanchang",
+        "--original-price",
+        "520000",
+        "--delivered",
+        "2026-03-01",
+        "--title-date",
+        "2026-06-01",
+        "--agreement-date",
+        "2031-06-02",
+    ]);
+    assert_eq!(v["result"]["price"], "520000.00");
+    assert_eq!(v["rules"], json!(["NC-37"]));
+    // HS-P13 needs the appraisal.
+    let (code, _, err) = anju(&[
+        "price",
+        "buyback",
+        "--policy",
+        "huoshan",
+        "--original-price",
+        "520000",
+        "--delivered",
+        "2026-03-01",
+        "--title-date",
+        "2026-06-01",
+        "--agreement-date",
+        "2031-06-02",
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("appraised_price"), "{err}");
+}
+
+#[test]
+fn hs_p14_cli_resettlement_with_the_issues_example() {
+    let (code, v, err) = anju(&[
+        "price",
+        "resettlement",
+        "--acquisition-price",
+        "400000",
+        "--taxes",
+        "12000",
+        "--rate",
+        "0.0285",
+        "--from",
+        "2026-01-10",
+        "--to",
+        "2026-07-10",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(v["result"]["days"], 181);
+    assert_eq!(v["result"]["interest"], "5731.67");
+    assert_eq!(v["result"]["price"], "417731.67");
+    assert_eq!(v["params"]["resettlement_day_count"], "act360");
+    let (_, v, _) = anju(&[
+        "price",
+        "resettlement",
+        "--acquisition-price",
+        "400000",
+        "--taxes",
+        "12000",
+        "--rate",
+        "0.0285",
+        "--from",
+        "2026-01-10",
+        "--to",
+        "2026-07-10",
+        "--day-count",
+        "act365",
+    ]);
+    assert_eq!(v["result"]["price"], "417653.15");
+}
+
+#[test]
+fn daxie_cli_prints_the_issues_example() {
+    let (code, v, _) = anju(&["price", "daxie", "123456.78"]);
+    assert_eq!(code, 0);
+    assert_eq!(v["result"]["daxie"], "壹拾贰万叁仟肆佰伍拾陆元柒角捌分");
+    let (code, _, err) = anju(&["price", "daxie", "12.345"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("two decimal"), "{err}");
+}
+
+#[test]
+fn cli_bad_input_exits_non_zero_with_the_reason() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &[
+                "price",
+                "ceiling",
+                "--land-per-m2",
+                "0",
+                "--construction-per-m2",
+                "2600",
+                "--profit-rate",
+                "0.05",
+            ],
+            "land_per_m2",
+        ),
+        (
+            &[
+                "price",
+                "ceiling",
+                "--land-per-m2",
+                "-1200",
+                "--construction-per-m2",
+                "2600",
+                "--profit-rate",
+                "0.05",
+            ],
+            "land_per_m2",
+        ),
+        (
+            &[
+                "price",
+                "ceiling",
+                "--land-per-m2",
+                "1200",
+                "--construction-per-m2",
+                "2600",
+                "--profit-rate",
+                "0.051",
+            ],
+            "HS-P5",
+        ),
+        (
+            &[
+                "price",
+                "ceiling",
+                "--land-per-m2",
+                "1,2OO",
+                "--construction-per-m2",
+                "2600",
+                "--profit-rate",
+                "0.05",
+            ],
+            "not a number",
+        ),
+        (
+            &[
+                "price",
+                "rent",
+                "--market-rent-per-m2",
+                "25",
+                "--area-m2",
+                "0",
+            ],
+            "area_m2",
+        ),
+        (
+            &[
+                "price",
+                "resettlement",
+                "--acquisition-price",
+                "400000",
+                "--taxes",
+                "0",
+                "--rate",
+                "0.0285",
+                "--from",
+                "2026-07-10",
+                "--to",
+                "2026-01-10",
+            ],
+            "before it starts",
+        ),
+        (
+            &[
+                "price",
+                "buyback",
+                "--policy",
+                "shenzhen",
+                "--original-price",
+                "1",
+                "--delivered",
+                "2026-03-01",
+                "--title-date",
+                "2026-06-01",
+                "--agreement-date",
+                "2031-06-02",
+            ],
+            "unknown policy",
+        ),
+        (
+            &[
+                "price",
+                "buyback",
+                "--policy",
+                "xingyi",
+                "--original-price",
+                "520000",
+                "--delivered",
+                "2031-03-01",
+                "--title-date",
+                "2026-06-01",
+                "--agreement-date",
+                "2030-06-02",
+            ],
+            "after delivery",
+        ),
+    ];
+    for (args, reason) in cases {
+        let (code, v, err) = anju(args);
+        assert_ne!(code, 0, "{args:?} → {v}");
+        assert!(err.contains(reason), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn hs_p12_cli_units_writes_a_schedule_that_averages_to_the_base() {
+    use calamine::{Data, Reader, Xlsx};
+    let dir = tempfile::tempdir().unwrap();
+    let units = dir.path().join("units.xlsx");
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet().set_name("房源").unwrap();
+    let rows = [
+        ["房号", "楼栋", "楼层", "朝向", "户型", "建筑面积(m²)"],
+        ["201", "1", "2", "南", "三室", "90"],
+        ["501", "1", "5", "南", "三室", "100"],
+        ["901", "1", "9", "北", "三室", "110"],
+    ];
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            if r > 0 && c == 5 {
+                ws.write(r as u32, c as u16, v.parse::<f64>().unwrap())
+                    .unwrap();
+            } else {
+                ws.write(r as u32, c as u16, *v).unwrap();
+            }
+        }
+    }
+    wb.save(&units).unwrap();
+    let factors = dir.path().join("factors.toml");
+    std::fs::write(
+        &factors,
+        "[building]\ndefault = \"1\"\n[floor]\n\"2\" = \"0.98\"\n\"5\" = \"1.00\"\n\"9\" = \"1.03\"\n[orientation]\n\"南\" = \"1.02\"\n\"北\" = \"0.97\"\n[layout]\ndefault = \"1\"\n",
+    )
+    .unwrap();
+    let out = dir.path().join("schedule.xlsx");
+    let (code, v, err) = anju(&[
+        "price",
+        "units",
+        "--base-per-m2",
+        "4000",
+        "--units",
+        units.to_str().unwrap(),
+        "--factors",
+        factors.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(v["result"]["total"], "1200000.00");
+    assert_eq!(v["result"]["weighted_mean_per_m2"], "4000.00");
+    assert_eq!(v["rules"], json!(["HS-P12", "HS-P11"]));
+    let mut wb: Xlsx<_> = calamine::open_workbook(&out).unwrap();
+    let r = wb.worksheet_range("一房一价").unwrap();
+    let sum: f64 = (2..5)
+        .map(|row| match r.get_value((row, 8)) {
+            Some(Data::Float(f)) => (f * 100.0).round(),
+            other => panic!("{other:?}"),
+        })
+        .sum();
+    assert_eq!(sum, 120_000_000.0, "rows sum to the total in fen");
+    // A floor without a factor: refused naming the unit.
+    std::fs::write(&factors, "[floor]\n\"2\" = \"0.98\"\n").unwrap();
+    let (code, _, err) = anju(&[
+        "price",
+        "units",
+        "--base-per-m2",
+        "4000",
+        "--units",
+        units.to_str().unwrap(),
+        "--factors",
+        factors.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("units[0].building") || err.contains("units[1]"),
+        "{err}"
+    );
+}
+
+on_both!(
+    hs_p8_api_rent_above_the_cap_passes_only_with_an_approved_exception,
+    |t: TestApp| async move {
+        let body = json!({ "market_rent_per_m2": "25", "area_m2": "80", "ratio": "0.95" });
+        let (s, v) = t.post("acquirer", "/api/price/rent", body.clone()).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["code"], "limit_exceeded");
+        assert_eq!(v["rule"], "HS-P8");
+        // The acquirer asks for the exception on the bought listing; the leading group approves.
+        let round = t.open_round().await;
+        let filed = t.listing_filed(round).await;
+        let (s, e) = t
+            .post(
+                "acquirer",
+                &format!("/api/listings/{filed}/exceptions"),
+                json!({ "check_id": "initial_rent_ratio", "reason": "片区租金评估偏低" }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{e}");
+        let eid = e["id"].as_i64().unwrap();
+        let mut with = body.clone();
+        with["exception_id"] = json!(eid);
+        let (s, v) = t.post("acquirer", "/api/price/rent", with.clone()).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "not yet approved: {v}");
+        let (s, v) = t
+            .post(
+                "leading_group",
+                &format!("/api/exceptions/{eid}/decision"),
+                json!({ "approved": true, "comment": "同意按95%定价" }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let (s, v) = t.post("acquirer", "/api/price/rent", with).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        // 25 × 0.95 = 23.75; × 80 = 1,900.00.
+        assert_eq!(v["result"]["monthly_rent"], "1900.00");
+        assert_eq!(v["exception"]["id"], eid);
+        assert_eq!(v["exception"]["rule"], "HS-P8");
+        // The same exception does not pass another limit.
+        let (s, v) = t
+            .post(
+                "acquirer",
+                "/api/price/rent-change",
+                json!({ "old_rent_per_m2": "20", "new_rent_per_m2": "25",
+                        "last_adjusted": "2025-01-01", "effective_date": "2026-01-01",
+                        "exception_id": eid }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["field"], "exception_id");
+    }
+);
+
+on_both!(
+    hs_p9_api_rent_change_within_and_beyond_the_yearly_limit,
+    |t: TestApp| async move {
+        let (s, v) = t
+            .post(
+                "acquirer",
+                "/api/price/rent-change",
+                json!({ "old_rent_per_m2": "20", "new_rent_per_m2": "22.05",
+                        "last_adjusted": "2024-01-01", "effective_date": "2026-04-01" }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["result"]["years_counted"], 2);
+        assert_eq!(v["result"]["highest_allowed_per_m2"], "22.05");
+        let (s, v) = t
+            .post(
+                "acquirer",
+                "/api/price/rent-change",
+                json!({ "old_rent_per_m2": "20", "new_rent_per_m2": "22.06",
+                        "last_adjusted": "2024-01-01", "effective_date": "2026-04-01" }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["rule"], "HS-P9");
+    }
+);
+
+on_both!(
+    price_api_refuses_bad_input_with_problem_json_and_needs_a_caller,
+    |t: TestApp| async move {
+        for (path, body, field) in [
+            (
+                "/api/price/ceiling",
+                json!({ "land_per_m2": "0", "construction_per_m2": "2600", "profit_rate": "0.05" }),
+                "land_per_m2",
+            ),
+            (
+                "/api/price/ceiling",
+                json!({ "land_per_m2": "abc", "construction_per_m2": "2600", "profit_rate": "0.05" }),
+                "land_per_m2",
+            ),
+            (
+                "/api/price/ceiling",
+                json!({ "land_per_m2": "1200", "construction_per_m2": "2600", "profit_rate": "0.05", "area_m2": "-3" }),
+                "area_m2",
+            ),
+            (
+                "/api/price/resettlement",
+                json!({ "acquisition_price": "400000", "taxes": "0", "rate": "0.0285", "from": "2026-07-10", "to": "2026-01-10" }),
+                "to",
+            ),
+            (
+                "/api/price/sale-base",
+                json!({ "policy": "atlantis", "cost_per_m2": "3850", "profit_rate": "0.03" }),
+                "policy",
+            ),
+            (
+                "/api/price/units",
+                json!({ "base_per_m2": "4000", "units": [{ "room": "1", "area_m2": "90" }], "factors": {} }),
+                "units[0].building",
+            ),
+        ] {
+            let (s, v) = t.post("acquirer", path, body).await;
+            assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {v}");
+            assert_eq!(v["field"], field, "{path}: {v}");
+        }
+        let (s, v) = t
+            .post("acquirer", "/api/price/ceiling", json!({ "land_per_m2": "1200", "construction_per_m2": "2600", "profit_rate": "0.06" }))
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(v["code"], "profit_rate_above_cap");
+        let r = reqwest::Client::new()
+            .post(format!("{}/api/price/ceiling", t.base))
+            .json(&json!({ "land_per_m2": "1200", "construction_per_m2": "2600", "profit_rate": "0.05" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        // Every calculator is in the OpenAPI document.
+        let (_, doc) = t.get("acquirer", "/api/openapi.json").await;
+        for p in [
+            "ceiling",
+            "rent",
+            "rent-change",
+            "buyback",
+            "resettlement",
+            "sale-base",
+            "units",
+            "units.xlsx",
+            "daxie",
+        ] {
+            assert!(doc["paths"][format!("/api/price/{p}")].is_object(), "{p}");
+        }
+    }
+);
+
+on_both!(
+    hs_p12_api_schedule_xlsx_and_the_printable_negotiation_record,
+    |t: TestApp| async move {
+        let body = json!({
+            "base_per_m2": "4000",
+            "units": [
+                { "room": "201", "floor": "2", "orientation": "南", "area_m2": "90" },
+                { "room": "501", "floor": "5", "orientation": "南", "area_m2": "100" },
+                { "room": "901", "floor": "9", "orientation": "北", "area_m2": "110" }
+            ],
+            "factors": {
+                "building": { "default": "1" }, "layout": { "default": "1" },
+                "floor": { "values": { "2": "0.98", "5": "1.00", "9": "1.03" } },
+                "orientation": { "values": { "南": "1.02", "北": "0.97" } }
+            }
+        });
+        let (s, v) = t.post("acquirer", "/api/price/units", body.clone()).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let totals: Vec<&str> = v["result"]["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["total"].as_str().unwrap())
+            .collect();
+        assert_eq!(totals, vec!["357632.72", "405479.27", "436888.01"]);
+        assert_eq!(v["capitals"]["total"], "壹佰贰拾万元整");
+        let r = reqwest::Client::new()
+            .post(format!("{}/api/price/units.xlsx", t.base))
+            .bearer_auth(t.token("acquirer"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let bytes = r.bytes().await.unwrap();
+        use calamine::Reader;
+        let mut wb = calamine::Xlsx::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+        assert!(wb.worksheet_range("一房一价").is_ok());
+
+        // The printable negotiation record of a filed listing carries amounts in capitals.
+        let round = t.open_round().await;
+        let id = t.listing_filed(round).await;
+        let (_, n) = t
+            .get("supervisor", &format!("/api/listings/{id}/negotiation"))
+            .await;
+        let price_total = n["prices"].as_array().unwrap().last().unwrap()["total"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let (s, page) = t
+            .page("supervisor", &format!("/listings/{id}/negotiation-record"))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{page}");
+        let capital = anju::domain::pricing::daxie::daxie(price_total.parse().unwrap()).unwrap();
+        assert!(page.contains(&capital), "{capital} missing from the record");
+    }
+);
