@@ -143,7 +143,7 @@ pub struct UploadResult {
     pub units: Option<usize>,
 }
 
-fn require_role(actor: &User, roles: &[Role], what: &str) -> Result<(), AppError> {
+pub(crate) fn require_role(actor: &User, roles: &[Role], what: &str) -> Result<(), AppError> {
     if roles.contains(&actor.role) {
         Ok(())
     } else {

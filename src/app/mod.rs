@@ -10,6 +10,7 @@ pub mod facts;
 pub mod flow;
 pub mod negotiation;
 pub mod pricing;
+pub mod rents;
 pub mod users;
 pub mod views;
 

@@ -62,7 +62,7 @@ impl Waiver {
     }
 }
 
-fn pricing_error(e: PricingError) -> AppError {
+pub(crate) fn pricing_error(e: PricingError) -> AppError {
     match &e {
         PricingError::LimitExceeded { rule, message } => AppError::Rule {
             code: "limit_exceeded",

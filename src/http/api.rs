@@ -588,6 +588,41 @@ async fn add_user(
     Ok(reply((201, created)))
 }
 
+#[utoipa::path(get, path = "/api/listings/{id}/rents", params(("id" = i64, Path)), tag = "rents",
+    responses((status = 200, body = crate::app::rents::RentRegister), (status = 404, body = crate::app::error::Problem)))]
+async fn rent_register(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<crate::app::rents::RentRegister>, ApiError> {
+    Ok(Json(app.rent_register(&u, id).await?))
+}
+
+/// HS-P8 / HS-P9: set initial rents or adjust them, for some or all units, in one transaction.
+#[utoipa::path(post, path = "/api/listings/{id}/rents", params(("id" = i64, Path)), request_body = crate::app::rents::RentSetting, tag = "rents",
+    responses((status = 201, body = crate::app::rents::RentRegister), (status = 409, body = crate::app::error::Problem), (status = 422, body = crate::app::error::Problem)))]
+async fn set_rents(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    ApiPath(id): ApiPath<i64>,
+    headers: HeaderMap,
+    ApiJson(input): ApiJson<crate::app::rents::RentSetting>,
+) -> ApiResult {
+    validate(&input)?;
+    let idem = json_idem(&headers, &format!("POST /api/listings/{id}/rents"), &input)?;
+    Ok(reply(app.set_rents(&u, idem.as_ref(), id, input).await?))
+}
+
+/// HS-P9: rents not reviewed within the pack's cycle (2 years), most overdue first.
+#[utoipa::path(get, path = "/api/rents/overdue", tag = "rents",
+    responses((status = 200, body = Vec<crate::app::rents::OverdueRent>)))]
+async fn overdue_rents(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+) -> Result<Json<Vec<crate::app::rents::OverdueRent>>, ApiError> {
+    Ok(Json(app.overdue_rents(&u).await?))
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -623,6 +658,9 @@ async fn add_user(
         add_user,
         make_offer,
         negotiation,
+        rent_register,
+        set_rents,
+        overdue_rents,
         super::price_api::price_ceiling,
         super::price_api::price_rent,
         super::price_api::price_rent_change,
@@ -676,6 +714,11 @@ pub fn routes() -> Router<State> {
         .route("/api/listings/{id}/exceptions", post(request_exception))
         .route("/api/listings/{id}/offers", post(make_offer))
         .route("/api/listings/{id}/negotiation", get(negotiation))
+        .route(
+            "/api/listings/{id}/rents",
+            get(rent_register).post(set_rents),
+        )
+        .route("/api/rents/overdue", get(overdue_rents))
         .route("/api/exceptions/{id}/decision", post(decide_exception))
         .route("/api/templates/unit-list.xlsx", get(unit_list_template))
         .route("/api/workflows/{pack}/{name}", get(workflow_graph))

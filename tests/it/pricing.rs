@@ -5,6 +5,7 @@
 use crate::harness::*;
 use crate::on_both;
 use reqwest::StatusCode;
+use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use std::process::Command;
 
@@ -640,5 +641,99 @@ on_both!(
         assert_eq!(s, StatusCode::OK, "{page}");
         let capital = anju::domain::pricing::daxie::daxie(price_total.parse().unwrap()).unwrap();
         assert!(page.contains(&capital), "{capital} missing from the record");
+    }
+);
+
+on_both!(
+    hs_p8_hs_p9_rent_register_sets_adjusts_and_lists_overdue_rents,
+    |t: TestApp| async move {
+        use rust_decimal::RoundingStrategy::MidpointAwayFromZero;
+        let round = t.open_round().await;
+        let early = t.listing_in_negotiation(round).await;
+        let id = t.listing_filed(round).await;
+        let path = format!("/api/listings/{id}/rents");
+        let initial = json!({ "kind": "initial", "effective_date": "2026-12-01" });
+        // Only the acquiring company sets rents, and only on bought units.
+        let (s, _) = t.post("developer", &path, initial.clone()).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (s, v) = t
+            .post(
+                "acquirer",
+                &format!("/api/listings/{early}/rents"),
+                initial.clone(),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{v}");
+        // HS-P8: market rent 14.50 × 0.9 = 13.05 per m² a month; each unit's rent = 13.05 × area.
+        let (s, r) = t.post("acquirer", &path, initial.clone()).await;
+        assert_eq!(s, StatusCode::CREATED, "{r}");
+        let units = r["units"].as_array().unwrap();
+        assert!(!units.is_empty());
+        let mut total = Decimal::ZERO;
+        for u in units {
+            assert_eq!(u["rent_per_m2"], "13.05");
+            let area = dec(u["area_m2"].as_str().unwrap());
+            let expect = (dec("13.05") * area).round_dp_with_strategy(2, MidpointAwayFromZero);
+            assert_eq!(dec(u["monthly_rent"].as_str().unwrap()), expect);
+            assert_eq!(u["review_due"], "2028-12-01");
+            total += expect;
+        }
+        assert_eq!(dec(r["monthly_total"].as_str().unwrap()), total);
+        let (s, v) = t.post("acquirer", &path, initial).await;
+        assert_eq!(s, StatusCode::CONFLICT);
+        assert_eq!(v["code"], "rent_already_set");
+        // HS-P9: a year later, 13.05 × 1.05 = 13.7025: 13.71 is refused and nothing is stored…
+        let (s, v) = t
+            .post(
+                "acquirer",
+                &path,
+                json!({ "kind": "adjustment", "effective_date": "2027-12-01", "rent_per_m2": "13.71" }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["rule"], "HS-P9");
+        let (_, reg) = t.get("supervisor", &path).await;
+        assert_eq!(reg["records"].as_array().unwrap().len(), units.len());
+        // …13.70 passes for every unit.
+        let (s, r) = t
+            .post(
+                "acquirer",
+                &path,
+                json!({ "kind": "adjustment", "effective_date": "2027-12-01", "rent_per_m2": "13.70" }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{r}");
+        assert_eq!(r["records"].as_array().unwrap().len(), 2 * units.len());
+        assert!(
+            r["units"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|u| u["rent_per_m2"] == "13.70")
+        );
+        // Overdue once two years pass without review.
+        t.set_today(date("2029-11-30"));
+        let (_, o) = t.get("acquirer", "/api/rents/overdue").await;
+        assert_eq!(o.as_array().unwrap().len(), 0, "{o}");
+        t.set_today(date("2029-12-01"));
+        let (_, o) = t.get("acquirer", "/api/rents/overdue").await;
+        assert_eq!(o.as_array().unwrap().len(), units.len(), "{o}");
+        assert_eq!(o[0]["review_due"], "2029-12-01");
+        // Another developer cannot see the register or the overdue list of this listing.
+        let (s, _) = t.get("developer_b", &path).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let (_, o) = t.get("developer_b", "/api/rents/overdue").await;
+        assert_eq!(o.as_array().unwrap().len(), 0);
+        // The history of the listing records both settings with their rules.
+        let h = t.history(id).await;
+        let rules: Vec<String> = h
+            .iter()
+            .filter(|e| e["action"] == "set_rents")
+            .map(|e| {
+                let p: Value = serde_json::from_str(e["payload"].as_str().unwrap()).unwrap();
+                p["rule"].as_str().unwrap().to_string()
+            })
+            .collect();
+        assert_eq!(rules, vec!["HS-P8", "HS-P9"]);
     }
 );

@@ -1,0 +1,444 @@
+//! The rent register of bought units (HS-P8, HS-P9): initial rents from the latest valuation's
+//! market rent, adjustments checked against the yearly limit, and the list of rents overdue for
+//! review. Append-only: every setting is a new record; a unit's rent is its newest record.
+//!
+//! Rents are set once a listing is acquired (the workflow file's `price_exceptions` states) by
+//! the acquiring company, which operates the units. An "in principle" excess needs an approved
+//! exception of the same listing for that limit.
+
+use super::flow::{DecimalText, ensure_listing_scope, require_role};
+use super::pricing::pricing_error;
+use super::{App, AppError, Idem, boxed};
+use crate::domain::pricing::rent;
+use crate::domain::role::Role;
+use crate::domain::units::{AreaM2, Yuan, YuanPerM2, parse_decimal};
+use crate::store::Tx;
+use crate::store::listings as db;
+use crate::store::rents::{self, RentRecord};
+use crate::store::users::User;
+use crate::workflow::def::Capability;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RentKind {
+    /// HS-P8: the first rent of a unit.
+    Initial,
+    /// HS-P9: a change of an existing rent.
+    Adjustment,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema, validator::Validate)]
+#[serde(deny_unknown_fields)]
+pub struct RentSetting {
+    pub kind: RentKind,
+    pub effective_date: NaiveDate,
+    /// Initial: share of the appraised market rent; default the pack's cap (0.9).
+    #[schema(value_type = Option<String>, example = "0.9")]
+    pub ratio: Option<DecimalText>,
+    /// Adjustment: the new rent, yuan per m² per month.
+    #[schema(value_type = Option<String>, example = "23.60")]
+    pub rent_per_m2: Option<DecimalText>,
+    /// Units to set (ids from the unit list); default every unit of the listing.
+    #[serde(default)]
+    pub unit_ids: Vec<i64>,
+    /// An approved exception of this listing (initial_rent_ratio or rent_change).
+    pub exception_id: Option<i64>,
+    #[validate(length(max = 2000))]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct UnitRent {
+    pub unit_id: i64,
+    pub building: String,
+    pub stair_unit: String,
+    pub room: String,
+    pub area_m2: AreaM2,
+    pub rent_per_m2: Option<YuanPerM2>,
+    pub monthly_rent: Option<Yuan>,
+    pub effective_date: Option<NaiveDate>,
+    /// HS-P9: the rent must be reviewed by this date.
+    pub review_due: Option<NaiveDate>,
+    pub overdue: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RentRecordView {
+    pub id: i64,
+    pub unit_id: i64,
+    pub kind: String,
+    pub rent_per_m2: YuanPerM2,
+    pub monthly_rent: Yuan,
+    pub market_rent_per_m2: YuanPerM2,
+    pub effective_date: NaiveDate,
+    pub exception_id: Option<i64>,
+    pub rules: String,
+    pub note: Option<String>,
+    pub recorded_by: String,
+    pub recorded_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RentRegister {
+    pub listing_id: i64,
+    pub project_name: String,
+    /// HS-P8 cap and HS-P9 limits of the listing's pack.
+    pub initial_rent_max_ratio: Decimal,
+    pub rent_change_max_per_year: Decimal,
+    pub rent_review_cycle_years: u32,
+    pub units: Vec<UnitRent>,
+    /// Every record, oldest first.
+    pub records: Vec<RentRecordView>,
+    /// Σ current monthly rents.
+    pub monthly_total: Yuan,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct OverdueRent {
+    pub listing_id: i64,
+    pub project_name: String,
+    pub unit_id: i64,
+    pub room: String,
+    pub rent_per_m2: YuanPerM2,
+    pub effective_date: NaiveDate,
+    pub review_due: NaiveDate,
+    pub days_overdue: i64,
+}
+
+fn per_m2(field: &'static str, t: &DecimalText) -> Result<YuanPerM2, AppError> {
+    let d = parse_decimal(field, &t.0).map_err(|e| AppError::invalid(field, e.to_string()))?;
+    YuanPerM2::positive(field, d).map_err(|e| AppError::invalid(field, e.to_string()))
+}
+
+impl App {
+    async fn rent_register_in(
+        &self,
+        tx: &mut Tx,
+        listing_id: i64,
+    ) -> Result<RentRegister, AppError> {
+        let l = db::listing(tx, listing_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("listing {listing_id}")))?;
+        let round = db::round(tx, l.round_id)
+            .await?
+            .ok_or_else(|| AppError::Internal("round vanished".into()))?;
+        let p = self.pack(&round.pack)?.pricing().clone();
+        let units = rents::current_unit_refs(tx, listing_id).await?;
+        let records = rents::of_listing(tx, listing_id).await?;
+        let mut latest: BTreeMap<i64, &RentRecord> = BTreeMap::new();
+        for r in &records {
+            latest.insert(r.unit_id, r);
+        }
+        let today = self.today();
+        let mut total = Yuan::ZERO;
+        let units = units
+            .iter()
+            .map(|u| {
+                let r = latest.get(&u.id);
+                let due = r.map(|r| rent::review_due(r.effective_date, p.rent_review_cycle_years));
+                if let Some(r) = r {
+                    total = total
+                        .checked_add(Yuan::from_fen(r.monthly_rent_fen))
+                        .expect("bounded");
+                }
+                UnitRent {
+                    unit_id: u.id,
+                    building: u.building.clone(),
+                    stair_unit: u.stair_unit.clone(),
+                    room: u.room.clone(),
+                    area_m2: AreaM2::from_centi(u.gross_area_centi),
+                    rent_per_m2: r.map(|r| YuanPerM2::from_fen(r.rent_per_m2_fen)),
+                    monthly_rent: r.map(|r| Yuan::from_fen(r.monthly_rent_fen)),
+                    effective_date: r.map(|r| r.effective_date),
+                    review_due: due,
+                    overdue: due.is_some_and(|d| today >= d),
+                }
+            })
+            .collect();
+        let mut views = Vec::with_capacity(records.len());
+        for r in &records {
+            views.push(RentRecordView {
+                id: r.id,
+                unit_id: r.unit_id,
+                kind: r.kind.clone(),
+                rent_per_m2: YuanPerM2::from_fen(r.rent_per_m2_fen),
+                monthly_rent: Yuan::from_fen(r.monthly_rent_fen),
+                market_rent_per_m2: YuanPerM2::from_fen(r.market_rent_per_m2_fen),
+                effective_date: r.effective_date,
+                exception_id: r.exception_id,
+                rules: r.rules.clone(),
+                note: r.note.clone(),
+                recorded_by: crate::store::users::name_of(tx, r.recorded_by).await?,
+                recorded_at: r.recorded_at,
+            });
+        }
+        Ok(RentRegister {
+            listing_id,
+            project_name: l.project_name,
+            initial_rent_max_ratio: p.initial_rent_max_ratio,
+            rent_change_max_per_year: p.rent_change_max_per_year,
+            rent_review_cycle_years: p.rent_review_cycle_years,
+            units,
+            records: views,
+            monthly_total: total,
+        })
+    }
+
+    /// The rent register of a listing (a developer sees only its own).
+    pub async fn rent_register(
+        &self,
+        actor: &User,
+        listing_id: i64,
+    ) -> Result<RentRegister, AppError> {
+        let mut tx = self.store.begin().await?;
+        let l = db::listing(&mut tx, listing_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("listing {listing_id}")))?;
+        ensure_listing_scope(actor, &l)?;
+        self.rent_register_in(&mut tx, listing_id).await
+    }
+
+    /// HS-P8 / HS-P9: sets the rents of some or all units of an acquired listing, in one
+    /// transaction; any unit refused refuses them all.
+    pub async fn set_rents(
+        &self,
+        actor: &User,
+        idem: Option<&Idem>,
+        listing_id: i64,
+        s: RentSetting,
+    ) -> Result<(u16, RentRegister), AppError> {
+        require_role(actor, &[Role::Acquirer], "set rents of bought units")?;
+        let actor2 = actor.clone();
+        self.command(actor, idem, 201, move |app, tx| {
+            boxed(async move {
+                let inst = app.instance_of(tx, listing_id, "listing").await?;
+                let def = app
+                    .require_capability(tx, &inst, Capability::PriceExceptions)
+                    .await?;
+                let p = app.pack(&def.pack.key)?.pricing().clone();
+                let all = rents::current_unit_refs(tx, listing_id).await?;
+                let chosen: Vec<_> = if s.unit_ids.is_empty() {
+                    all.clone()
+                } else {
+                    let mut out = Vec::new();
+                    for id in &s.unit_ids {
+                        out.push(all.iter().find(|u| u.id == *id).cloned().ok_or_else(|| {
+                            AppError::invalid(
+                                "unit_ids",
+                                format!("unit {id} is not on listing {listing_id}'s unit list"),
+                            )
+                        })?);
+                    }
+                    out
+                };
+                let records = rents::of_listing(tx, listing_id).await?;
+                let mut latest: BTreeMap<i64, RentRecord> = BTreeMap::new();
+                for r in records {
+                    latest.insert(r.unit_id, r);
+                }
+                // The exception must be approved, of this listing, and for the limit in play.
+                let needed = match s.kind {
+                    RentKind::Initial => "initial_rent_ratio",
+                    RentKind::Adjustment => "rent_change",
+                };
+                let waived = match s.exception_id {
+                    None => false,
+                    Some(eid) => {
+                        let e = db::exception(tx, eid).await?.ok_or_else(|| {
+                            AppError::invalid("exception_id", format!("no exception {eid}"))
+                        })?;
+                        if e.approved != Some(true)
+                            || e.listing_id != Some(listing_id)
+                            || e.check_id != needed
+                        {
+                            return Err(AppError::invalid(
+                                "exception_id",
+                                format!(
+                                    "exception {eid} is not an approved {needed:?} exception of listing {listing_id}"
+                                ),
+                            ));
+                        }
+                        true
+                    }
+                };
+                let valuation = db::latest_valuation(tx, listing_id).await?;
+                let now = app.now();
+                let mut used_exception = false;
+                for u in &chosen {
+                    let area = AreaM2::from_centi(u.gross_area_centi);
+                    let prev = latest.get(&u.id);
+                    let (rule, rent_per_m2, monthly, market) = match s.kind {
+                        RentKind::Initial => {
+                            if prev.is_some() {
+                                return Err(AppError::Conflict {
+                                    code: "rent_already_set",
+                                    message: format!(
+                                        "unit {} already has a rent; change it with an adjustment (HS-P9)",
+                                        u.room
+                                    ),
+                                });
+                            }
+                            let v = valuation.as_ref().ok_or_else(|| AppError::Conflict {
+                                code: "no_valuation",
+                                message: "no valuation on this listing: the market rent (HS-P8) is unknown".into(),
+                            })?;
+                            let market = YuanPerM2::from_fen(v.market_rent_per_m2_fen);
+                            let ratio = match &s.ratio {
+                                Some(t) => parse_decimal("ratio", &t.0)
+                                    .map_err(|e| AppError::invalid("ratio", e.to_string()))?,
+                                None => p.initial_rent_max_ratio,
+                            };
+                            let q = rent::initial_rent(market, area, ratio, p.initial_rent_max_ratio, waived)
+                                .map_err(pricing_error)?;
+                            used_exception |= q.above_cap;
+                            ("HS-P8", q.rent_per_m2, q.monthly_rent, market)
+                        }
+                        RentKind::Adjustment => {
+                            let prev = prev.ok_or_else(|| AppError::Conflict {
+                                code: "no_rent_yet",
+                                message: format!("unit {} has no rent yet; set its initial rent first (HS-P8)", u.room),
+                            })?;
+                            let new = per_m2(
+                                "rent_per_m2",
+                                s.rent_per_m2.as_ref().ok_or_else(|| {
+                                    AppError::invalid("rent_per_m2", "an adjustment needs the new rent_per_m2")
+                                })?,
+                            )?
+                            .round_fen();
+                            let c = rent::rent_change(
+                                YuanPerM2::from_fen(prev.rent_per_m2_fen),
+                                new,
+                                prev.effective_date,
+                                s.effective_date,
+                                p.rent_change_max_per_year,
+                            )
+                            .map_err(pricing_error)?;
+                            if !c.within_limit && !waived {
+                                return Err(AppError::Rule {
+                                    code: "limit_exceeded",
+                                    rule: "HS-P9",
+                                    message: format!(
+                                        "unit {}: {} → {} is a change of {} over {} year(s); without an exception the rent must stay within {} … {}",
+                                        u.room, c.old_per_m2, c.new_per_m2, c.change, c.years_counted,
+                                        c.lowest_allowed_per_m2, c.highest_allowed_per_m2
+                                    ),
+                                });
+                            }
+                            used_exception |= !c.within_limit;
+                            ("HS-P9", new, new.times_area(area).round_fen(), YuanPerM2::from_fen(prev.market_rent_per_m2_fen))
+                        }
+                    };
+                    let fen = |y: Yuan| y.to_fen().map_err(|e| AppError::Internal(e.to_string()));
+                    rents::insert(
+                        tx,
+                        &RentRecord {
+                            id: 0,
+                            listing_id,
+                            unit_id: u.id,
+                            kind: match s.kind {
+                                RentKind::Initial => "initial".into(),
+                                RentKind::Adjustment => "adjustment".into(),
+                            },
+                            rent_per_m2_fen: rent_per_m2.to_fen().map_err(|e| AppError::Internal(e.to_string()))?,
+                            monthly_rent_fen: fen(monthly)?,
+                            market_rent_per_m2_fen: market.to_fen().map_err(|e| AppError::Internal(e.to_string()))?,
+                            effective_date: s.effective_date,
+                            exception_id: if used_exception { s.exception_id } else { None },
+                            rules: rule.into(),
+                            note: s.note.clone(),
+                            recorded_by: actor2.id,
+                            recorded_at: now,
+                        },
+                    )
+                    .await?;
+                }
+                if chosen.is_empty() {
+                    return Err(AppError::invalid("unit_ids", "the listing has no units to rent"));
+                }
+                app.record(
+                    tx,
+                    &inst,
+                    &actor2,
+                    "set_rents",
+                    s.note.as_deref(),
+                    serde_json::json!({
+                        "rule": if s.kind == RentKind::Initial { "HS-P8" } else { "HS-P9" },
+                        "units": chosen.len(),
+                        "effective_date": s.effective_date,
+                        "exception_id": if used_exception { s.exception_id } else { None },
+                    }),
+                )
+                .await?;
+                app.rent_register_in(tx, listing_id).await
+            })
+        })
+        .await
+    }
+
+    /// HS-P9: every unit whose rent has not been reviewed within the pack's cycle, most overdue
+    /// first (a developer sees only its own listings).
+    pub async fn overdue_rents(&self, actor: &User) -> Result<Vec<OverdueRent>, AppError> {
+        let mut tx = self.store.begin().await?;
+        let today = self.today();
+        let mut out = Vec::new();
+        let mut listings: BTreeMap<i64, Option<(String, u32)>> = BTreeMap::new();
+        let latest = rents::latest_per_unit(&mut tx).await?;
+        let rooms: BTreeMap<i64, String> = {
+            let mut m = BTreeMap::new();
+            for lid in latest
+                .iter()
+                .map(|r| r.listing_id)
+                .collect::<std::collections::BTreeSet<_>>()
+            {
+                for u in rents::current_unit_refs(&mut tx, lid).await? {
+                    m.insert(u.id, format!("{}-{}-{}", u.building, u.stair_unit, u.room));
+                }
+            }
+            m
+        };
+        for r in latest {
+            if !listings.contains_key(&r.listing_id) {
+                let l = db::listing(&mut tx, r.listing_id).await?;
+                let entry = match l {
+                    Some(l) if ensure_listing_scope(actor, &l).is_ok() => {
+                        let round = db::round(&mut tx, l.round_id)
+                            .await?
+                            .ok_or_else(|| AppError::Internal("round vanished".into()))?;
+                        Some((
+                            l.project_name,
+                            self.pack(&round.pack)?.pricing().rent_review_cycle_years,
+                        ))
+                    }
+                    _ => None,
+                };
+                listings.insert(r.listing_id, entry);
+            }
+            let Some(Some((name, cycle))) = listings.get(&r.listing_id) else {
+                continue;
+            };
+            let due = rent::review_due(r.effective_date, *cycle);
+            if today >= due {
+                out.push(OverdueRent {
+                    listing_id: r.listing_id,
+                    project_name: name.clone(),
+                    unit_id: r.unit_id,
+                    room: rooms.get(&r.unit_id).cloned().unwrap_or_default(),
+                    rent_per_m2: YuanPerM2::from_fen(r.rent_per_m2_fen),
+                    effective_date: r.effective_date,
+                    review_due: due,
+                    days_overdue: (today - due).num_days(),
+                });
+            }
+        }
+        out.sort_by(|a, b| {
+            b.days_overdue
+                .cmp(&a.days_overdue)
+                .then(a.unit_id.cmp(&b.unit_id))
+        });
+        Ok(out)
+    }
+}
