@@ -14,6 +14,7 @@ use crate::store::listings::{
     self as db, DocumentMeta, ExceptionRow, ListingRow, ObjectionRow, RoundRow,
 };
 use crate::store::{Tx, users::User};
+use crate::workflow::def::WorkflowDef;
 use crate::workflow::engine::{self, AvailableAction, InstanceState};
 use crate::workflow::guards::{self, Need};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -160,21 +161,33 @@ impl App {
             ensure_listing_scope(actor, &l)?;
         }
         let def = self.def_by_hash(tx, &inst.def_hash).await?;
+        self.view_for(tx, actor, &inst, &def).await
+    }
+
+    /// The view of an instance already read (and scope-checked) in this transaction: its
+    /// deadlines and the actions `actor` may take now.
+    pub(crate) async fn view_for(
+        &self,
+        tx: &mut Tx,
+        actor: &User,
+        inst: &InstanceRow,
+        def: &WorkflowDef,
+    ) -> Result<InstanceView, AppError> {
         let needs: BTreeSet<Need> = def
             .actions
             .iter()
             .filter(|a| a.roles.contains(&actor.role) && a.from.contains(&inst.state))
             .flat_map(|a| a.guards.iter().flat_map(|g| g.kind.needs().iter().copied()))
             .collect();
-        let mut f = facts::load(self, tx, &def, &inst, &needs).await?;
+        let mut f = facts::load(self, tx, def, inst, &needs).await?;
         f.today = Some(self.today());
         let st = InstanceState {
             state: inst.state.clone(),
             version: inst.version,
             deadline_due: inst.deadline_due,
         };
-        let actions: Vec<AvailableAction> = engine::available_actions(&def, &st, actor.role, &f);
-        Ok(view_of(&inst, &def, actions))
+        let actions: Vec<AvailableAction> = engine::available_actions(def, &st, actor.role, &f);
+        Ok(view_of(inst, def, actions))
     }
 
     pub async fn history(&self, actor: &User, id: i64) -> Result<Vec<HistoryRow>, AppError> {
