@@ -559,15 +559,16 @@ impl App {
         let actor2 = actor.clone();
         let action = action.to_string();
         self.command(actor, idem, 200, move |app, tx| boxed(async move {
-                let inst = instances::get(tx, instance_id).await?.ok_or_else(|| AppError::NotFound(format!("instance {instance_id}")))?;
+                let (inst, org) = instances::get_with_org(tx, instance_id).await?.ok_or_else(|| AppError::NotFound(format!("instance {instance_id}")))?;
+                // A developer acts only on its company's listings (404, as if absent, otherwise).
+                if inst.kind == "listing" && !actor2.role.sees_all_listings() && (actor2.org.is_none() || actor2.org != org) {
+                    return Err(AppError::NotFound(format!("listing {instance_id}")));
+                }
                 let def = app.def_by_hash(tx, &inst.def_hash).await?;
                 let effect = def.action(&action).and_then(|a| a.effect);
-                // The listing row is read only when it matters: a developer's scope, or an effect
-                // that writes a listing record. Officials see every listing.
-                let listing = if inst.kind == "listing" && (!actor2.role.sees_all_listings() || effect.is_some()) {
-                    let l = db::listing(tx, instance_id).await?.ok_or_else(|| AppError::NotFound(format!("listing {instance_id}")))?;
-                    ensure_listing_scope(&actor2, &l)?;
-                    Some(l)
+                // The full listing row is read only for an effect that writes a listing record.
+                let listing = if inst.kind == "listing" && effect.is_some() {
+                    Some(db::listing(tx, instance_id).await?.ok_or_else(|| AppError::NotFound(format!("listing {instance_id}")))?)
                 } else {
                     None
                 };
@@ -590,9 +591,6 @@ impl App {
                 let entered = decision.to != decision.from;
                 let now = app.now();
                 let deadline = if entered { decision.deadline.clone() } else { inst.deadline_name.clone().zip(inst.deadline_due) };
-                if !instances::advance(tx, instance_id, req.expected_version, &decision.to, entered, deadline.as_ref(), now).await? {
-                    return Err(AppError::Conflict { code: "stale_version", message: format!("instance {instance_id} changed meanwhile; reload and retry") });
-                }
                 let payload = serde_json::json!({
                     "request": req.payload,
                     "rule": decision.rule,
@@ -614,7 +612,9 @@ impl App {
                     payload: &payload,
                     def_hash: &inst.def_hash,
                 };
-                let history_id = instances::append_history(tx, &h).await?;
+                let Some(history_id) = instances::advance_with_history(tx, req.expected_version, if entered { now } else { inst.entered_at }, deadline.as_ref(), &h).await? else {
+                    return Err(AppError::Conflict { code: "stale_version", message: format!("instance {instance_id} changed meanwhile; reload and retry") });
+                };
                 if let (Some(effect), Some(listing)) = (effect, listing.as_ref()) {
                     app.apply_effect(tx, effect, listing, &actor2, &req, facts.agreed_price_per_m2, history_id).await?;
                 }

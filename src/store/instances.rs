@@ -131,6 +131,82 @@ pub async fn append_history(tx: &mut Tx, h: &NewHistory<'_>) -> Result<i64, sqlx
         .fetch_one(&mut *c).await?.try_get("id"))
 }
 
+/// An instance and, for a listing, its developer's company (for the scope check), in one query.
+pub async fn get_with_org(
+    tx: &mut Tx,
+    id: i64,
+) -> Result<Option<(InstanceRow, Option<String>)>, sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct Joined {
+        #[sqlx(flatten)]
+        inst: InstanceRow,
+        developer_org: Option<String>,
+    }
+    let row = on_tx!(tx, c => sqlx::query_as::<_, Joined>("SELECT i.*, l.developer_org FROM instances i LEFT JOIN listings l ON l.instance_id = i.id WHERE i.id = $1")
+        .bind(id).fetch_optional(&mut *c).await)?;
+    Ok(row.map(|j| (j.inst, j.developer_org)))
+}
+
+/// Moves an instance (optimistic version check) and appends its history entry: one round trip
+/// on PostgreSQL (a data-modifying CTE: no row moved, no entry written), two statements on
+/// SQLite, where a statement costs no network. The caller passes the row's new state, entry
+/// time and deadline (unchanged ones for a self-loop). `None` when the version was stale.
+pub async fn advance_with_history(
+    tx: &mut Tx,
+    expected_version: i64,
+    entered_at: DateTime<Utc>,
+    deadline: Option<&(String, NaiveDate)>,
+    h: &NewHistory<'_>,
+) -> Result<Option<i64>, sqlx::Error> {
+    let (dn, dd) = (deadline.map(|d| d.0.clone()), deadline.map(|d| d.1));
+    const MOVE: &str = "UPDATE instances SET state = $13, version = version + 1, entered_at = $14, deadline_name = $15, deadline_due = $16 WHERE id = $1 AND version = $17";
+    match tx {
+        Tx::Sqlite(c) => {
+            let moved = sqlx::query("UPDATE instances SET state = $2, version = version + 1, entered_at = $3, deadline_name = $4, deadline_due = $5 WHERE id = $1 AND version = $6")
+                .bind(h.instance_id)
+                .bind(h.to_state)
+                .bind(entered_at)
+                .bind(dn)
+                .bind(dd)
+                .bind(expected_version)
+                .execute(&mut **c)
+                .await?
+                .rows_affected();
+            if moved != 1 {
+                return Ok(None);
+            }
+            append_history(tx, h).await.map(Some)
+        }
+        Tx::Postgres(c) => {
+            let payload = h.payload.to_string();
+            let sql = format!(
+                "WITH moved AS ({MOVE} RETURNING id) INSERT INTO history (instance_id, version, at, actor_id, actor_name, role, action, from_state, to_state, comment, payload, def_hash) SELECT moved.id, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 FROM moved RETURNING id"
+            );
+            let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(h.instance_id)
+                .bind(h.version)
+                .bind(h.at)
+                .bind(h.actor_id)
+                .bind(h.actor_name)
+                .bind(h.role)
+                .bind(h.action)
+                .bind(h.from_state)
+                .bind(h.to_state)
+                .bind(h.comment)
+                .bind(&payload)
+                .bind(h.def_hash)
+                .bind(h.to_state)
+                .bind(entered_at)
+                .bind(dn)
+                .bind(dd)
+                .bind(expected_version)
+                .fetch_optional(&mut **c)
+                .await?;
+            row.map(|r| r.try_get("id")).transpose()
+        }
+    }
+}
+
 pub async fn history(tx: &mut Tx, instance_id: i64) -> Result<Vec<HistoryRow>, sqlx::Error> {
     on_tx!(tx, c => sqlx::query_as::<_, HistoryRow>("SELECT * FROM history WHERE instance_id = $1 ORDER BY version").bind(instance_id).fetch_all(&mut *c).await)
 }
