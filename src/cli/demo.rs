@@ -501,6 +501,28 @@ pub async fn build(
         )
         .await?;
         say(format!("#{id} 报领导组备案 → {}", v.state_label));
+        // HS-P8: the bought units are let at 90 % of the appraised market rent.
+        let (_, reg) = app
+            .set_rents(
+                &acq,
+                None,
+                *id,
+                crate::app::rents::RentSetting {
+                    kind: crate::app::rents::RentKind::Initial,
+                    effective_date: app.today(),
+                    ratio: None,
+                    rent_per_m2: None,
+                    unit_ids: Vec::new(),
+                    exception_id: None,
+                    note: Some("按评估市场租金的90%初次定价".into()),
+                },
+            )
+            .await?;
+        say(format!(
+            "#{id} 初次租金定价（HS-P8）：{} 套，月租金合计 {} 元",
+            reg.units.len(),
+            reg.monthly_total
+        ));
     }
     if print {
         println!("\ndemo users (tokens shown once; sign in at http://127.0.0.1:8080/):");

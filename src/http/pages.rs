@@ -313,6 +313,138 @@ async fn exception_decision(
     Ok(Redirect::to(&f.back).into_response())
 }
 
+async fn rents_page(
+    AxState(state): AxState<State>,
+    Person(u): Person,
+    Path(id): Path<i64>,
+) -> Result<Html<String>, PageError> {
+    let r = state.rent_register(&u, id).await?;
+    render(
+        &state,
+        "rents.html",
+        minijinja::context! { user => v(&u), role_label => v(&u.role.label_zh()), r => v(&r) },
+    )
+}
+
+#[derive(Deserialize)]
+struct RentForm {
+    kind: crate::app::rents::RentKind,
+    effective_date: chrono::NaiveDate,
+    ratio: Option<String>,
+    rent_per_m2: Option<String>,
+    exception_id: Option<String>,
+}
+
+async fn rents_set(
+    AxState(state): AxState<State>,
+    Person(u): Person,
+    Path(id): Path<i64>,
+    Form(f): Form<RentForm>,
+) -> Result<Response, PageError> {
+    let some = |o: Option<String>| o.map(|x| x.trim().to_string()).filter(|x| !x.is_empty());
+    let exception_id = match some(f.exception_id) {
+        None => None,
+        Some(x) => Some(
+            x.parse::<i64>()
+                .map_err(|_| AppError::invalid("exception_id", format!("not an id: {x:?}")))?,
+        ),
+    };
+    let setting = crate::app::rents::RentSetting {
+        kind: f.kind,
+        effective_date: f.effective_date,
+        ratio: some(f.ratio).map(crate::app::flow::DecimalText),
+        rent_per_m2: some(f.rent_per_m2).map(crate::app::flow::DecimalText),
+        unit_ids: Vec::new(),
+        exception_id,
+        note: None,
+    };
+    state.set_rents(&u, None, id, setting).await?;
+    Ok(Redirect::to(&format!("/listings/{id}/rents")).into_response())
+}
+
+async fn schedule_form(
+    AxState(state): AxState<State>,
+    Person(u): Person,
+) -> Result<Html<String>, PageError> {
+    let policies: Vec<&String> = state.registry.packs.keys().collect();
+    render(
+        &state,
+        "schedule.html",
+        minijinja::context! { user => v(&u), role_label => v(&u.role.label_zh()), policies => v(&policies) },
+    )
+}
+
+/// HS-P12: the 一房一价 schedule from an uploaded unit sheet, as a printable page or xlsx.
+async fn schedule_make(
+    AxState(state): AxState<State>,
+    Person(u): Person,
+    mut mp: Multipart,
+) -> Result<Response, PageError> {
+    let mut fields = std::collections::BTreeMap::new();
+    let mut units = None;
+    while let Some(field) = mp
+        .next_field()
+        .await
+        .map_err(|e| AppError::invalid("form", e.body_text()))?
+    {
+        let name = field.name().unwrap_or_default().to_string();
+        let bytes = field
+            .bytes()
+            .await
+            .map_err(|e| AppError::invalid(&name, e.body_text()))?;
+        if name == "units" {
+            units = Some(bytes.to_vec());
+        } else {
+            fields.insert(name, String::from_utf8_lossy(&bytes).to_string());
+        }
+    }
+    let units = units.ok_or_else(|| AppError::invalid("units", "upload the unit sheet"))?;
+    let list = crate::excel::schedule::parse_sale_units(&units).map_err(AppError::Workbook)?;
+    let get = |k: &str| fields.get(k).cloned().unwrap_or_default();
+    let req = crate::app::pricing::UnitsRequest {
+        policy: Some(get("policy")).filter(|p| !p.is_empty()),
+        base_per_m2: crate::app::flow::DecimalText(get("base_per_m2")),
+        units: list
+            .into_iter()
+            .map(|x| crate::app::pricing::UnitInput {
+                room: x.room,
+                building: x.building,
+                floor: x.floor,
+                orientation: x.orientation,
+                layout: x.layout,
+                area_m2: crate::app::flow::DecimalText(x.area_m2.to_string()),
+            })
+            .collect(),
+        factors: crate::app::pricing::FactorsInput::from_toml(&get("factors"))?,
+    };
+    let (a, s) = state.calc().price_units(&req)?;
+    let title = Some(get("title"))
+        .filter(|t| !t.trim().is_empty())
+        .unwrap_or_else(|| "一房一价表".into());
+    if get("format") == "xlsx" {
+        return Ok((
+            [
+                (
+                    header::CONTENT_TYPE,
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                ),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"schedule.xlsx\"",
+                ),
+            ],
+            crate::excel::schedule::schedule_xlsx(&title, &a.rules, &s),
+        )
+            .into_response());
+    }
+    Ok(render(
+        &state,
+        "schedule.html",
+        minijinja::context! { user => v(&u), role_label => v(&u.role.label_zh()), a => v(&a), s => v(&s), title => title },
+    )?
+    .into_response())
+}
+
 pub fn routes() -> Router<State> {
     Router::new()
         .route("/", get(sign_in_page))
@@ -329,4 +461,6 @@ pub fn routes() -> Router<State> {
         .route("/listings/{id}/negotiation-record", get(negotiation_record))
         .route("/rounds/{id}/exceptions", get(exceptions_report))
         .route("/exceptions/{id}/decision", post(exception_decision))
+        .route("/listings/{id}/rents", get(rents_page).post(rents_set))
+        .route("/price/schedule", get(schedule_form).post(schedule_make))
 }

@@ -737,3 +737,88 @@ on_both!(
         assert_eq!(rules, vec!["HS-P8", "HS-P9"]);
     }
 );
+
+on_both!(
+    pages_let_the_acquirer_keep_the_rent_register_and_print_a_schedule,
+    |t: TestApp| async move {
+        let round = t.open_round().await;
+        let id = t.listing_filed(round).await;
+        let (s, page) = t.page("acquirer", &format!("/listings/{id}")).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(
+            page.contains(&format!("/listings/{id}/rents")),
+            "link to the rent register"
+        );
+        let (s, body) = t
+            .form(
+                "acquirer",
+                &format!("/listings/{id}/rents"),
+                &[
+                    ("kind", "initial"),
+                    ("effective_date", "2026-12-01"),
+                    ("ratio", "0.9"),
+                    ("exception_id", ""),
+                ],
+            )
+            .await;
+        assert_eq!(s, StatusCode::SEE_OTHER, "{body}");
+        let (s, page) = t.page("supervisor", &format!("/listings/{id}/rents")).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(
+            page.contains("13.05") && page.contains("2028-12-01"),
+            "{page}"
+        );
+        // A bad form value is an HTML error page with the problem, not a 500.
+        let (s, body) = t
+            .form(
+                "acquirer",
+                &format!("/listings/{id}/rents"),
+                &[
+                    ("kind", "adjustment"),
+                    ("effective_date", "2027-12-01"),
+                    ("rent_per_m2", "13,7O"),
+                ],
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+
+        // The schedule page: upload a unit sheet, get the printable table with capitals.
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet().set_name("房源").unwrap();
+        for (c, h) in ["房号", "楼栋", "楼层", "朝向", "户型", "建筑面积(m²)"]
+            .iter()
+            .enumerate()
+        {
+            ws.write(0, c as u16, *h).unwrap();
+        }
+        for (r, (room, area)) in [("201", 90.0), ("301", 110.0)].iter().enumerate() {
+            ws.write(r as u32 + 1, 0, *room).unwrap();
+            ws.write(r as u32 + 1, 5, *area).unwrap();
+        }
+        let bytes = wb.save_to_buffer().unwrap();
+        let cookie = t.cookie("acquirer").await;
+        let form = reqwest::multipart::Form::new()
+            .text("title", "迎驾花园一房一价表")
+            .text("policy", "huoshan")
+            .text("base_per_m2", "4000")
+            .text("factors", "[building]\ndefault = \"1\"\n[floor]\ndefault = \"1\"\n[orientation]\ndefault = \"1\"\n[layout]\ndefault = \"1\"\n")
+            .text("format", "html")
+            .part("units", reqwest::multipart::Part::bytes(bytes).file_name("units.xlsx"));
+        let r = reqwest::Client::new()
+            .post(format!("{}/price/schedule", t.base))
+            .header("cookie", cookie)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let page = r.text().await.unwrap();
+        // 4,000 × 200 ㎡ = 800,000.00; with equal factors each unit pays 4,000 × its area.
+        assert!(page.contains("迎驾花园一房一价表"), "{page}");
+        assert!(
+            page.contains("360000.00") && page.contains("440000.00"),
+            "{page}"
+        );
+        assert!(page.contains("捌拾万元整"), "{page}");
+    }
+);
