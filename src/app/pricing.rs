@@ -664,3 +664,67 @@ pub fn price_daxie(raw: &str) -> Result<PriceAnswer, AppError> {
         exception: None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn registry() -> Registry {
+        Registry::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("workflows")).unwrap()
+    }
+    fn t(s: &str) -> DecimalText {
+        DecimalText(s.into())
+    }
+    fn sale(r: &Registry, policy: &str, rate: &str) -> Result<PriceAnswer, AppError> {
+        PriceCalc(r).price_sale_base(&SaleBaseRequest {
+            policy: Some(policy.into()),
+            cost_per_m2: t("3850"),
+            profit_rate: t(rate),
+        })
+    }
+
+    #[test]
+    fn nc_30_sale_price_is_cost_plus_at_most_five_percent() {
+        let r = registry();
+        // 3,850 × 1.05 = 4,042.50.
+        let a = sale(&r, "nanchang", "0.05").unwrap();
+        assert_eq!(a.rules, vec!["NC-30".to_string()]);
+        assert_eq!(a.result["base_per_m2"], "4042.50");
+        assert!(matches!(
+            sale(&r, "nanchang", "0.0501"),
+            Err(AppError::Rule {
+                code: "profit_rate_above_cap",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn xy_13_sale_price_is_cost_plus_modest_profit() {
+        let r = registry();
+        // 保本微利 read as ≤ 5 %: 3,850 × 1.02 = 3,927.00.
+        let a = sale(&r, "xingyi", "0.02").unwrap();
+        assert_eq!(a.rules, vec!["XY-13".to_string()]);
+        assert_eq!(a.result["base_per_m2"], "3927.00");
+        assert_eq!(a.params["sale_profit_rate_cap"], "0.05");
+        assert!(sale(&r, "xingyi", "0.06").is_err());
+    }
+
+    #[test]
+    fn yq_7_3_ceiling_is_the_replacement_price() {
+        let r = registry();
+        // (1,350 + 2,480) × 1.04 = 3,983.20; × 95.12 ㎡ = 378,881.98 (378,881.984 → half-up).
+        let a = PriceCalc(&r)
+            .price_ceiling(&CeilingRequest {
+                policy: Some("yangquan".into()),
+                land_per_m2: t("1350"),
+                construction_per_m2: t("2480"),
+                profit_rate: t("0.04"),
+                area_m2: Some(t("95.12")),
+            })
+            .unwrap();
+        assert_eq!(a.rules, vec!["YQ-7.3".to_string()]);
+        assert_eq!(a.result["ceiling_per_m2"], "3983.20");
+        assert_eq!(a.result["unit_ceiling"], "378881.98");
+    }
+}
