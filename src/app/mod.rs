@@ -8,6 +8,7 @@
 pub mod error;
 pub mod facts;
 pub mod flow;
+pub mod ledger;
 pub mod negotiation;
 pub mod pricing;
 pub mod rents;

@@ -74,12 +74,48 @@ pub enum Command {
         #[command(subcommand)]
         command: CalendarCmd,
     },
+    /// The ring-fenced fund ledgers: verify the chain, checkpoint it, trial balance, exports.
+    Ledger {
+        #[command(subcommand)]
+        command: LedgerCmd,
+    },
     /// Price calculations of DOMAIN.md §3: JSON on stdout naming the rules and pack parameters
     /// used; exit 1 with the reason on bad input.
     Price {
         #[command(subcommand)]
         command: PriceCmd,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LedgerCmd {
+    /// Recompute the hash chain; exit 1 naming the first broken entry. With --checkpoint, also
+    /// prove the entries up to that checkpoint are unchanged.
+    Verify {
+        #[arg(long)]
+        checkpoint: Option<PathBuf>,
+    },
+    /// Print (or write) the chain's head with its time, to keep outside the database.
+    Checkpoint {
+        #[arg(short = 'o', long)]
+        output: Option<PathBuf>,
+    },
+    /// Balance of every account (columns: account, kind, project, source, balance).
+    TrialBalance {
+        #[arg(long, value_enum, default_value = "csv")]
+        format: TableFormat,
+    },
+    /// The journal for hledger or beancount.
+    Export {
+        #[arg(long, value_enum)]
+        format: crate::app::ledger::ExportFormat,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum TableFormat {
+    Csv,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -377,6 +413,10 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Command::Price { command } => price(&cli.workflows, &url, command).await,
+        Command::Ledger { command } => {
+            let app = open_app(&url, &cli.workflows, Arc::new(SystemClock)).await?;
+            ledger(&app, command).await
+        }
         Command::Demo { fixtures } => {
             let url = cli
                 .database_url
@@ -607,4 +647,76 @@ async fn price(workflows: &std::path::Path, url: &str, cmd: PriceCmd) -> Result<
         PriceCmd::Daxie { amount } => p::price_daxie(&amount)?,
     };
     print_json(&answer)
+}
+
+async fn ledger(app: &App, cmd: LedgerCmd) -> Result<(), Failure> {
+    use crate::app::ledger::Checkpoint;
+    // The CLI runs with the database's own authority (an auditor at the server's console).
+    let auditor = crate::store::users::User {
+        id: 0,
+        name: "cli".into(),
+        role: Role::FinanceBureau,
+        org: None,
+    };
+    match cmd {
+        LedgerCmd::Verify { checkpoint } => {
+            let cp: Option<Checkpoint> = match checkpoint {
+                None => None,
+                Some(p) => {
+                    let text = std::fs::read_to_string(&p)
+                        .map_err(|e| Failure(format!("error: {}: {e}", p.display())))?;
+                    Some(serde_json::from_str(&text).map_err(|e| {
+                        Failure(format!("error: {} is not a checkpoint: {e}", p.display()))
+                    })?)
+                }
+            };
+            let r = app.verify_ledger(cp.as_ref()).await?;
+            print_json(&r)?;
+            if r.ok {
+                Ok(())
+            } else {
+                Err(Failure(format!(
+                    "ledger verification failed at entry {}: {}",
+                    r.broken_at.unwrap_or_default(),
+                    r.reason.unwrap_or_default()
+                )))
+            }
+        }
+        LedgerCmd::Checkpoint { output } => {
+            let c = app.ledger_checkpoint().await?;
+            let text = serde_json::to_string_pretty(&c).expect("checkpoint serialises");
+            match output {
+                Some(p) => std::fs::write(&p, &text)
+                    .map_err(|e| Failure(format!("error: {}: {e}", p.display())))?,
+                None => println!("{text}"),
+            }
+            Ok(())
+        }
+        LedgerCmd::TrialBalance { format } => {
+            let rows = app.trial_balance(&auditor).await?;
+            match format {
+                TableFormat::Json => print_json(&rows),
+                TableFormat::Csv => {
+                    let mut w = csv::Writer::from_writer(std::io::stdout());
+                    w.write_record(["account", "kind", "project", "source", "balance"])
+                        .map_err(|e| Failure(format!("error: {e}")))?;
+                    for r in rows {
+                        w.write_record([
+                            r.account.as_str(),
+                            &crate::util::enum_key(&r.kind),
+                            r.project.as_deref().unwrap_or(""),
+                            r.source.map(|s| s.key()).unwrap_or(""),
+                            &r.balance.to_string(),
+                        ])
+                        .map_err(|e| Failure(format!("error: {e}")))?;
+                    }
+                    w.flush().map_err(|e| Failure(format!("error: {e}")))
+                }
+            }
+        }
+        LedgerCmd::Export { format } => {
+            print!("{}", app.ledger_export(format).await?);
+            Ok(())
+        }
+    }
 }

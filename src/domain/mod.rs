@@ -5,6 +5,7 @@
 
 pub mod calendar;
 pub mod exceptions;
+pub mod ledger;
 pub mod pricing;
 pub mod review;
 pub mod role;

@@ -670,7 +670,15 @@ async fn overdue_rents(
         super::price_api::price_units,
         super::price_api::price_units_xlsx,
         super::price_api::sale_units_template,
-        super::price_api::price_daxie
+        super::price_api::price_daxie,
+        super::ledger_api::open_account,
+        super::ledger_api::accounts,
+        super::ledger_api::post_entry,
+        super::ledger_api::entries,
+        super::ledger_api::trial_balance,
+        super::ledger_api::verify,
+        super::ledger_api::checkpoint,
+        super::ledger_api::export
     ),
     components(schemas(
         crate::app::error::Problem,
@@ -724,5 +732,6 @@ pub fn routes() -> Router<State> {
         .route("/api/workflows/{pack}/{name}", get(workflow_graph))
         .route("/api/users", post(add_user))
         .merge(super::price_api::routes())
+        .merge(super::ledger_api::routes())
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", ApiDoc::openapi()))
 }

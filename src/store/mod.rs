@@ -7,6 +7,7 @@
 
 pub mod calendar;
 pub mod instances;
+pub mod ledger;
 pub mod listings;
 pub mod rents;
 pub mod users;

@@ -8,6 +8,7 @@ mod api;
 mod excel;
 mod flow;
 mod guards;
+mod ledger;
 mod negotiation;
 mod pricing;
 mod roles;

@@ -1,0 +1,44 @@
+-- HS-F3 / HS-F6: ring-fenced fund ledgers. Double entry in whole fen; every table append-only;
+-- entries chained by SHA-256 (prev_hash → hash) in posting order (seq 1, 2, 3, …).
+CREATE TABLE ledger_accounts (
+    name        TEXT PRIMARY KEY,
+    kind        TEXT NOT NULL CHECK (kind IN ('fund', 'source', 'income', 'bank', 'escrow', 'expense')),
+    project     TEXT,
+    source      TEXT CHECK (source IN ('special_bond', 'project_loan', 'fiscal_subsidy', 'other')),
+    label       TEXT NOT NULL,
+    opened_by   INTEGER NOT NULL REFERENCES users(id),
+    opened_at   TEXT NOT NULL
+);
+CREATE TABLE ledger_entries (
+    seq           INTEGER PRIMARY KEY,
+    idem_key      TEXT NOT NULL UNIQUE,
+    request_hash  TEXT NOT NULL,
+    entry_date    TEXT NOT NULL,
+    kind          TEXT NOT NULL,
+    memo          TEXT NOT NULL,
+    approval      TEXT,
+    posted_by     INTEGER NOT NULL REFERENCES users(id),
+    posted_at     TEXT NOT NULL,
+    prev_hash     TEXT NOT NULL,
+    hash          TEXT NOT NULL UNIQUE
+);
+CREATE TABLE ledger_lines (
+    seq         INTEGER NOT NULL REFERENCES ledger_entries(seq),
+    line_no     INTEGER NOT NULL,
+    account     TEXT NOT NULL REFERENCES ledger_accounts(name),
+    amount_fen  INTEGER NOT NULL CHECK (amount_fen <> 0),
+    PRIMARY KEY (seq, line_no)
+);
+CREATE INDEX ledger_lines_account ON ledger_lines(account);
+CREATE TRIGGER ledger_accounts_no_update BEFORE UPDATE ON ledger_accounts
+BEGIN SELECT RAISE(ABORT, 'ledger_accounts is append-only'); END;
+CREATE TRIGGER ledger_accounts_no_delete BEFORE DELETE ON ledger_accounts
+BEGIN SELECT RAISE(ABORT, 'ledger_accounts is append-only'); END;
+CREATE TRIGGER ledger_entries_no_update BEFORE UPDATE ON ledger_entries
+BEGIN SELECT RAISE(ABORT, 'ledger_entries is append-only'); END;
+CREATE TRIGGER ledger_entries_no_delete BEFORE DELETE ON ledger_entries
+BEGIN SELECT RAISE(ABORT, 'ledger_entries is append-only'); END;
+CREATE TRIGGER ledger_lines_no_update BEFORE UPDATE ON ledger_lines
+BEGIN SELECT RAISE(ABORT, 'ledger_lines is append-only'); END;
+CREATE TRIGGER ledger_lines_no_delete BEFORE DELETE ON ledger_lines
+BEGIN SELECT RAISE(ABORT, 'ledger_lines is append-only'); END;

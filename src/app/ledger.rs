@@ -1,0 +1,428 @@
+//! The fund ledger's commands and reports (issue 5, first part): accounts, posting with the
+//! ring-fence and the hash chain, replays by idempotency key, verification against the chain and
+//! a checkpoint, the trial balance and exports for hledger and beancount.
+//!
+//! Who: the acquiring company keeps the books (opens accounts, posts); only the leading group
+//! posts a reallocation between projects or fund sources (HS-F3); the finance bureau, the
+//! supervisors, the housing bureau and the leading group read everything; developers nothing.
+
+use super::flow::require_role;
+use super::{App, AppError};
+use crate::domain::ledger::{
+    self, Account, AccountKind, Draft, EntryKind, FundSource, GENESIS, LedgerError, Line, Stored,
+};
+use crate::domain::role::Role;
+use crate::domain::units::{Yuan, parse_decimal};
+use crate::store::ledger as db;
+use crate::store::users::User;
+use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+const READERS: &[Role] = &[
+    Role::Acquirer,
+    Role::FinanceBureau,
+    Role::Supervisor,
+    Role::HousingBureau,
+    Role::LeadingGroup,
+    Role::Admin,
+];
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema, validator::Validate)]
+#[serde(deny_unknown_fields)]
+pub struct NewAccount {
+    /// e.g. `Assets:Fund:R1:SpecialBond:Acquisition`.
+    #[validate(length(min = 3, max = 200))]
+    pub name: String,
+    pub kind: AccountKind,
+    /// The project (for fund, source and income accounts), e.g. `R1`.
+    pub project: Option<String>,
+    pub source: Option<FundSource>,
+    #[validate(length(min = 1, max = 200))]
+    pub label: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LineInput {
+    pub account: String,
+    /// Yuan, at most two decimals; positive = debit, negative = credit.
+    #[schema(value_type = String, example = "50000000.00")]
+    pub amount: super::flow::DecimalText,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema, validator::Validate)]
+#[serde(deny_unknown_fields)]
+pub struct NewEntry {
+    /// Idempotency key: a replay with the same key and content returns the first entry and
+    /// posts nothing; the same key with other content is refused.
+    #[validate(length(min = 1, max = 200))]
+    pub key: String,
+    pub date: NaiveDate,
+    pub kind: EntryKind,
+    #[validate(length(min = 1, max = 500))]
+    pub memo: String,
+    /// Reallocation: the leading group's decision (e.g. its minutes' number).
+    pub approval: Option<String>,
+    pub lines: Vec<LineInput>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct EntryView {
+    pub seq: i64,
+    pub key: String,
+    pub date: NaiveDate,
+    pub kind: EntryKind,
+    pub memo: String,
+    pub approval: Option<String>,
+    pub lines: Vec<LineView>,
+    pub posted_by: i64,
+    pub posted_at: DateTime<Utc>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct LineView {
+    pub account: String,
+    pub amount: Yuan,
+}
+
+impl From<&Stored> for EntryView {
+    fn from(e: &Stored) -> Self {
+        EntryView {
+            seq: e.seq,
+            key: e.key.clone(),
+            date: e.date,
+            kind: e.kind,
+            memo: e.memo.clone(),
+            approval: e.approval.clone(),
+            lines: e
+                .lines
+                .iter()
+                .map(|l| LineView {
+                    account: l.account.clone(),
+                    amount: Yuan::from_fen(l.amount_fen),
+                })
+                .collect(),
+            posted_by: e.posted_by,
+            posted_at: e.posted_at,
+            prev_hash: e.prev_hash.clone(),
+            hash: e.hash.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TrialBalanceRow {
+    pub account: String,
+    pub kind: AccountKind,
+    pub project: Option<String>,
+    pub source: Option<FundSource>,
+    /// Debit-positive balance in yuan.
+    pub balance: Yuan,
+}
+
+/// The chain's head at a moment, to keep outside the database.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema, PartialEq, Eq)]
+pub struct Checkpoint {
+    pub seq: i64,
+    pub hash: String,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct VerifyReport {
+    pub ok: bool,
+    pub entries: i64,
+    pub head: Option<String>,
+    /// The first broken link.
+    pub broken_at: Option<i64>,
+    pub reason: Option<String>,
+}
+
+fn ledger_error(e: LedgerError) -> AppError {
+    let code = match &e {
+        LedgerError::Unbalanced { .. } => "unbalanced",
+        LedgerError::UnknownAccount { .. } => "unknown_account",
+        LedgerError::CrossesFence { .. } | LedgerError::ReallocationWithoutApproval => "ring_fence",
+        LedgerError::Overdrawn { .. } => "overdrawn",
+        _ => "invalid_entry",
+    };
+    let rule = match &e {
+        LedgerError::CrossesFence { .. }
+        | LedgerError::ReallocationWithoutApproval
+        | LedgerError::Overdrawn { .. } => "HS-F3",
+        _ => "HS-F6",
+    };
+    AppError::Rule {
+        code,
+        rule,
+        message: e.to_string(),
+    }
+}
+
+impl App {
+    pub async fn open_account(&self, actor: &User, a: NewAccount) -> Result<Account, AppError> {
+        require_role(
+            actor,
+            &[Role::Acquirer, Role::Admin],
+            "open a ledger account",
+        )?;
+        let acct = Account {
+            name: a.name,
+            kind: a.kind,
+            project: a.project,
+            source: a.source,
+            label: a.label,
+        };
+        acct.check().map_err(|m| AppError::invalid("name", m))?;
+        let mut tx = self.store.begin().await?;
+        db::insert_account(&mut tx, &acct, actor.id, self.now()).await?;
+        tx.commit().await?;
+        Ok(acct)
+    }
+
+    pub async fn ledger_accounts(&self, actor: &User) -> Result<Vec<Account>, AppError> {
+        require_role(actor, READERS, "read the ledgers")?;
+        let mut tx = self.store.read().await?;
+        Ok(db::accounts(&mut tx).await?.into_values().collect())
+    }
+
+    /// Posts one entry in one transaction: checks, chains, stores. A replay of the same key and
+    /// content answers the first entry (status 200) and posts nothing.
+    pub async fn post_entry(
+        &self,
+        actor: &User,
+        e: NewEntry,
+    ) -> Result<(u16, EntryView), AppError> {
+        require_role(
+            actor,
+            &[Role::Acquirer, Role::LeadingGroup],
+            "post to the ledgers",
+        )?;
+        if e.kind == EntryKind::Reallocation && actor.role != Role::LeadingGroup {
+            return Err(AppError::Forbidden(
+                "HS-F3: only the leading group posts a reallocation between projects or fund sources".into(),
+            ));
+        }
+        if e.kind != EntryKind::Reallocation && actor.role == Role::LeadingGroup {
+            return Err(AppError::Forbidden(
+                "the leading group posts reallocations only; the acquiring company keeps the books"
+                    .into(),
+            ));
+        }
+        let mut lines = Vec::with_capacity(e.lines.len());
+        for (i, l) in e.lines.iter().enumerate() {
+            let field = format!("lines[{i}].amount");
+            let d = parse_decimal("amount", &l.amount.0)
+                .map_err(|x| AppError::invalid(&field, x.to_string()))?;
+            let fen = Yuan::parse_fen_exact("amount", &d.to_string())
+                .and_then(|y| y.to_fen())
+                .map_err(|x| AppError::invalid(&field, x.to_string()))?;
+            lines.push(Line {
+                account: l.account.clone(),
+                amount_fen: fen,
+            });
+        }
+        let draft = Draft {
+            key: e.key.clone(),
+            date: e.date,
+            kind: e.kind,
+            memo: e.memo.clone(),
+            approval: e.approval.clone().filter(|a| !a.trim().is_empty()),
+            lines,
+        };
+        let request_hash = hex::encode(Sha256::digest(
+            serde_json::to_string(&draft)
+                .expect("draft serialises")
+                .as_bytes(),
+        ));
+        let mut tx = self.store.begin().await?;
+        db::lock_for_posting(&mut tx).await?;
+        if let Some((seq, h)) = db::by_key(&mut tx, &draft.key).await? {
+            if h != request_hash {
+                return Err(AppError::Conflict {
+                    code: "idempotency_mismatch",
+                    message: format!(
+                        "key {:?} was already used for entry {seq} with other content",
+                        draft.key
+                    ),
+                });
+            }
+            let first = db::entries(&mut tx, seq).await?;
+            return Ok((200, EntryView::from(&first[0])));
+        }
+        let accounts = db::accounts(&mut tx).await?;
+        ledger::check_entry(&draft, &accounts).map_err(ledger_error)?;
+        let names: Vec<&str> = draft.lines.iter().map(|l| l.account.as_str()).collect();
+        let before = db::balances(&mut tx, &names).await?;
+        ledger::check_balances(&draft, &accounts, &before).map_err(ledger_error)?;
+        let (seq, prev) = match db::head(&mut tx).await? {
+            Some((s, h)) => (s + 1, h),
+            None => (1, GENESIS.to_string()),
+        };
+        // Stored to the microsecond on both backends, so the hash is recomputable.
+        let posted_at = self.now().trunc_subsecs(6);
+        let mut stored = Stored {
+            seq,
+            prev_hash: prev,
+            hash: String::new(),
+            key: draft.key,
+            date: draft.date,
+            kind: draft.kind,
+            memo: draft.memo,
+            approval: draft.approval,
+            lines: draft.lines,
+            posted_by: actor.id,
+            posted_at,
+        };
+        stored.hash = stored.canonical().hash();
+        db::insert_entry(&mut tx, &stored, &request_hash).await?;
+        tx.commit().await?;
+        Ok((201, EntryView::from(&stored)))
+    }
+
+    pub async fn ledger_entries(&self, actor: &User) -> Result<Vec<EntryView>, AppError> {
+        require_role(actor, READERS, "read the ledgers")?;
+        let mut tx = self.store.read().await?;
+        Ok(db::entries(&mut tx, 1)
+            .await?
+            .iter()
+            .map(EntryView::from)
+            .collect())
+    }
+
+    pub async fn trial_balance(&self, actor: &User) -> Result<Vec<TrialBalanceRow>, AppError> {
+        require_role(actor, READERS, "read the ledgers")?;
+        let mut tx = self.store.read().await?;
+        let accounts = db::accounts(&mut tx).await?;
+        Ok(db::trial_balance(&mut tx)
+            .await?
+            .into_iter()
+            .map(|(name, fen)| {
+                let a = &accounts[&name];
+                TrialBalanceRow {
+                    kind: a.kind,
+                    project: a.project.clone(),
+                    source: a.source,
+                    account: name,
+                    balance: Yuan::from_fen(fen),
+                }
+            })
+            .collect())
+    }
+
+    /// Recomputes the chain; with a checkpoint, also proves the entries up to it are still there
+    /// unchanged (a truncation or a rewrite of the whole tail is caught against it).
+    pub async fn verify_ledger(
+        &self,
+        checkpoint: Option<&Checkpoint>,
+    ) -> Result<VerifyReport, AppError> {
+        let mut tx = self.store.read().await?;
+        let entries = db::entries(&mut tx, 1).await?;
+        let head = entries.last().map(|e| e.hash.clone());
+        let mut report = VerifyReport {
+            ok: true,
+            entries: entries.len() as i64,
+            head,
+            broken_at: None,
+            reason: None,
+        };
+        if let Some(b) = ledger::verify(&entries) {
+            report.ok = false;
+            report.broken_at = Some(b.seq);
+            report.reason = Some(b.reason);
+            return Ok(report);
+        }
+        if let Some(c) = checkpoint {
+            match entries.iter().find(|e| e.seq == c.seq) {
+                None => {
+                    report.ok = false;
+                    report.broken_at = Some(c.seq);
+                    report.reason = Some(format!(
+                        "the checkpoint of {} names entry {}, which is no longer in the ledger (truncated)",
+                        c.at, c.seq
+                    ));
+                }
+                Some(e) if e.hash != c.hash => {
+                    report.ok = false;
+                    report.broken_at = Some(c.seq);
+                    report.reason = Some(format!(
+                        "entry {} no longer has the hash the checkpoint of {} recorded (rewritten)",
+                        c.seq, c.at
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(report)
+    }
+
+    pub async fn ledger_checkpoint(&self) -> Result<Checkpoint, AppError> {
+        let mut tx = self.store.read().await?;
+        let (seq, hash) = db::head(&mut tx).await?.unwrap_or((0, GENESIS.to_string()));
+        Ok(Checkpoint {
+            seq,
+            hash,
+            at: self.now(),
+        })
+    }
+
+    /// The journal as an hledger or beancount file; account names are the ledger's own.
+    pub async fn ledger_export(&self, format: ExportFormat) -> Result<String, AppError> {
+        let mut tx = self.store.read().await?;
+        let accounts = db::accounts(&mut tx).await?;
+        let entries = db::entries(&mut tx, 1).await?;
+        let mut out = String::new();
+        let first_date = entries
+            .first()
+            .map(|e| e.date)
+            .unwrap_or_else(|| self.today());
+        match format {
+            ExportFormat::Hledger => {
+                out.push_str("; anju fund ledger — exported for hledger\n");
+                for a in accounts.values() {
+                    out.push_str(&format!("account {}  ; {}\n", a.name, a.label));
+                }
+                out.push('\n');
+            }
+            ExportFormat::Beancount => {
+                out.push_str("; anju fund ledger — exported for beancount\noption \"operating_currency\" \"CNY\"\n\n");
+                for a in accounts.values() {
+                    out.push_str(&format!("{first_date} open {} CNY\n", a.name));
+                }
+                out.push('\n');
+            }
+        }
+        for e in &entries {
+            let memo = e.memo.replace('"', "'");
+            match format {
+                ExportFormat::Hledger => out.push_str(&format!(
+                    "{} ({}) {}  ; seq:{}, hash:{}\n",
+                    e.date, e.key, memo, e.seq, e.hash
+                )),
+                ExportFormat::Beancount => out.push_str(&format!(
+                    "{} * \"{}\"\n  seq: \"{}\"\n  hash: \"{}\"\n",
+                    e.date, memo, e.seq, e.hash
+                )),
+            }
+            for l in &e.lines {
+                out.push_str(&format!(
+                    "  {}  {} CNY\n",
+                    l.account,
+                    Yuan::from_fen(l.amount_fen)
+                ));
+            }
+            out.push('\n');
+        }
+        Ok(out)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportFormat {
+    Hledger,
+    Beancount,
+}

@@ -1,0 +1,692 @@
+//! Ring-fenced fund ledgers (DOMAIN.md §4): double entry over exact fen, the ring-fence of
+//! HS-F3 / HS-F6 / YQ-7.5, and the tamper-evident chain of entries.
+//!
+//! - An entry has at least two lines, no zero line, and balances to the fen (Σ = 0; a positive
+//!   amount is a debit, a negative one a credit).
+//! - Accounts are registered before use. A `fund` account is ring-fenced: it belongs to one
+//!   project and one fund source (HS-A5: special bond, project loan, fiscal subsidy, other) and
+//!   one purpose, and its balance may never fall below zero. `source` accounts record where a
+//!   project's money came from (same project and source); `income` accounts a project's receipts
+//!   (rent, sale, resettlement); `bank`, `escrow` (a developer's presale escrow account) and
+//!   `expense` accounts carry no project.
+//! - Ring-fence: every line of an entry that names a project names the same project, and every
+//!   line that names a fund source the same source — money never moves between projects or
+//!   between sources, except in a `reallocation` entry, which only the leading group posts,
+//!   citing its decision.
+//! - Chain: each entry's hash is SHA-256 over its canonical form (a JSON object with fixed field
+//!   order: seq, prev, key, date, kind, memo, approval, lines as [account, fen], posted_by,
+//!   posted_at) including the previous entry's hash; the first entry's `prev` is 64 zeros.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet};
+
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountKind {
+    Fund,
+    Source,
+    Income,
+    Bank,
+    Escrow,
+    Expense,
+}
+
+/// HS-A5: where a project's money comes from.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum FundSource {
+    SpecialBond,
+    ProjectLoan,
+    FiscalSubsidy,
+    Other,
+}
+
+impl FundSource {
+    pub fn key(self) -> &'static str {
+        match self {
+            FundSource::SpecialBond => "special_bond",
+            FundSource::ProjectLoan => "project_loan",
+            FundSource::FiscalSubsidy => "fiscal_subsidy",
+            FundSource::Other => "other",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Account {
+    /// The account's name, the same in every output (trial balance, hledger, beancount):
+    /// colon-separated ASCII segments, e.g. `assets:fund:r1:special_bond:acquisition`.
+    pub name: String,
+    pub kind: AccountKind,
+    pub project: Option<String>,
+    pub source: Option<FundSource>,
+    pub label: String,
+}
+
+impl Account {
+    pub fn ring_fenced(&self) -> bool {
+        self.kind == AccountKind::Fund
+    }
+
+    /// Checks the name and that the kind has what it needs. Names are written so that hledger
+    /// and beancount read them unchanged: a top level of Assets, Liabilities, Equity, Income or
+    /// Expenses, then segments of ASCII letters, digits and '-' starting with a capital or a digit.
+    pub fn check(&self) -> Result<(), String> {
+        let mut parts = self.name.split(':');
+        let top = parts.next().unwrap_or_default();
+        let expected_top: &[&str] = match self.kind {
+            AccountKind::Fund | AccountKind::Bank | AccountKind::Escrow => &["Assets"],
+            AccountKind::Source => &["Liabilities", "Equity"],
+            AccountKind::Income => &["Income"],
+            AccountKind::Expense => &["Expenses"],
+        };
+        if !expected_top.contains(&top) {
+            return Err(format!(
+                "a {:?} account's name starts with {}, got {:?}",
+                self.kind,
+                expected_top.join(" or "),
+                self.name
+            ));
+        }
+        let segs: Vec<&str> = parts.collect();
+        if segs.is_empty() {
+            return Err(format!("{:?} needs at least two segments", self.name));
+        }
+        for seg in segs {
+            let ok = seg
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+                && seg.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+            if !ok {
+                return Err(format!(
+                    "segment {seg:?} of {:?}: use ASCII letters, digits and '-', starting with a capital or a digit",
+                    self.name
+                ));
+            }
+        }
+        match self.kind {
+            AccountKind::Fund | AccountKind::Source
+                if self.project.is_none() || self.source.is_none() =>
+            {
+                Err(format!(
+                    "a {:?} account belongs to one project and one fund source",
+                    self.kind
+                ))
+            }
+            AccountKind::Income if self.project.is_none() => {
+                Err("an income account belongs to one project".into())
+            }
+            AccountKind::Bank | AccountKind::Escrow | AccountKind::Expense
+                if self.project.is_some() || self.source.is_some() =>
+            {
+                Err(format!(
+                    "a {:?} account carries no project or fund source",
+                    self.kind
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryKind {
+    /// Money received into a project's fund (bond proceeds, loan drawdown, subsidy).
+    Receipt,
+    /// Money paid out of a fund (to escrow, for operating uses).
+    Payment,
+    /// Rent, sale or resettlement income.
+    Income,
+    /// Moves between projects or sources that the leading group approved (HS-F3 exception).
+    Reallocation,
+    /// Reverses an earlier entry (corrections are new entries).
+    Reversal,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Line {
+    pub account: String,
+    /// Fen; positive = debit, negative = credit.
+    pub amount_fen: i64,
+}
+
+/// An entry as posted (before it has a place in the chain).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Draft {
+    pub key: String,
+    pub date: NaiveDate,
+    pub kind: EntryKind,
+    pub memo: String,
+    /// Reallocation: the leading group's decision it rests on.
+    pub approval: Option<String>,
+    pub lines: Vec<Line>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LedgerError {
+    #[error("an entry needs at least two lines")]
+    TooFewLines,
+    #[error("line {line}: an amount of zero records nothing")]
+    ZeroLine { line: usize },
+    #[error("the entry does not balance: debits minus credits = {diff_fen} fen")]
+    Unbalanced { diff_fen: i64 },
+    #[error("line {line}: unknown account {account:?}")]
+    UnknownAccount { line: usize, account: String },
+    #[error(
+        "HS-F3: the entry moves money between {what} ({found}); only a reallocation the leading group approved may"
+    )]
+    CrossesFence { what: &'static str, found: String },
+    #[error("HS-F3: a reallocation must cite the leading group's approval")]
+    ReallocationWithoutApproval,
+    #[error("HS-F3: fund account {account} would go below zero ({balance_fen} fen)")]
+    Overdrawn { account: String, balance_fen: i64 },
+    #[error("amounts too large")]
+    Overflow,
+}
+
+/// Checks an entry against the accounts and the ring-fence (not the balances: see
+/// [`check_balances`]).
+pub fn check_entry(d: &Draft, accounts: &BTreeMap<String, Account>) -> Result<(), LedgerError> {
+    if d.lines.len() < 2 {
+        return Err(LedgerError::TooFewLines);
+    }
+    let mut sum: i64 = 0;
+    for (i, l) in d.lines.iter().enumerate() {
+        if l.amount_fen == 0 {
+            return Err(LedgerError::ZeroLine { line: i + 1 });
+        }
+        sum = sum.checked_add(l.amount_fen).ok_or(LedgerError::Overflow)?;
+        if !accounts.contains_key(&l.account) {
+            return Err(LedgerError::UnknownAccount {
+                line: i + 1,
+                account: l.account.clone(),
+            });
+        }
+    }
+    if sum != 0 {
+        return Err(LedgerError::Unbalanced { diff_fen: sum });
+    }
+    if d.kind == EntryKind::Reallocation {
+        if d.approval.as_deref().is_none_or(|a| a.trim().is_empty()) {
+            return Err(LedgerError::ReallocationWithoutApproval);
+        }
+        return Ok(());
+    }
+    let projects: BTreeSet<&str> = d
+        .lines
+        .iter()
+        .filter_map(|l| accounts[&l.account].project.as_deref())
+        .collect();
+    if projects.len() > 1 {
+        return Err(LedgerError::CrossesFence {
+            what: "projects",
+            found: projects.into_iter().collect::<Vec<_>>().join(", "),
+        });
+    }
+    let sources: BTreeSet<&str> = d
+        .lines
+        .iter()
+        .filter_map(|l| accounts[&l.account].source.map(FundSource::key))
+        .collect();
+    if sources.len() > 1 {
+        return Err(LedgerError::CrossesFence {
+            what: "fund sources",
+            found: sources.into_iter().collect::<Vec<_>>().join(", "),
+        });
+    }
+    Ok(())
+}
+
+/// HS-F3: no ring-fenced account below zero after the entry; `before` holds the current
+/// balances of the entry's accounts.
+pub fn check_balances(
+    d: &Draft,
+    accounts: &BTreeMap<String, Account>,
+    before: &BTreeMap<String, i64>,
+) -> Result<(), LedgerError> {
+    let mut after: BTreeMap<&str, i64> = BTreeMap::new();
+    for l in &d.lines {
+        let b = after
+            .entry(l.account.as_str())
+            .or_insert_with(|| before.get(&l.account).copied().unwrap_or(0));
+        *b = b.checked_add(l.amount_fen).ok_or(LedgerError::Overflow)?;
+    }
+    for (name, bal) in after {
+        if accounts[name].ring_fenced() && bal < 0 {
+            return Err(LedgerError::Overdrawn {
+                account: name.to_string(),
+                balance_fen: bal,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// What the chain hashes: the entry with its place and author.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Canonical<'a> {
+    pub seq: i64,
+    pub prev: &'a str,
+    pub key: &'a str,
+    pub date: NaiveDate,
+    pub kind: EntryKind,
+    pub memo: &'a str,
+    pub approval: Option<&'a str>,
+    pub lines: Vec<(&'a str, i64)>,
+    pub posted_by: i64,
+    pub posted_at: DateTime<Utc>,
+}
+
+impl Canonical<'_> {
+    pub fn text(&self) -> String {
+        serde_json::to_string(self).expect("canonical form serialises")
+    }
+    pub fn hash(&self) -> String {
+        hex::encode(Sha256::digest(self.text().as_bytes()))
+    }
+}
+
+/// A stored entry as the verifier reads it back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    pub seq: i64,
+    pub prev_hash: String,
+    pub hash: String,
+    pub key: String,
+    pub date: NaiveDate,
+    pub kind: EntryKind,
+    pub memo: String,
+    pub approval: Option<String>,
+    pub lines: Vec<Line>,
+    pub posted_by: i64,
+    pub posted_at: DateTime<Utc>,
+}
+
+impl Stored {
+    pub fn canonical(&self) -> Canonical<'_> {
+        Canonical {
+            seq: self.seq,
+            prev: &self.prev_hash,
+            key: &self.key,
+            date: self.date,
+            kind: self.kind,
+            memo: &self.memo,
+            approval: self.approval.as_deref(),
+            lines: self
+                .lines
+                .iter()
+                .map(|l| (l.account.as_str(), l.amount_fen))
+                .collect(),
+            posted_by: self.posted_by,
+            posted_at: self.posted_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Broken {
+    pub seq: i64,
+    pub reason: String,
+}
+
+/// Walks the chain in order; the first broken link, if any.
+pub fn verify<'a>(entries: impl IntoIterator<Item = &'a Stored>) -> Option<Broken> {
+    let mut prev = GENESIS.to_string();
+    let mut expect_seq = 1;
+    for e in entries {
+        if e.seq != expect_seq {
+            return Some(Broken {
+                seq: e.seq,
+                reason: format!("entry {expect_seq} is missing (found {} next)", e.seq),
+            });
+        }
+        if e.prev_hash != prev {
+            return Some(Broken {
+                seq: e.seq,
+                reason: "its previous-hash does not match the entry before it".into(),
+            });
+        }
+        let sum: i64 = e.lines.iter().map(|l| l.amount_fen).sum();
+        if sum != 0 {
+            return Some(Broken {
+                seq: e.seq,
+                reason: format!("its lines no longer balance ({sum} fen)"),
+            });
+        }
+        if e.canonical().hash() != e.hash {
+            return Some(Broken {
+                seq: e.seq,
+                reason: "its content does not match its hash".into(),
+            });
+        }
+        prev = e.hash.clone();
+        expect_seq += 1;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn acct(
+        name: &str,
+        kind: AccountKind,
+        project: Option<&str>,
+        source: Option<FundSource>,
+    ) -> Account {
+        Account {
+            name: name.into(),
+            kind,
+            project: project.map(str::to_string),
+            source,
+            label: name.into(),
+        }
+    }
+    pub(crate) fn book() -> BTreeMap<String, Account> {
+        use AccountKind::*;
+        use FundSource::*;
+        [
+            acct(
+                "assets:fund:r1:special_bond:acquisition",
+                Fund,
+                Some("r1"),
+                Some(SpecialBond),
+            ),
+            acct(
+                "assets:fund:r1:project_loan:acquisition",
+                Fund,
+                Some("r1"),
+                Some(ProjectLoan),
+            ),
+            acct(
+                "assets:fund:r2:special_bond:acquisition",
+                Fund,
+                Some("r2"),
+                Some(SpecialBond),
+            ),
+            acct(
+                "liabilities:source:r1:special_bond",
+                Source,
+                Some("r1"),
+                Some(SpecialBond),
+            ),
+            acct(
+                "liabilities:source:r1:project_loan",
+                Source,
+                Some("r1"),
+                Some(ProjectLoan),
+            ),
+            acct(
+                "liabilities:source:r2:special_bond",
+                Source,
+                Some("r2"),
+                Some(SpecialBond),
+            ),
+            acct("assets:escrow:dev1:l2", Escrow, None, None),
+        ]
+        .into_iter()
+        .map(|a| (a.name.clone(), a))
+        .collect()
+    }
+    fn draft(kind: EntryKind, lines: &[(&str, i64)]) -> Draft {
+        Draft {
+            key: "k".into(),
+            date: "2026-11-01".parse().unwrap(),
+            kind,
+            memo: "m".into(),
+            approval: None,
+            lines: lines
+                .iter()
+                .map(|(a, f)| Line {
+                    account: a.to_string(),
+                    amount_fen: *f,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn hs_f3_entries_balance_and_stay_inside_one_project_and_source() {
+        let b = book();
+        // Bond proceeds of 50,000,000.00 yuan into r1's fund.
+        let ok = draft(
+            EntryKind::Receipt,
+            &[
+                ("assets:fund:r1:special_bond:acquisition", 5_000_000_000),
+                ("liabilities:source:r1:special_bond", -5_000_000_000),
+            ],
+        );
+        assert_eq!(check_entry(&ok, &b), Ok(()));
+        let unbalanced = draft(
+            EntryKind::Receipt,
+            &[
+                ("assets:fund:r1:special_bond:acquisition", 100),
+                ("liabilities:source:r1:special_bond", -99),
+            ],
+        );
+        assert_eq!(
+            check_entry(&unbalanced, &b),
+            Err(LedgerError::Unbalanced { diff_fen: 1 })
+        );
+        // Paying r2's developer out of r1's bond money: refused.
+        let across = draft(
+            EntryKind::Payment,
+            &[
+                ("assets:fund:r2:special_bond:acquisition", 100),
+                ("assets:fund:r1:special_bond:acquisition", -100),
+            ],
+        );
+        assert!(matches!(
+            check_entry(&across, &b),
+            Err(LedgerError::CrossesFence {
+                what: "projects",
+                ..
+            })
+        ));
+        // Loan money used as bond money: refused.
+        let sources = draft(
+            EntryKind::Payment,
+            &[
+                ("assets:fund:r1:special_bond:acquisition", 100),
+                ("assets:fund:r1:project_loan:acquisition", -100),
+            ],
+        );
+        assert!(matches!(
+            check_entry(&sources, &b),
+            Err(LedgerError::CrossesFence {
+                what: "fund sources",
+                ..
+            })
+        ));
+        // …unless the leading group approved it as a reallocation.
+        let mut re = sources.clone();
+        re.kind = EntryKind::Reallocation;
+        assert_eq!(
+            check_entry(&re, &b),
+            Err(LedgerError::ReallocationWithoutApproval)
+        );
+        re.approval = Some("领导组会议纪要〔2026〕7号".into());
+        assert_eq!(check_entry(&re, &b), Ok(()));
+        // Unknown account, zero line, one line.
+        assert!(matches!(
+            check_entry(
+                &draft(
+                    EntryKind::Payment,
+                    &[("nope", 1), ("assets:escrow:dev1:l2", -1)]
+                ),
+                &b
+            ),
+            Err(LedgerError::UnknownAccount { line: 1, .. })
+        ));
+        assert_eq!(
+            check_entry(
+                &draft(
+                    EntryKind::Payment,
+                    &[("assets:escrow:dev1:l2", 0), ("assets:escrow:dev1:l2", 0)]
+                ),
+                &b
+            ),
+            Err(LedgerError::ZeroLine { line: 1 })
+        );
+        assert_eq!(
+            check_entry(
+                &draft(EntryKind::Payment, &[("assets:escrow:dev1:l2", 1)]),
+                &b
+            ),
+            Err(LedgerError::TooFewLines)
+        );
+    }
+
+    #[test]
+    fn account_names_are_readable_by_hledger_and_beancount() {
+        let mut a = acct(
+            "Assets:Fund:R1:SpecialBond:Acquisition",
+            AccountKind::Fund,
+            Some("r1"),
+            Some(FundSource::SpecialBond),
+        );
+        assert_eq!(a.check(), Ok(()));
+        a.name = "assets:fund:r1".into();
+        assert!(a.check().is_err());
+        a.name = "Assets:Fund:R1:专项债".into();
+        assert!(a.check().is_err());
+        a.name = "Liabilities:Source:R1".into();
+        assert!(a.check().is_err(), "a fund account lives under Assets");
+        a.name = "Assets:Fund:R1".into();
+        a.source = None;
+        assert!(a.check().is_err(), "a fund account names its source");
+    }
+
+    #[test]
+    fn hs_f3_no_ring_fenced_account_goes_below_zero() {
+        let b = book();
+        let pay = draft(
+            EntryKind::Payment,
+            &[
+                ("assets:escrow:dev1:l2", 100_001),
+                ("assets:fund:r1:special_bond:acquisition", -100_001),
+            ],
+        );
+        let before = BTreeMap::from([(
+            "assets:fund:r1:special_bond:acquisition".to_string(),
+            100_000,
+        )]);
+        assert_eq!(
+            check_balances(&pay, &b, &before),
+            Err(LedgerError::Overdrawn {
+                account: "assets:fund:r1:special_bond:acquisition".into(),
+                balance_fen: -1
+            })
+        );
+        let before = BTreeMap::from([(
+            "assets:fund:r1:special_bond:acquisition".to_string(),
+            100_001,
+        )]);
+        assert_eq!(check_balances(&pay, &b, &before), Ok(()));
+    }
+
+    fn chain(n: usize) -> Vec<Stored> {
+        let mut out: Vec<Stored> = Vec::new();
+        for i in 0..n {
+            let prev = out
+                .last()
+                .map(|e| e.hash.clone())
+                .unwrap_or_else(|| GENESIS.into());
+            let mut e = Stored {
+                seq: i as i64 + 1,
+                prev_hash: prev,
+                hash: String::new(),
+                key: format!("k{i}"),
+                date: "2026-11-01".parse().unwrap(),
+                kind: EntryKind::Receipt,
+                memo: format!("第{i}笔"),
+                approval: None,
+                lines: vec![
+                    Line {
+                        account: "a".into(),
+                        amount_fen: 100 + i as i64,
+                    },
+                    Line {
+                        account: "b".into(),
+                        amount_fen: -(100 + i as i64),
+                    },
+                ],
+                posted_by: 1,
+                posted_at: "2026-11-01T01:00:00Z".parse().unwrap(),
+            };
+            e.hash = e.canonical().hash();
+            out.push(e);
+        }
+        out
+    }
+
+    #[test]
+    fn verify_finds_the_first_broken_link() {
+        let c = chain(5);
+        assert_eq!(verify(&c), None);
+        let mut t = c.clone();
+        t[2].memo.push('x');
+        assert_eq!(verify(&t).unwrap().seq, 3);
+        let mut t = c.clone();
+        t.remove(1);
+        assert_eq!(verify(&t).unwrap().seq, 3);
+    }
+
+    proptest! {
+        /// Any single changed byte in any stored field makes verification fail at that entry.
+        #[test]
+        fn any_changed_byte_breaks_the_chain(at in 0usize..6, field in 0usize..5, delta in 1i64..1000) {
+            let mut c = chain(6);
+            match field {
+                0 => c[at].lines[0].amount_fen += delta,
+                1 => c[at].memo.push('改'),
+                2 => c[at].key.push('x'),
+                3 => c[at].lines[1].account.push('x'),
+                _ => c[at].posted_by += delta,
+            }
+            let b = verify(&c).expect("tampering is caught");
+            prop_assert_eq!(b.seq, at as i64 + 1);
+        }
+
+        /// Random postings: every accepted entry balances and no fund account ever goes below zero.
+        #[test]
+        fn random_postings_keep_entries_balanced_and_funds_non_negative(
+            moves in proptest::collection::vec((0usize..4, 1i64..1_000_000), 1..80)
+        ) {
+            let b = book();
+            let mut bal: BTreeMap<String, i64> = BTreeMap::new();
+            let fund = "assets:fund:r1:special_bond:acquisition";
+            for (op, amt) in moves {
+                let d = match op {
+                    0 => draft(EntryKind::Receipt, &[(fund, amt), ("liabilities:source:r1:special_bond", -amt)]),
+                    1 => draft(EntryKind::Payment, &[("assets:escrow:dev1:l2", amt), (fund, -amt)]),
+                    2 => draft(EntryKind::Payment, &[("assets:fund:r2:special_bond:acquisition", amt), (fund, -amt)]),
+                    _ => draft(EntryKind::Receipt, &[(fund, amt), ("liabilities:source:r1:special_bond", -amt + 1)]),
+                };
+                if check_entry(&d, &b).is_ok() && check_balances(&d, &b, &bal).is_ok() {
+                    prop_assert_eq!(d.lines.iter().map(|l| l.amount_fen).sum::<i64>(), 0);
+                    for l in &d.lines {
+                        *bal.entry(l.account.clone()).or_insert(0) += l.amount_fen;
+                    }
+                }
+                for (name, v) in &bal {
+                    if b[name].ring_fenced() {
+                        prop_assert!(*v >= 0, "{} at {}", name, v);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! `/api/ledger/…`: the ring-fenced fund ledgers (issue 5, first part).
+
+use super::api::ApiJson;
+use super::auth::Caller;
+use super::{ApiError, State};
+use crate::app::AppError;
+use crate::app::ledger::{
+    Checkpoint, EntryView, ExportFormat, NewAccount, NewEntry, TrialBalanceRow, VerifyReport,
+};
+use crate::domain::ledger::Account;
+use crate::domain::role::Role;
+use axum::extract::Query;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+
+fn validate<T: validator::Validate>(v: &T) -> Result<(), AppError> {
+    v.validate().map_err(|e| AppError::Invalid {
+        field: e.field_errors().keys().next().map(|k| k.to_string()),
+        message: format!("invalid input: {e}").replace('\n', "; "),
+    })
+}
+
+const AUDITORS: &[Role] = &[
+    Role::Acquirer,
+    Role::FinanceBureau,
+    Role::Supervisor,
+    Role::HousingBureau,
+    Role::LeadingGroup,
+    Role::Admin,
+];
+
+fn require_reader(u: &crate::store::users::User) -> Result<(), AppError> {
+    if AUDITORS.contains(&u.role) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "read the ledgers: not for this role".into(),
+        ))
+    }
+}
+
+#[utoipa::path(post, path = "/api/ledger/accounts", request_body = NewAccount, tag = "ledger",
+    responses((status = 201, body = Account), (status = 422, body = crate::app::error::Problem)))]
+pub async fn open_account(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    ApiJson(a): ApiJson<NewAccount>,
+) -> Result<Response, ApiError> {
+    validate(&a)?;
+    let acct = app.open_account(&u, a).await?;
+    Ok((StatusCode::CREATED, Json(acct)).into_response())
+}
+
+#[utoipa::path(get, path = "/api/ledger/accounts", tag = "ledger", responses((status = 200, body = Vec<Account>)))]
+pub async fn accounts(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+) -> Result<Json<Vec<Account>>, ApiError> {
+    Ok(Json(app.ledger_accounts(&u).await?))
+}
+
+/// Posts one balanced entry (HS-F3 ring-fence, no fund below zero, hash-chained). A replay of
+/// the same `key` and content answers 200 with the first entry and posts nothing.
+#[utoipa::path(post, path = "/api/ledger/entries", request_body = NewEntry, tag = "ledger",
+    responses((status = 201, body = EntryView), (status = 200, body = EntryView), (status = 409, body = crate::app::error::Problem), (status = 422, body = crate::app::error::Problem)))]
+pub async fn post_entry(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    ApiJson(e): ApiJson<NewEntry>,
+) -> Result<Response, ApiError> {
+    validate(&e)?;
+    let (status, view) = app.post_entry(&u, e).await?;
+    Ok((
+        StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
+        Json(view),
+    )
+        .into_response())
+}
+
+#[utoipa::path(get, path = "/api/ledger/entries", tag = "ledger", responses((status = 200, body = Vec<EntryView>)))]
+pub async fn entries(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+) -> Result<Json<Vec<EntryView>>, ApiError> {
+    Ok(Json(app.ledger_entries(&u).await?))
+}
+
+#[utoipa::path(get, path = "/api/ledger/trial-balance", tag = "ledger", responses((status = 200, body = Vec<TrialBalanceRow>)))]
+pub async fn trial_balance(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+) -> Result<Json<Vec<TrialBalanceRow>>, ApiError> {
+    Ok(Json(app.trial_balance(&u).await?))
+}
+
+#[utoipa::path(get, path = "/api/ledger/verify", tag = "ledger", responses((status = 200, body = VerifyReport)))]
+pub async fn verify(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+) -> Result<Json<VerifyReport>, ApiError> {
+    require_reader(&u)?;
+    Ok(Json(app.verify_ledger(None).await?))
+}
+
+#[utoipa::path(get, path = "/api/ledger/checkpoint", tag = "ledger", responses((status = 200, body = Checkpoint)))]
+pub async fn checkpoint(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+) -> Result<Json<Checkpoint>, ApiError> {
+    require_reader(&u)?;
+    Ok(Json(app.ledger_checkpoint().await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ExportQuery {
+    /// hledger or beancount.
+    pub format: String,
+}
+
+#[utoipa::path(get, path = "/api/ledger/export", tag = "ledger", params(ExportQuery),
+    responses((status = 200, content_type = "text/plain"), (status = 422, body = crate::app::error::Problem)))]
+pub async fn export(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    Query(q): Query<ExportQuery>,
+) -> Result<Response, ApiError> {
+    require_reader(&u)?;
+    let format = match q.format.as_str() {
+        "hledger" => ExportFormat::Hledger,
+        "beancount" => ExportFormat::Beancount,
+        other => {
+            return Err(AppError::invalid(
+                "format",
+                format!("unknown format {other:?}: use hledger or beancount"),
+            )
+            .into());
+        }
+    };
+    Ok((
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        app.ledger_export(format).await?,
+    )
+        .into_response())
+}
+
+pub fn routes() -> Router<State> {
+    Router::new()
+        .route("/api/ledger/accounts", get(accounts).post(open_account))
+        .route("/api/ledger/entries", get(entries).post(post_entry))
+        .route("/api/ledger/trial-balance", get(trial_balance))
+        .route("/api/ledger/verify", get(verify))
+        .route("/api/ledger/checkpoint", get(checkpoint))
+        .route("/api/ledger/export", get(export))
+}

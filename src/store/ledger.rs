@@ -1,0 +1,177 @@
+//! The fund ledger's tables (migrations 0004): accounts, entries chained by hash, lines.
+//! Append-only; entries are numbered 1, 2, 3, … under the write lock.
+
+use super::Tx;
+use crate::domain::ledger::{Account, EntryKind, Line, Stored};
+use crate::on_tx;
+use crate::util::{enum_key, parse_enum_key};
+use chrono::{DateTime, NaiveDate, Utc};
+use std::collections::BTreeMap;
+
+/// Serialises posting: SQLite's `BEGIN IMMEDIATE` already holds the write lock; PostgreSQL takes
+/// a transaction-scoped advisory lock, so two posts never compute the same `seq`.
+pub async fn lock_for_posting(tx: &mut Tx) -> Result<(), sqlx::Error> {
+    match tx {
+        Tx::Sqlite(_) => Ok(()),
+        Tx::Postgres(c) => {
+            sqlx::query("SELECT pg_advisory_xact_lock(7226)")
+                .execute(&mut **c)
+                .await?;
+            Ok(())
+        }
+    }
+}
+
+pub async fn insert_account(
+    tx: &mut Tx,
+    a: &Account,
+    by: i64,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let kind = enum_key(&a.kind);
+    let source = a.source.map(|s| s.key());
+    on_tx!(tx, c => { sqlx::query("INSERT INTO ledger_accounts (name, kind, project, source, label, opened_by, opened_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        .bind(&a.name).bind(&kind).bind(&a.project).bind(source).bind(&a.label).bind(by).bind(now).execute(&mut *c).await?; });
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct AccountRow {
+    name: String,
+    kind: String,
+    project: Option<String>,
+    source: Option<String>,
+    label: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct SeqText {
+    seq: i64,
+    text: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct Sum {
+    account: String,
+    b: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct EntryRow {
+    seq: i64,
+    idem_key: String,
+    entry_date: NaiveDate,
+    kind: String,
+    memo: String,
+    approval: Option<String>,
+    posted_by: i64,
+    posted_at: DateTime<Utc>,
+    prev_hash: String,
+    hash: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct LineRow {
+    seq: i64,
+    account: String,
+    amount_fen: i64,
+}
+
+fn decode(e: String) -> sqlx::Error {
+    sqlx::Error::Decode(e.into())
+}
+
+pub async fn accounts(tx: &mut Tx) -> Result<BTreeMap<String, Account>, sqlx::Error> {
+    let rows = on_tx!(tx, c => sqlx::query_as::<_, AccountRow>("SELECT name, kind, project, source, label FROM ledger_accounts ORDER BY name").fetch_all(&mut *c).await)?;
+    let mut out = BTreeMap::new();
+    for r in rows {
+        let a = Account {
+            kind: parse_enum_key(&r.kind).map_err(decode)?,
+            source: r
+                .source
+                .as_deref()
+                .map(parse_enum_key)
+                .transpose()
+                .map_err(decode)?,
+            name: r.name,
+            project: r.project,
+            label: r.label,
+        };
+        out.insert(a.name.clone(), a);
+    }
+    Ok(out)
+}
+
+/// The last entry's (seq, hash).
+pub async fn head(tx: &mut Tx) -> Result<Option<(i64, String)>, sqlx::Error> {
+    let r = on_tx!(tx, c => sqlx::query_as::<_, SeqText>("SELECT seq, hash AS text FROM ledger_entries ORDER BY seq DESC LIMIT 1").fetch_optional(&mut *c).await)?;
+    Ok(r.map(|r| (r.seq, r.text)))
+}
+
+/// The entry posted under an idempotency key: (seq, request hash).
+pub async fn by_key(tx: &mut Tx, key: &str) -> Result<Option<(i64, String)>, sqlx::Error> {
+    let r = on_tx!(tx, c => sqlx::query_as::<_, SeqText>("SELECT seq, request_hash AS text FROM ledger_entries WHERE idem_key = $1").bind(key).fetch_optional(&mut *c).await)?;
+    Ok(r.map(|r| (r.seq, r.text)))
+}
+
+/// Current balances (fen) of some accounts; absent means zero.
+pub async fn balances(
+    tx: &mut Tx,
+    accounts: &[&str],
+) -> Result<BTreeMap<String, i64>, sqlx::Error> {
+    let mut out = BTreeMap::new();
+    for a in accounts {
+        let r = on_tx!(tx, c => sqlx::query_as::<_, Sum>("SELECT $1 AS account, CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) AS b FROM ledger_lines WHERE account = $1").bind(*a).fetch_one(&mut *c).await)?;
+        out.insert(r.account, r.b);
+    }
+    Ok(out)
+}
+
+pub async fn insert_entry(tx: &mut Tx, e: &Stored, request_hash: &str) -> Result<(), sqlx::Error> {
+    let kind = enum_key(&e.kind);
+    on_tx!(tx, c => { sqlx::query("INSERT INTO ledger_entries (seq, idem_key, request_hash, entry_date, kind, memo, approval, posted_by, posted_at, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
+        .bind(e.seq).bind(&e.key).bind(request_hash).bind(e.date).bind(&kind).bind(&e.memo).bind(&e.approval).bind(e.posted_by).bind(e.posted_at).bind(&e.prev_hash).bind(&e.hash)
+        .execute(&mut *c).await?; });
+    for (i, l) in e.lines.iter().enumerate() {
+        let n = i as i64 + 1;
+        on_tx!(tx, c => { sqlx::query("INSERT INTO ledger_lines (seq, line_no, account, amount_fen) VALUES ($1, $2, $3, $4)")
+            .bind(e.seq).bind(n).bind(&l.account).bind(l.amount_fen).execute(&mut *c).await?; });
+    }
+    Ok(())
+}
+
+/// Entries in chain order, from `from_seq` on (all when 1).
+pub async fn entries(tx: &mut Tx, from_seq: i64) -> Result<Vec<Stored>, sqlx::Error> {
+    let heads = on_tx!(tx, c => sqlx::query_as::<_, EntryRow>("SELECT seq, idem_key, entry_date, kind, memo, approval, posted_by, posted_at, prev_hash, hash FROM ledger_entries WHERE seq >= $1 ORDER BY seq").bind(from_seq).fetch_all(&mut *c).await)?;
+    let lines = on_tx!(tx, c => sqlx::query_as::<_, LineRow>("SELECT seq, account, amount_fen FROM ledger_lines WHERE seq >= $1 ORDER BY seq, line_no").bind(from_seq).fetch_all(&mut *c).await)?;
+    let mut by_seq: BTreeMap<i64, Vec<Line>> = BTreeMap::new();
+    for r in lines {
+        by_seq.entry(r.seq).or_default().push(Line {
+            account: r.account,
+            amount_fen: r.amount_fen,
+        });
+    }
+    let mut out = Vec::with_capacity(heads.len());
+    for r in heads {
+        out.push(Stored {
+            seq: r.seq,
+            prev_hash: r.prev_hash,
+            hash: r.hash,
+            key: r.idem_key,
+            date: r.entry_date,
+            kind: parse_enum_key::<EntryKind>(&r.kind).map_err(decode)?,
+            memo: r.memo,
+            approval: r.approval,
+            lines: by_seq.remove(&r.seq).unwrap_or_default(),
+            posted_by: r.posted_by,
+            posted_at: r.posted_at,
+        });
+    }
+    Ok(out)
+}
+
+/// Balance of every account with lines, by name.
+pub async fn trial_balance(tx: &mut Tx) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    let rows = on_tx!(tx, c => sqlx::query_as::<_, Sum>("SELECT account, CAST(SUM(amount_fen) AS BIGINT) AS b FROM ledger_lines GROUP BY account ORDER BY account").fetch_all(&mut *c).await)?;
+    Ok(rows.into_iter().map(|r| (r.account, r.b)).collect())
+}
