@@ -18,6 +18,7 @@ use crate::store::users::User;
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet};
 
 const READERS: &[Role] = &[
     Role::Acquirer,
@@ -196,91 +197,153 @@ impl App {
         actor: &User,
         e: NewEntry,
     ) -> Result<(u16, EntryView), AppError> {
+        let (status, mut views) = self.post_entries(actor, vec![e]).await?;
+        Ok((status, views.remove(0)))
+    }
+
+    /// Posts a batch of entries in one transaction, all or nothing; each is checked against the
+    /// balances left by the ones before it. Entries whose key was already posted with the same
+    /// content are answered from the ledger and not posted again. Status 201 when anything was
+    /// posted, 200 when all were replays.
+    pub async fn post_entries(
+        &self,
+        actor: &User,
+        entries: Vec<NewEntry>,
+    ) -> Result<(u16, Vec<EntryView>), AppError> {
         require_role(
             actor,
             &[Role::Acquirer, Role::LeadingGroup],
             "post to the ledgers",
         )?;
-        if e.kind == EntryKind::Reallocation && actor.role != Role::LeadingGroup {
-            return Err(AppError::Forbidden(
-                "HS-F3: only the leading group posts a reallocation between projects or fund sources".into(),
-            ));
+        if entries.is_empty() {
+            return Err(AppError::invalid("entries", "nothing to post"));
         }
-        if e.kind != EntryKind::Reallocation && actor.role == Role::LeadingGroup {
-            return Err(AppError::Forbidden(
-                "the leading group posts reallocations only; the acquiring company keeps the books"
-                    .into(),
-            ));
-        }
-        let mut lines = Vec::with_capacity(e.lines.len());
-        for (i, l) in e.lines.iter().enumerate() {
-            let field = format!("lines[{i}].amount");
-            let d = parse_decimal("amount", &l.amount.0)
-                .map_err(|x| AppError::invalid(&field, x.to_string()))?;
-            let fen = Yuan::parse_fen_exact("amount", &d.to_string())
-                .and_then(|y| y.to_fen())
-                .map_err(|x| AppError::invalid(&field, x.to_string()))?;
-            lines.push(Line {
-                account: l.account.clone(),
-                amount_fen: fen,
-            });
-        }
-        let draft = Draft {
-            key: e.key.clone(),
-            date: e.date,
-            kind: e.kind,
-            memo: e.memo.clone(),
-            approval: e.approval.clone().filter(|a| !a.trim().is_empty()),
-            lines,
+        let batch = entries.len() > 1;
+        let at = |i: usize, f: &str| {
+            if batch {
+                format!("entries[{i}].{f}")
+            } else {
+                f.to_string()
+            }
         };
-        let request_hash = hex::encode(Sha256::digest(
-            serde_json::to_string(&draft)
-                .expect("draft serialises")
-                .as_bytes(),
-        ));
-        let mut tx = self.store.begin().await?;
-        db::lock_for_posting(&mut tx).await?;
-        if let Some((seq, h)) = db::by_key(&mut tx, &draft.key).await? {
-            if h != request_hash {
-                return Err(AppError::Conflict {
-                    code: "idempotency_mismatch",
-                    message: format!(
-                        "key {:?} was already used for entry {seq} with other content",
-                        draft.key
-                    ),
+        let mut drafts = Vec::with_capacity(entries.len());
+        for (i, e) in entries.into_iter().enumerate() {
+            if e.kind == EntryKind::Reallocation && actor.role != Role::LeadingGroup {
+                return Err(AppError::Forbidden(
+                    "HS-F3: only the leading group posts a reallocation between projects or fund sources".into(),
+                ));
+            }
+            if e.kind != EntryKind::Reallocation && actor.role == Role::LeadingGroup {
+                return Err(AppError::Forbidden(
+                    "the leading group posts reallocations only; the acquiring company keeps the books".into(),
+                ));
+            }
+            let mut lines = Vec::with_capacity(e.lines.len());
+            for (j, l) in e.lines.iter().enumerate() {
+                let field = at(i, &format!("lines[{j}].amount"));
+                let fen = parse_decimal("amount", &l.amount.0)
+                    .and_then(|d| Yuan::parse_fen_exact("amount", &d.to_string()))
+                    .and_then(|y| y.to_fen())
+                    .map_err(|x| AppError::invalid(&field, x.to_string()))?;
+                lines.push(Line {
+                    account: l.account.clone(),
+                    amount_fen: fen,
                 });
             }
-            let first = db::entries(&mut tx, seq).await?;
-            return Ok((200, EntryView::from(&first[0])));
+            let draft = Draft {
+                key: e.key,
+                date: e.date,
+                kind: e.kind,
+                memo: e.memo,
+                approval: e.approval.filter(|a| !a.trim().is_empty()),
+                lines,
+            };
+            let request_hash = hex::encode(Sha256::digest(
+                serde_json::to_string(&draft)
+                    .expect("draft serialises")
+                    .as_bytes(),
+            ));
+            drafts.push((draft, request_hash));
         }
+        let mut tx = self.store.begin().await?;
+        db::lock_for_posting(&mut tx).await?;
         let accounts = db::accounts(&mut tx).await?;
-        ledger::check_entry(&draft, &accounts).map_err(ledger_error)?;
-        let names: Vec<&str> = draft.lines.iter().map(|l| l.account.as_str()).collect();
-        let before = db::balances(&mut tx, &names).await?;
-        ledger::check_balances(&draft, &accounts, &before).map_err(ledger_error)?;
-        let (seq, prev) = match db::head(&mut tx).await? {
-            Some((s, h)) => (s + 1, h),
-            None => (1, GENESIS.to_string()),
+        let (mut seq, mut prev) = match db::head(&mut tx).await? {
+            Some((s, h)) => (s, h),
+            None => (0, GENESIS.to_string()),
         };
         // Stored to the microsecond on both backends, so the hash is recomputable.
         let posted_at = self.now().trunc_subsecs(6);
-        let mut stored = Stored {
-            seq,
-            prev_hash: prev,
-            hash: String::new(),
-            key: draft.key,
-            date: draft.date,
-            kind: draft.kind,
-            memo: draft.memo,
-            approval: draft.approval,
-            lines: draft.lines,
-            posted_by: actor.id,
-            posted_at,
-        };
-        stored.hash = stored.canonical().hash();
-        db::insert_entry(&mut tx, &stored, &request_hash).await?;
+        let mut balances: BTreeMap<String, i64> = BTreeMap::new();
+        let mut keys = BTreeSet::new();
+        let mut out = Vec::with_capacity(drafts.len());
+        let mut posted = false;
+        for (i, (draft, request_hash)) in drafts.into_iter().enumerate() {
+            let refuse = |e: LedgerError| {
+                let mut err = ledger_error(e);
+                if batch {
+                    if let AppError::Rule { message, .. } = &mut err {
+                        *message = format!("entry {i} ({}): {message}", draft.key);
+                    }
+                }
+                err
+            };
+            if !keys.insert(draft.key.clone()) {
+                return Err(AppError::invalid(
+                    &at(i, "key"),
+                    format!("key {:?} appears twice in the batch", draft.key),
+                ));
+            }
+            if let Some((first, h)) = db::by_key(&mut tx, &draft.key).await? {
+                if h != request_hash {
+                    return Err(AppError::Conflict {
+                        code: "idempotency_mismatch",
+                        message: format!(
+                            "key {:?} was already used for entry {first} with other content",
+                            draft.key
+                        ),
+                    });
+                }
+                let e = db::entries(&mut tx, first).await?;
+                out.push(EntryView::from(&e[0]));
+                continue;
+            }
+            ledger::check_entry(&draft, &accounts).map_err(refuse)?;
+            let missing: Vec<&str> = draft
+                .lines
+                .iter()
+                .map(|l| l.account.as_str())
+                .filter(|a| !balances.contains_key(*a))
+                .collect();
+            if !missing.is_empty() {
+                balances.extend(db::balances(&mut tx, &missing).await?);
+            }
+            ledger::check_balances(&draft, &accounts, &balances).map_err(refuse)?;
+            for l in &draft.lines {
+                *balances.get_mut(&l.account).expect("loaded above") += l.amount_fen;
+            }
+            seq += 1;
+            let mut stored = Stored {
+                seq,
+                prev_hash: prev,
+                hash: String::new(),
+                key: draft.key,
+                date: draft.date,
+                kind: draft.kind,
+                memo: draft.memo,
+                approval: draft.approval,
+                lines: draft.lines,
+                posted_by: actor.id,
+                posted_at,
+            };
+            stored.hash = stored.canonical().hash();
+            db::insert_entry(&mut tx, &stored, &request_hash).await?;
+            prev = stored.hash.clone();
+            out.push(EntryView::from(&stored));
+            posted = true;
+        }
         tx.commit().await?;
-        Ok((201, EntryView::from(&stored)))
+        Ok((if posted { 201 } else { 200 }, out))
     }
 
     pub async fn ledger_entries(&self, actor: &User) -> Result<Vec<EntryView>, AppError> {

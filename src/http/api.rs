@@ -675,6 +675,7 @@ async fn overdue_rents(
         super::ledger_api::accounts,
         super::ledger_api::post_entry,
         super::ledger_api::entries,
+        super::ledger_api::post_batch,
         super::ledger_api::trial_balance,
         super::ledger_api::verify,
         super::ledger_api::checkpoint,

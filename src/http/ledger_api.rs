@@ -80,6 +80,32 @@ pub async fn post_entry(
         .into_response())
 }
 
+#[derive(Debug, Deserialize, serde::Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Batch {
+    pub entries: Vec<NewEntry>,
+}
+
+/// Posts many entries in one transaction, all or nothing, each checked against the balances the
+/// ones before it leave.
+#[utoipa::path(post, path = "/api/ledger/batches", request_body = Batch, tag = "ledger",
+    responses((status = 201, body = Vec<EntryView>), (status = 422, body = crate::app::error::Problem)))]
+pub async fn post_batch(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    ApiJson(b): ApiJson<Batch>,
+) -> Result<Response, ApiError> {
+    for e in &b.entries {
+        validate(e)?;
+    }
+    let (status, views) = app.post_entries(&u, b.entries).await?;
+    Ok((
+        StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
+        Json(views),
+    )
+        .into_response())
+}
+
 #[utoipa::path(get, path = "/api/ledger/entries", tag = "ledger", responses((status = 200, body = Vec<EntryView>)))]
 pub async fn entries(
     axum::extract::State(app): axum::extract::State<State>,
@@ -150,6 +176,7 @@ pub fn routes() -> Router<State> {
     Router::new()
         .route("/api/ledger/accounts", get(accounts).post(open_account))
         .route("/api/ledger/entries", get(entries).post(post_entry))
+        .route("/api/ledger/batches", axum::routing::post(post_batch))
         .route("/api/ledger/trial-balance", get(trial_balance))
         .route("/api/ledger/verify", get(verify))
         .route("/api/ledger/checkpoint", get(checkpoint))

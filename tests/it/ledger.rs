@@ -175,6 +175,24 @@ on_both!(
             assert_eq!(v["code"], code, "{v}");
         }
         assert_eq!(count(&t).await, 4);
+        // A batch is all or nothing: its second entry would overdraw the loan fund.
+        let (s, v) = t
+            .post(
+                "acquirer",
+                "/api/ledger/batches",
+                json!({ "entries": [
+                    entry("b-1", "receipt", &[(LOAN, "5.00"), (SRC_LOAN, "-5.00")]),
+                    entry("b-2", "payment", &[(ESCROW, "10000105.01"), (LOAN, "-10000105.01")]),
+                ] }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["code"], "overdrawn");
+        assert!(
+            v["detail"].as_str().unwrap().contains("entry 1 (b-2)"),
+            "{v}"
+        );
+        assert_eq!(count(&t).await, 4, "nothing of the batch was posted");
         // Trial balance: funds 19,999,900.00 and 10,000,100.00; escrow 30,000,000.00; sums to zero.
         let (_, tb) = t.get("finance_bureau", "/api/ledger/trial-balance").await;
         let bal = |a: &str| {
