@@ -27,9 +27,12 @@ CREATE TABLE ledger_lines (
     line_no     BIGINT NOT NULL,
     account     TEXT NOT NULL REFERENCES ledger_accounts(name),
     amount_fen  BIGINT NOT NULL CHECK (amount_fen <> 0),
+    -- The account's balance after this line: the current balance is one index lookup, and
+    -- `anju ledger verify` recomputes every one of them.
+    balance_after_fen BIGINT NOT NULL,
     PRIMARY KEY (seq, line_no)
 );
-CREATE INDEX ledger_lines_account ON ledger_lines(account);
+CREATE INDEX ledger_lines_account ON ledger_lines(account, seq, line_no);
 CREATE TRIGGER ledger_accounts_append_only BEFORE UPDATE OR DELETE ON ledger_accounts
     FOR EACH ROW EXECUTE FUNCTION anju_append_only();
 CREATE TRIGGER ledger_entries_append_only BEFORE UPDATE OR DELETE ON ledger_entries

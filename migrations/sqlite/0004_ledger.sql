@@ -27,9 +27,12 @@ CREATE TABLE ledger_lines (
     line_no     INTEGER NOT NULL,
     account     TEXT NOT NULL REFERENCES ledger_accounts(name),
     amount_fen  INTEGER NOT NULL CHECK (amount_fen <> 0),
+    -- The account's balance after this line: the current balance is one index lookup, and
+    -- `anju ledger verify` recomputes every one of them.
+    balance_after_fen INTEGER NOT NULL,
     PRIMARY KEY (seq, line_no)
 );
-CREATE INDEX ledger_lines_account ON ledger_lines(account);
+CREATE INDEX ledger_lines_account ON ledger_lines(account, seq, line_no);
 CREATE TRIGGER ledger_accounts_no_update BEFORE UPDATE ON ledger_accounts
 BEGIN SELECT RAISE(ABORT, 'ledger_accounts is append-only'); END;
 CREATE TRIGGER ledger_accounts_no_delete BEFORE DELETE ON ledger_accounts

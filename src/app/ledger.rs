@@ -319,8 +319,11 @@ impl App {
                 balances.extend(db::balances(&mut tx, &missing).await?);
             }
             ledger::check_balances(&draft, &accounts, &balances).map_err(refuse)?;
+            let mut after = Vec::with_capacity(draft.lines.len());
             for l in &draft.lines {
-                *balances.get_mut(&l.account).expect("loaded above") += l.amount_fen;
+                let b = balances.get_mut(&l.account).expect("loaded above");
+                *b += l.amount_fen;
+                after.push(*b);
             }
             seq += 1;
             let mut stored = Stored {
@@ -337,7 +340,7 @@ impl App {
                 posted_at,
             };
             stored.hash = stored.canonical().hash();
-            db::insert_entry(&mut tx, &stored, &request_hash).await?;
+            db::insert_entry(&mut tx, &stored, &request_hash, &after).await?;
             prev = stored.hash.clone();
             out.push(EntryView::from(&stored));
             posted = true;
@@ -396,6 +399,16 @@ impl App {
             report.ok = false;
             report.broken_at = Some(b.seq);
             report.reason = Some(b.reason);
+            return Ok(report);
+        }
+        if let Some((seq, account, stored, recomputed)) =
+            db::first_bad_running_balance(&mut tx).await?
+        {
+            report.ok = false;
+            report.broken_at = Some(seq);
+            report.reason = Some(format!(
+                "the running balance of {account} stored with entry {seq} is {stored} fen, the lines sum to {recomputed}"
+            ));
             return Ok(report);
         }
         if let Some(c) = checkpoint {

@@ -77,6 +77,31 @@ struct LineRow {
     amount_fen: i64,
 }
 
+#[derive(sqlx::FromRow)]
+struct RunningRow {
+    seq: i64,
+    account: String,
+    amount_fen: i64,
+    balance_after_fen: i64,
+}
+
+/// The first line whose stored running balance disagrees with the sum of the lines before it:
+/// (seq, account, stored, recomputed).
+pub async fn first_bad_running_balance(
+    tx: &mut Tx,
+) -> Result<Option<(i64, String, i64, i64)>, sqlx::Error> {
+    let rows = on_tx!(tx, c => sqlx::query_as::<_, RunningRow>("SELECT seq, account, amount_fen, balance_after_fen FROM ledger_lines ORDER BY seq, line_no").fetch_all(&mut *c).await)?;
+    let mut run: BTreeMap<String, i64> = BTreeMap::new();
+    for r in rows {
+        let b = run.entry(r.account.clone()).or_insert(0);
+        *b += r.amount_fen;
+        if *b != r.balance_after_fen {
+            return Ok(Some((r.seq, r.account, r.balance_after_fen, *b)));
+        }
+    }
+    Ok(None)
+}
+
 fn decode(e: String) -> sqlx::Error {
     sqlx::Error::Decode(e.into())
 }
@@ -114,28 +139,35 @@ pub async fn by_key(tx: &mut Tx, key: &str) -> Result<Option<(i64, String)>, sql
     Ok(r.map(|r| (r.seq, r.text)))
 }
 
-/// Current balances (fen) of some accounts; absent means zero.
+/// Current balances (fen) of some accounts (the newest line's running balance); absent means zero.
 pub async fn balances(
     tx: &mut Tx,
     accounts: &[&str],
 ) -> Result<BTreeMap<String, i64>, sqlx::Error> {
     let mut out = BTreeMap::new();
     for a in accounts {
-        let r = on_tx!(tx, c => sqlx::query_as::<_, Sum>("SELECT $1 AS account, CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) AS b FROM ledger_lines WHERE account = $1").bind(*a).fetch_one(&mut *c).await)?;
-        out.insert(r.account, r.b);
+        let r = on_tx!(tx, c => sqlx::query_as::<_, Sum>("SELECT account, balance_after_fen AS b FROM ledger_lines WHERE account = $1 ORDER BY seq DESC, line_no DESC LIMIT 1").bind(*a).fetch_optional(&mut *c).await)?;
+        out.insert(a.to_string(), r.map(|r| r.b).unwrap_or(0));
     }
     Ok(out)
 }
 
-pub async fn insert_entry(tx: &mut Tx, e: &Stored, request_hash: &str) -> Result<(), sqlx::Error> {
+/// Stores an entry; `balances_after` holds each line's running balance of its account.
+pub async fn insert_entry(
+    tx: &mut Tx,
+    e: &Stored,
+    request_hash: &str,
+    balances_after: &[i64],
+) -> Result<(), sqlx::Error> {
     let kind = enum_key(&e.kind);
     on_tx!(tx, c => { sqlx::query("INSERT INTO ledger_entries (seq, idem_key, request_hash, entry_date, kind, memo, approval, posted_by, posted_at, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
         .bind(e.seq).bind(&e.key).bind(request_hash).bind(e.date).bind(&kind).bind(&e.memo).bind(&e.approval).bind(e.posted_by).bind(e.posted_at).bind(&e.prev_hash).bind(&e.hash)
         .execute(&mut *c).await?; });
     for (i, l) in e.lines.iter().enumerate() {
         let n = i as i64 + 1;
-        on_tx!(tx, c => { sqlx::query("INSERT INTO ledger_lines (seq, line_no, account, amount_fen) VALUES ($1, $2, $3, $4)")
-            .bind(e.seq).bind(n).bind(&l.account).bind(l.amount_fen).execute(&mut *c).await?; });
+        let after = balances_after[i];
+        on_tx!(tx, c => { sqlx::query("INSERT INTO ledger_lines (seq, line_no, account, amount_fen, balance_after_fen) VALUES ($1, $2, $3, $4, $5)")
+            .bind(e.seq).bind(n).bind(&l.account).bind(l.amount_fen).bind(after).execute(&mut *c).await?; });
     }
     Ok(())
 }
