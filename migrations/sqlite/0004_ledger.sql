@@ -6,6 +6,8 @@ CREATE TABLE ledger_accounts (
     project     TEXT,
     source      TEXT CHECK (source IN ('special_bond', 'project_loan', 'fiscal_subsidy', 'other')),
     label       TEXT NOT NULL,
+    -- HS-F4: an escrow account is registered for one listing.
+    listing_id  INTEGER REFERENCES listings(instance_id),
     opened_by   INTEGER NOT NULL REFERENCES users(id),
     opened_at   TEXT NOT NULL
 );
@@ -17,6 +19,7 @@ CREATE TABLE ledger_entries (
     kind          TEXT NOT NULL,
     memo          TEXT NOT NULL,
     approval      TEXT,
+    listing_id    INTEGER REFERENCES listings(instance_id),
     posted_by     INTEGER NOT NULL REFERENCES users(id),
     posted_at     TEXT NOT NULL,
     prev_hash     TEXT NOT NULL,
@@ -45,3 +48,33 @@ CREATE TRIGGER ledger_lines_no_update BEFORE UPDATE ON ledger_lines
 BEGIN SELECT RAISE(ABORT, 'ledger_lines is append-only'); END;
 CREATE TRIGGER ledger_lines_no_delete BEFORE DELETE ON ledger_lines
 BEGIN SELECT RAISE(ABORT, 'ledger_lines is append-only'); END;
+
+-- HS-F4: the agreement's payment schedule of a listing; a newer schedule supersedes an older one.
+CREATE TABLE payment_schedules (
+    id           INTEGER PRIMARY KEY,
+    listing_id   INTEGER NOT NULL REFERENCES listings(instance_id),
+    installments TEXT NOT NULL,
+    total_fen    INTEGER NOT NULL CHECK (total_fen > 0),
+    recorded_by  INTEGER NOT NULL REFERENCES users(id),
+    recorded_at  TEXT NOT NULL
+);
+-- HS-F8: every refused posting (diversion attempts, over-payments, overdrafts), kept although
+-- the entry itself was not posted.
+CREATE TABLE ledger_refusals (
+    id          INTEGER PRIMARY KEY,
+    at          TEXT NOT NULL,
+    actor_id    INTEGER NOT NULL REFERENCES users(id),
+    entry_key   TEXT NOT NULL,
+    rule        TEXT NOT NULL,
+    code        TEXT NOT NULL,
+    message     TEXT NOT NULL,
+    entry       TEXT NOT NULL
+);
+CREATE TRIGGER payment_schedules_no_update BEFORE UPDATE ON payment_schedules
+BEGIN SELECT RAISE(ABORT, 'payment_schedules is append-only'); END;
+CREATE TRIGGER payment_schedules_no_delete BEFORE DELETE ON payment_schedules
+BEGIN SELECT RAISE(ABORT, 'payment_schedules is append-only'); END;
+CREATE TRIGGER ledger_refusals_no_update BEFORE UPDATE ON ledger_refusals
+BEGIN SELECT RAISE(ABORT, 'ledger_refusals is append-only'); END;
+CREATE TRIGGER ledger_refusals_no_delete BEFORE DELETE ON ledger_refusals
+BEGIN SELECT RAISE(ABORT, 'ledger_refusals is append-only'); END;

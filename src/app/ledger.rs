@@ -41,6 +41,9 @@ pub struct NewAccount {
     pub source: Option<FundSource>,
     #[validate(length(min = 1, max = 200))]
     pub label: String,
+    /// HS-F4: for an escrow account, the listing it is registered for.
+    #[serde(default)]
+    pub listing_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -65,6 +68,9 @@ pub struct NewEntry {
     pub memo: String,
     /// Reallocation: the leading group's decision (e.g. its minutes' number).
     pub approval: Option<String>,
+    /// HS-F4: the listing an acquisition payment into escrow is for.
+    #[serde(default)]
+    pub listing_id: Option<i64>,
     pub lines: Vec<LineInput>,
 }
 
@@ -76,6 +82,7 @@ pub struct EntryView {
     pub kind: EntryKind,
     pub memo: String,
     pub approval: Option<String>,
+    pub listing_id: Option<i64>,
     pub lines: Vec<LineView>,
     pub posted_by: i64,
     pub posted_at: DateTime<Utc>,
@@ -98,6 +105,7 @@ impl From<&Stored> for EntryView {
             kind: e.kind,
             memo: e.memo.clone(),
             approval: e.approval.clone(),
+            listing_id: e.listing_id,
             lines: e
                 .lines
                 .iter()
@@ -148,12 +156,17 @@ fn ledger_error(e: LedgerError) -> AppError {
         LedgerError::UnknownAccount { .. } => "unknown_account",
         LedgerError::CrossesFence { .. } | LedgerError::ReallocationWithoutApproval => "ring_fence",
         LedgerError::Overdrawn { .. } => "overdrawn",
+        LedgerError::WrongEscrow { .. } => "wrong_escrow_account",
+        LedgerError::PaymentWithoutListing => {
+            return AppError::invalid("listing_id", e.to_string());
+        }
         _ => "invalid_entry",
     };
     let rule = match &e {
         LedgerError::CrossesFence { .. }
         | LedgerError::ReallocationWithoutApproval
         | LedgerError::Overdrawn { .. } => "HS-F3",
+        LedgerError::WrongEscrow { .. } => "HS-F4",
         _ => "HS-F6",
     };
     AppError::Rule {
@@ -176,9 +189,15 @@ impl App {
             project: a.project,
             source: a.source,
             label: a.label,
+            listing_id: a.listing_id,
         };
         acct.check().map_err(|m| AppError::invalid("name", m))?;
         let mut tx = self.store.begin().await?;
+        if let Some(l) = acct.listing_id {
+            crate::store::listings::listing(&mut tx, l)
+                .await?
+                .ok_or_else(|| AppError::invalid("listing_id", format!("no listing {l}")))?;
+        }
         db::insert_account(&mut tx, &acct, actor.id, self.now()).await?;
         tx.commit().await?;
         Ok(acct)
@@ -206,6 +225,46 @@ impl App {
     /// content are answered from the ledger and not posted again. Status 201 when anything was
     /// posted, 200 when all were replays.
     pub async fn post_entries(
+        &self,
+        actor: &User,
+        entries: Vec<NewEntry>,
+    ) -> Result<(u16, Vec<EntryView>), AppError> {
+        let keys: Vec<String> = entries.iter().map(|e| e.key.clone()).collect();
+        let body = serde_json::to_string(&entries).unwrap_or_default();
+        match self.post_entries_inner(actor, entries).await {
+            // HS-F8: a refusal under a money rule is kept, although nothing was posted.
+            Err(AppError::Rule {
+                code,
+                rule,
+                message,
+            }) => {
+                let mut tx = self.store.begin().await?;
+                db::insert_refusal(
+                    &mut tx,
+                    &db::RefusalRow {
+                        id: 0,
+                        at: self.now(),
+                        actor_id: actor.id,
+                        entry_key: keys.join(","),
+                        rule: rule.into(),
+                        code: code.into(),
+                        message: message.clone(),
+                        entry: body,
+                    },
+                )
+                .await?;
+                tx.commit().await?;
+                Err(AppError::Rule {
+                    code,
+                    rule,
+                    message,
+                })
+            }
+            other => other,
+        }
+    }
+
+    async fn post_entries_inner(
         &self,
         actor: &User,
         entries: Vec<NewEntry>,
@@ -256,6 +315,7 @@ impl App {
                 kind: e.kind,
                 memo: e.memo,
                 approval: e.approval.filter(|a| !a.trim().is_empty()),
+                listing_id: e.listing_id,
                 lines,
             };
             let request_hash = hex::encode(Sha256::digest(
@@ -309,6 +369,38 @@ impl App {
                 continue;
             }
             ledger::check_entry(&draft, &accounts).map_err(refuse)?;
+            let paid = ledger::check_escrow_payment(&draft, &accounts).map_err(refuse)?;
+            if paid != 0 {
+                let listing = draft.listing_id.expect("checked with the escrow accounts");
+                let escrow: Vec<&str> = accounts
+                    .values()
+                    .filter(|a| a.kind == AccountKind::Escrow && a.listing_id == Some(listing))
+                    .map(|a| a.name.as_str())
+                    .filter(|a| !balances.contains_key(*a))
+                    .collect();
+                if !escrow.is_empty() {
+                    balances.extend(db::balances(&mut tx, &escrow).await?);
+                }
+                let before: i64 = accounts
+                    .values()
+                    .filter(|a| a.kind == AccountKind::Escrow && a.listing_id == Some(listing))
+                    .map(|a| balances.get(&a.name).copied().unwrap_or(0))
+                    .sum();
+                self.check_payment(&mut tx, listing, draft.date, before, before + paid)
+                    .await
+                    .map_err(|e| match e {
+                        AppError::Rule {
+                            code,
+                            rule,
+                            message,
+                        } if batch => AppError::Rule {
+                            code,
+                            rule,
+                            message: format!("entry {i} ({}): {message}", draft.key),
+                        },
+                        other => other,
+                    })?;
+            }
             let missing: Vec<&str> = draft
                 .lines
                 .iter()
@@ -335,6 +427,7 @@ impl App {
                 kind: draft.kind,
                 memo: draft.memo,
                 approval: draft.approval,
+                listing_id: draft.listing_id,
                 lines: draft.lines,
                 posted_by: actor.id,
                 posted_at,
@@ -347,6 +440,189 @@ impl App {
         }
         tx.commit().await?;
         Ok((if posted { 201 } else { 200 }, out))
+    }
+
+    /// HS-F4: a payment into a listing's escrow account only after signing, within the final
+    /// price, and no further ahead than the agreement's schedule allows on the entry's date.
+    async fn check_payment(
+        &self,
+        tx: &mut crate::store::Tx,
+        listing: i64,
+        date: NaiveDate,
+        paid_before: i64,
+        paid_after: i64,
+    ) -> Result<(), AppError> {
+        let rule = |code: &'static str, message: String| AppError::Rule {
+            code,
+            rule: "HS-F4",
+            message,
+        };
+        let inst = self.instance_of(tx, listing, "listing").await?;
+        let def = self.def_by_hash(tx, &inst.def_hash).await?;
+        let allowed = def
+            .state(&inst.state)
+            .is_some_and(|s| s.allows(crate::workflow::def::Capability::Payments));
+        if !allowed {
+            return Err(rule(
+                "not_signed",
+                format!(
+                    "listing {listing} is {:?}: acquisition money is paid only after the agreement is signed",
+                    inst.state
+                ),
+            ));
+        }
+        if paid_after <= paid_before {
+            return Ok(());
+        }
+        let final_fen = crate::store::listings::prices(tx, listing)
+            .await?
+            .into_iter()
+            .rev()
+            .find(|p| p.kind == "final")
+            .map(|p| p.total_fen)
+            .ok_or_else(|| {
+                rule(
+                    "no_final_price",
+                    format!("listing {listing} has no final price"),
+                )
+            })?;
+        if paid_after > final_fen {
+            return Err(rule(
+                "over_payment",
+                format!(
+                    "payments to listing {listing} would reach {} yuan, beyond the agreed price {} yuan",
+                    Yuan::from_fen(paid_after),
+                    Yuan::from_fen(final_fen)
+                ),
+            ));
+        }
+        let sched = db::schedule(tx, listing).await?.ok_or_else(|| {
+            rule(
+                "no_schedule",
+                format!("listing {listing} has no payment schedule from its agreement"),
+            )
+        })?;
+        let installments: Vec<Installment> = serde_json::from_str(&sched.installments)
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        let due: i64 = installments
+            .iter()
+            .filter(|i| i.due_date <= date)
+            .map(|i| i.amount_fen)
+            .sum();
+        if paid_after > due {
+            return Err(rule(
+                "ahead_of_schedule",
+                format!(
+                    "by {date} the schedule allows {} yuan to listing {listing}; this payment would make {}",
+                    Yuan::from_fen(due),
+                    Yuan::from_fen(paid_after)
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// HS-F4: records the agreement's payment schedule of a signed listing (a newer one
+    /// supersedes an older one).
+    pub async fn set_payment_schedule(
+        &self,
+        actor: &User,
+        listing_id: i64,
+        input: ScheduleInput,
+    ) -> Result<PaymentSchedule, AppError> {
+        require_role(actor, &[Role::Acquirer], "record a payment schedule")?;
+        let mut shares = Vec::with_capacity(input.installments.len());
+        for (i, x) in input.installments.iter().enumerate() {
+            shares.push(parse_decimal("share", &x.share.0).map_err(|e| {
+                AppError::invalid(&format!("installments[{i}].share"), e.to_string())
+            })?);
+        }
+        let mut tx = self.store.begin().await?;
+        let inst = self.instance_of(&mut tx, listing_id, "listing").await?;
+        self.require_capability(&mut tx, &inst, crate::workflow::def::Capability::Payments)
+            .await?;
+        let final_fen = crate::store::listings::prices(&mut tx, listing_id)
+            .await?
+            .into_iter()
+            .rev()
+            .find(|p| p.kind == "final")
+            .map(|p| p.total_fen)
+            .ok_or_else(|| AppError::Conflict {
+                code: "no_final_price",
+                message: format!("listing {listing_id} has no final price"),
+            })?;
+        let amounts = ledger::schedule_amounts(final_fen, &shares)
+            .map_err(|m| AppError::invalid("installments", m))?;
+        if !input
+            .installments
+            .windows(2)
+            .all(|w| w[0].due_date <= w[1].due_date)
+        {
+            return Err(AppError::invalid(
+                "installments",
+                "installments must be in date order",
+            ));
+        }
+        let installments: Vec<Installment> = input
+            .installments
+            .iter()
+            .zip(&amounts)
+            .map(|(i, a)| Installment {
+                due_date: i.due_date,
+                amount_fen: *a,
+            })
+            .collect();
+        let now = self.now();
+        db::insert_schedule(
+            &mut tx,
+            &db::ScheduleRow {
+                id: 0,
+                listing_id,
+                installments: serde_json::to_string(&installments).expect("serialises"),
+                total_fen: final_fen,
+                recorded_by: actor.id,
+                recorded_at: now,
+            },
+        )
+        .await?;
+        self.record(
+            &mut tx,
+            &inst,
+            actor,
+            "payment_schedule",
+            None,
+            serde_json::json!({ "rule": "HS-F4", "installments": installments }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(PaymentSchedule {
+            listing_id,
+            total: Yuan::from_fen(final_fen),
+            installments: installments
+                .iter()
+                .map(|i| ScheduledPayment {
+                    due_date: i.due_date,
+                    amount: Yuan::from_fen(i.amount_fen),
+                })
+                .collect(),
+        })
+    }
+
+    /// HS-F8: refused postings and approved reallocations.
+    pub async fn ledger_exceptions(&self, actor: &User) -> Result<LedgerExceptions, AppError> {
+        require_role(actor, READERS, "read the ledgers")?;
+        let mut tx = self.store.read().await?;
+        let refusals = db::refusals(&mut tx).await?;
+        let reallocations = db::entries(&mut tx, 1)
+            .await?
+            .iter()
+            .filter(|e| e.kind == EntryKind::Reallocation)
+            .map(EntryView::from)
+            .collect();
+        Ok(LedgerExceptions {
+            refusals,
+            reallocations,
+        })
     }
 
     pub async fn ledger_entries(&self, actor: &User) -> Result<Vec<EntryView>, AppError> {
@@ -501,4 +777,44 @@ impl App {
 pub enum ExportFormat {
     Hledger,
     Beancount,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Installment {
+    due_date: NaiveDate,
+    amount_fen: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InstallmentInput {
+    pub due_date: NaiveDate,
+    /// Share of the final price, e.g. "0.3"; the shares sum to 1.
+    #[schema(value_type = String, example = "0.3")]
+    pub share: super::flow::DecimalText,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleInput {
+    pub installments: Vec<InstallmentInput>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ScheduledPayment {
+    pub due_date: NaiveDate,
+    pub amount: Yuan,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PaymentSchedule {
+    pub listing_id: i64,
+    pub total: Yuan,
+    pub installments: Vec<ScheduledPayment>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct LedgerExceptions {
+    pub refusals: Vec<db::RefusalRow>,
+    pub reallocations: Vec<EntryView>,
 }

@@ -69,6 +69,9 @@ pub struct Account {
     pub project: Option<String>,
     pub source: Option<FundSource>,
     pub label: String,
+    /// HS-F4: the listing an escrow account is registered for.
+    #[serde(default)]
+    pub listing_id: Option<i64>,
 }
 
 impl Account {
@@ -133,6 +136,12 @@ impl Account {
                     self.kind
                 ))
             }
+            AccountKind::Escrow if self.listing_id.is_none() => {
+                Err("HS-F4: an escrow account is registered for one listing (listing_id)".into())
+            }
+            k if k != AccountKind::Escrow && self.listing_id.is_some() => {
+                Err("only an escrow account is registered for a listing".into())
+            }
             _ => Ok(()),
         }
     }
@@ -169,6 +178,8 @@ pub struct Draft {
     pub memo: String,
     /// Reallocation: the leading group's decision it rests on.
     pub approval: Option<String>,
+    /// HS-F4: the listing an acquisition payment is for.
+    pub listing_id: Option<i64>,
     pub lines: Vec<Line>,
 }
 
@@ -192,6 +203,74 @@ pub enum LedgerError {
     Overdrawn { account: String, balance_fen: i64 },
     #[error("amounts too large")]
     Overflow,
+    #[error("HS-F4: a payment into an escrow account names the listing it pays for (listing_id)")]
+    PaymentWithoutListing,
+    #[error("HS-F4: {account} is not the escrow account registered for listing {listing}")]
+    WrongEscrow { account: String, listing: i64 },
+}
+
+/// HS-F4: the escrow accounts an entry pays into (debit lines on escrow accounts), checked to be
+/// the ones registered for the entry's listing. Returns the amount paid (fen).
+pub fn check_escrow_payment(
+    d: &Draft,
+    accounts: &BTreeMap<String, Account>,
+) -> Result<i64, LedgerError> {
+    let mut paid = 0i64;
+    for l in &d.lines {
+        let a = &accounts[&l.account];
+        if a.kind != AccountKind::Escrow {
+            continue;
+        }
+        let Some(listing) = d.listing_id else {
+            return Err(LedgerError::PaymentWithoutListing);
+        };
+        if a.listing_id != Some(listing) {
+            return Err(LedgerError::WrongEscrow {
+                account: a.name.clone(),
+                listing,
+            });
+        }
+        paid = paid
+            .checked_add(l.amount_fen)
+            .ok_or(LedgerError::Overflow)?;
+    }
+    Ok(paid)
+}
+
+/// HS-F4: an agreement's payment schedule — installments due by a date, each a share of the
+/// final price. The amounts are the shares of the price floored to the fen, the last
+/// installment taking the remainder, so they sum to the price exactly.
+pub fn schedule_amounts(
+    total_fen: i64,
+    shares: &[rust_decimal::Decimal],
+) -> Result<Vec<i64>, String> {
+    use rust_decimal::Decimal;
+    use rust_decimal::prelude::ToPrimitive;
+    if shares.is_empty() {
+        return Err("a schedule has at least one installment".into());
+    }
+    if shares.iter().any(|s| *s <= Decimal::ZERO) {
+        return Err("every installment's share must be above 0".into());
+    }
+    let sum: Decimal = shares.iter().sum();
+    if sum != Decimal::ONE {
+        return Err(format!("the shares must sum to 1, they sum to {sum}"));
+    }
+    let mut out = Vec::with_capacity(shares.len());
+    let mut used = 0i64;
+    for (i, s) in shares.iter().enumerate() {
+        let amt = if i + 1 == shares.len() {
+            total_fen - used
+        } else {
+            (Decimal::from(total_fen) * s)
+                .floor()
+                .to_i64()
+                .ok_or("amount too large")?
+        };
+        used += amt;
+        out.push(amt);
+    }
+    Ok(out)
 }
 
 /// Checks an entry against the accounts and the ring-fence (not the balances: see
@@ -282,6 +361,7 @@ pub struct Canonical<'a> {
     pub kind: EntryKind,
     pub memo: &'a str,
     pub approval: Option<&'a str>,
+    pub listing: Option<i64>,
     pub lines: Vec<(&'a str, i64)>,
     pub posted_by: i64,
     pub posted_at: DateTime<Utc>,
@@ -307,6 +387,7 @@ pub struct Stored {
     pub kind: EntryKind,
     pub memo: String,
     pub approval: Option<String>,
+    pub listing_id: Option<i64>,
     pub lines: Vec<Line>,
     pub posted_by: i64,
     pub posted_at: DateTime<Utc>,
@@ -322,6 +403,7 @@ impl Stored {
             kind: self.kind,
             memo: &self.memo,
             approval: self.approval.as_deref(),
+            listing: self.listing_id,
             lines: self
                 .lines
                 .iter()
@@ -392,6 +474,7 @@ mod tests {
             project: project.map(str::to_string),
             source,
             label: name.into(),
+            listing_id: None,
         }
     }
     pub(crate) fn book() -> BTreeMap<String, Account> {
@@ -434,7 +517,14 @@ mod tests {
                 Some("r2"),
                 Some(SpecialBond),
             ),
-            acct("assets:escrow:dev1:l2", Escrow, None, None),
+            Account {
+                listing_id: Some(2),
+                ..acct("assets:escrow:dev1:l2", Escrow, None, None)
+            },
+            Account {
+                listing_id: Some(3),
+                ..acct("assets:escrow:dev2:l3", Escrow, None, None)
+            },
         ]
         .into_iter()
         .map(|a| (a.name.clone(), a))
@@ -447,6 +537,7 @@ mod tests {
             kind,
             memo: "m".into(),
             approval: None,
+            listing_id: None,
             lines: lines
                 .iter()
                 .map(|(a, f)| Line {
@@ -550,6 +641,41 @@ mod tests {
     }
 
     #[test]
+    fn hs_f4_payments_go_only_to_the_listings_registered_escrow_account() {
+        let b = book();
+        let mut pay = draft(
+            EntryKind::Payment,
+            &[
+                ("assets:escrow:dev1:l2", 300),
+                ("assets:fund:r1:special_bond:acquisition", -300),
+            ],
+        );
+        assert_eq!(
+            check_escrow_payment(&pay, &b),
+            Err(LedgerError::PaymentWithoutListing)
+        );
+        pay.listing_id = Some(3);
+        assert!(matches!(
+            check_escrow_payment(&pay, &b),
+            Err(LedgerError::WrongEscrow { listing: 3, .. })
+        ));
+        pay.listing_id = Some(2);
+        assert_eq!(check_escrow_payment(&pay, &b), Ok(300));
+    }
+
+    #[test]
+    fn hs_f4_schedule_amounts_sum_to_the_price() {
+        use rust_decimal_macros::dec;
+        // 3,850,000.01 yuan in 30 % / 60 % / 10 %: 1,155,000.00, 2,310,000.00, 385,000.01.
+        assert_eq!(
+            schedule_amounts(385_000_001, &[dec!(0.3), dec!(0.6), dec!(0.1)]),
+            Ok(vec![115_500_000, 231_000_000, 38_500_001])
+        );
+        assert!(schedule_amounts(100, &[dec!(0.5), dec!(0.4)]).is_err());
+        assert!(schedule_amounts(100, &[dec!(1.1), dec!(-0.1)]).is_err());
+    }
+
+    #[test]
     fn account_names_are_readable_by_hledger_and_beancount() {
         let mut a = acct(
             "Assets:Fund:R1:SpecialBond:Acquisition",
@@ -613,6 +739,7 @@ mod tests {
                 kind: EntryKind::Receipt,
                 memo: format!("第{i}笔"),
                 approval: None,
+                listing_id: None,
                 lines: vec![
                     Line {
                         account: "a".into(),

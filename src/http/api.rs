@@ -679,7 +679,9 @@ async fn overdue_rents(
         super::ledger_api::trial_balance,
         super::ledger_api::verify,
         super::ledger_api::checkpoint,
-        super::ledger_api::export
+        super::ledger_api::export,
+        super::ledger_api::exceptions,
+        super::ledger_api::payment_schedule
     ),
     components(schemas(
         crate::app::error::Problem,

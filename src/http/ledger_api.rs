@@ -172,6 +172,29 @@ pub async fn export(
         .into_response())
 }
 
+/// HS-F4: the agreement's payment schedule of a signed listing, as shares of the final price.
+#[utoipa::path(post, path = "/api/listings/{id}/payment-schedule", params(("id" = i64, Path)), request_body = crate::app::ledger::ScheduleInput, tag = "ledger",
+    responses((status = 201, body = crate::app::ledger::PaymentSchedule), (status = 409, body = crate::app::error::Problem), (status = 422, body = crate::app::error::Problem)))]
+pub async fn payment_schedule(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    super::api::ApiPath(id): super::api::ApiPath<i64>,
+    ApiJson(input): ApiJson<crate::app::ledger::ScheduleInput>,
+) -> Result<Response, ApiError> {
+    let s = app.set_payment_schedule(&u, id, input).await?;
+    Ok((StatusCode::CREATED, Json(s)).into_response())
+}
+
+/// HS-F8: refused postings (diversion attempts, over-payments, overdrafts) and approved
+/// reallocations.
+#[utoipa::path(get, path = "/api/ledger/exceptions", tag = "ledger", responses((status = 200, body = crate::app::ledger::LedgerExceptions)))]
+pub async fn exceptions(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+) -> Result<Json<crate::app::ledger::LedgerExceptions>, ApiError> {
+    Ok(Json(app.ledger_exceptions(&u).await?))
+}
+
 pub fn routes() -> Router<State> {
     Router::new()
         .route("/api/ledger/accounts", get(accounts).post(open_account))
@@ -181,4 +204,9 @@ pub fn routes() -> Router<State> {
         .route("/api/ledger/verify", get(verify))
         .route("/api/ledger/checkpoint", get(checkpoint))
         .route("/api/ledger/export", get(export))
+        .route("/api/ledger/exceptions", get(exceptions))
+        .route(
+            "/api/listings/{id}/payment-schedule",
+            axum::routing::post(payment_schedule),
+        )
 }

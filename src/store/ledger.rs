@@ -30,8 +30,8 @@ pub async fn insert_account(
 ) -> Result<(), sqlx::Error> {
     let kind = enum_key(&a.kind);
     let source = a.source.map(|s| s.key());
-    on_tx!(tx, c => { sqlx::query("INSERT INTO ledger_accounts (name, kind, project, source, label, opened_by, opened_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-        .bind(&a.name).bind(&kind).bind(&a.project).bind(source).bind(&a.label).bind(by).bind(now).execute(&mut *c).await?; });
+    on_tx!(tx, c => { sqlx::query("INSERT INTO ledger_accounts (name, kind, project, source, label, listing_id, opened_by, opened_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+        .bind(&a.name).bind(&kind).bind(&a.project).bind(source).bind(&a.label).bind(a.listing_id).bind(by).bind(now).execute(&mut *c).await?; });
     Ok(())
 }
 
@@ -42,6 +42,7 @@ struct AccountRow {
     project: Option<String>,
     source: Option<String>,
     label: String,
+    listing_id: Option<i64>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -64,6 +65,7 @@ struct EntryRow {
     kind: String,
     memo: String,
     approval: Option<String>,
+    listing_id: Option<i64>,
     posted_by: i64,
     posted_at: DateTime<Utc>,
     prev_hash: String,
@@ -107,7 +109,7 @@ fn decode(e: String) -> sqlx::Error {
 }
 
 pub async fn accounts(tx: &mut Tx) -> Result<BTreeMap<String, Account>, sqlx::Error> {
-    let rows = on_tx!(tx, c => sqlx::query_as::<_, AccountRow>("SELECT name, kind, project, source, label FROM ledger_accounts ORDER BY name").fetch_all(&mut *c).await)?;
+    let rows = on_tx!(tx, c => sqlx::query_as::<_, AccountRow>("SELECT name, kind, project, source, label, listing_id FROM ledger_accounts ORDER BY name").fetch_all(&mut *c).await)?;
     let mut out = BTreeMap::new();
     for r in rows {
         let a = Account {
@@ -121,6 +123,7 @@ pub async fn accounts(tx: &mut Tx) -> Result<BTreeMap<String, Account>, sqlx::Er
             name: r.name,
             project: r.project,
             label: r.label,
+            listing_id: r.listing_id,
         };
         out.insert(a.name.clone(), a);
     }
@@ -160,8 +163,8 @@ pub async fn insert_entry(
     balances_after: &[i64],
 ) -> Result<(), sqlx::Error> {
     let kind = enum_key(&e.kind);
-    on_tx!(tx, c => { sqlx::query("INSERT INTO ledger_entries (seq, idem_key, request_hash, entry_date, kind, memo, approval, posted_by, posted_at, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
-        .bind(e.seq).bind(&e.key).bind(request_hash).bind(e.date).bind(&kind).bind(&e.memo).bind(&e.approval).bind(e.posted_by).bind(e.posted_at).bind(&e.prev_hash).bind(&e.hash)
+    on_tx!(tx, c => { sqlx::query("INSERT INTO ledger_entries (seq, idem_key, request_hash, entry_date, kind, memo, approval, listing_id, posted_by, posted_at, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
+        .bind(e.seq).bind(&e.key).bind(request_hash).bind(e.date).bind(&kind).bind(&e.memo).bind(&e.approval).bind(e.listing_id).bind(e.posted_by).bind(e.posted_at).bind(&e.prev_hash).bind(&e.hash)
         .execute(&mut *c).await?; });
     for (i, l) in e.lines.iter().enumerate() {
         let n = i as i64 + 1;
@@ -174,7 +177,7 @@ pub async fn insert_entry(
 
 /// Entries in chain order, from `from_seq` on (all when 1).
 pub async fn entries(tx: &mut Tx, from_seq: i64) -> Result<Vec<Stored>, sqlx::Error> {
-    let heads = on_tx!(tx, c => sqlx::query_as::<_, EntryRow>("SELECT seq, idem_key, entry_date, kind, memo, approval, posted_by, posted_at, prev_hash, hash FROM ledger_entries WHERE seq >= $1 ORDER BY seq").bind(from_seq).fetch_all(&mut *c).await)?;
+    let heads = on_tx!(tx, c => sqlx::query_as::<_, EntryRow>("SELECT seq, idem_key, entry_date, kind, memo, approval, listing_id, posted_by, posted_at, prev_hash, hash FROM ledger_entries WHERE seq >= $1 ORDER BY seq").bind(from_seq).fetch_all(&mut *c).await)?;
     let lines = on_tx!(tx, c => sqlx::query_as::<_, LineRow>("SELECT seq, account, amount_fen FROM ledger_lines WHERE seq >= $1 ORDER BY seq, line_no").bind(from_seq).fetch_all(&mut *c).await)?;
     let mut by_seq: BTreeMap<i64, Vec<Line>> = BTreeMap::new();
     for r in lines {
@@ -194,6 +197,7 @@ pub async fn entries(tx: &mut Tx, from_seq: i64) -> Result<Vec<Stored>, sqlx::Er
             kind: parse_enum_key::<EntryKind>(&r.kind).map_err(decode)?,
             memo: r.memo,
             approval: r.approval,
+            listing_id: r.listing_id,
             lines: by_seq.remove(&r.seq).unwrap_or_default(),
             posted_by: r.posted_by,
             posted_at: r.posted_at,
@@ -206,4 +210,50 @@ pub async fn entries(tx: &mut Tx, from_seq: i64) -> Result<Vec<Stored>, sqlx::Er
 pub async fn trial_balance(tx: &mut Tx) -> Result<Vec<(String, i64)>, sqlx::Error> {
     let rows = on_tx!(tx, c => sqlx::query_as::<_, Sum>("SELECT account, CAST(SUM(amount_fen) AS BIGINT) AS b FROM ledger_lines GROUP BY account ORDER BY account").fetch_all(&mut *c).await)?;
     Ok(rows.into_iter().map(|r| (r.account, r.b)).collect())
+}
+
+/// HS-F4: a listing's payment schedule as stored (installments as JSON).
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct ScheduleRow {
+    pub id: i64,
+    pub listing_id: i64,
+    pub installments: String,
+    pub total_fen: i64,
+    pub recorded_by: i64,
+    pub recorded_at: DateTime<Utc>,
+}
+
+pub async fn insert_schedule(tx: &mut Tx, r: &ScheduleRow) -> Result<(), sqlx::Error> {
+    on_tx!(tx, c => { sqlx::query("INSERT INTO payment_schedules (listing_id, installments, total_fen, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(r.listing_id).bind(&r.installments).bind(r.total_fen).bind(r.recorded_by).bind(r.recorded_at).execute(&mut *c).await?; });
+    Ok(())
+}
+
+/// The newest schedule of a listing.
+pub async fn schedule(tx: &mut Tx, listing_id: i64) -> Result<Option<ScheduleRow>, sqlx::Error> {
+    on_tx!(tx, c => sqlx::query_as::<_, ScheduleRow>("SELECT * FROM payment_schedules WHERE listing_id = $1 ORDER BY id DESC LIMIT 1").bind(listing_id).fetch_optional(&mut *c).await)
+}
+
+/// HS-F8: a refused posting.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct RefusalRow {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub actor_id: i64,
+    pub entry_key: String,
+    pub rule: String,
+    pub code: String,
+    pub message: String,
+    /// The refused entry as it was sent (JSON).
+    pub entry: String,
+}
+
+pub async fn insert_refusal(tx: &mut Tx, r: &RefusalRow) -> Result<(), sqlx::Error> {
+    on_tx!(tx, c => { sqlx::query("INSERT INTO ledger_refusals (at, actor_id, entry_key, rule, code, message, entry) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        .bind(r.at).bind(r.actor_id).bind(&r.entry_key).bind(&r.rule).bind(&r.code).bind(&r.message).bind(&r.entry).execute(&mut *c).await?; });
+    Ok(())
+}
+
+pub async fn refusals(tx: &mut Tx) -> Result<Vec<RefusalRow>, sqlx::Error> {
+    on_tx!(tx, c => sqlx::query_as::<_, RefusalRow>("SELECT * FROM ledger_refusals ORDER BY id").fetch_all(&mut *c).await)
 }

@@ -146,10 +146,12 @@ pub enum Capability {
     Offers,
     /// Exceptions to "in principle" pricing limits of the bought units (HS-P8, HS-P9, HS-P13, XY-29).
     PriceExceptions,
+    /// HS-F4: acquisition money may be paid into the listing's escrow account (after signing).
+    Payments,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 7] = [
+    pub const ALL: [Capability; 8] = [
         Capability::Documents,
         Capability::Valuation,
         Capability::Exceptions,
@@ -157,6 +159,7 @@ impl Capability {
         Capability::Listings,
         Capability::Offers,
         Capability::PriceExceptions,
+        Capability::Payments,
     ];
     pub fn name(self) -> &'static str {
         match self {
@@ -167,6 +170,7 @@ impl Capability {
             Capability::Listings => "listings",
             Capability::Offers => "offers",
             Capability::PriceExceptions => "price_exceptions",
+            Capability::Payments => "payments",
         }
     }
 }

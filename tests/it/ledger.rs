@@ -12,7 +12,8 @@ const BOND2: &str = "Assets:Fund:R2:SpecialBond:Acquisition";
 const SRC_BOND: &str = "Liabilities:Source:R1:SpecialBond";
 const SRC_LOAN: &str = "Liabilities:Source:R1:ProjectLoan";
 const SRC_BOND2: &str = "Liabilities:Source:R2:SpecialBond";
-const ESCROW: &str = "Assets:Escrow:Dev1:L2";
+/// HS-F5: an operating use (maintenance), outside any project's fund.
+const MAINTENANCE: &str = "Expenses:Maintenance";
 
 async fn open_books(t: &TestApp) {
     for (name, kind, project, source) in [
@@ -22,7 +23,7 @@ async fn open_books(t: &TestApp) {
         (SRC_BOND, "source", Some("R1"), Some("special_bond")),
         (SRC_LOAN, "source", Some("R1"), Some("project_loan")),
         (SRC_BOND2, "source", Some("R2"), Some("special_bond")),
-        (ESCROW, "escrow", None, None),
+        (MAINTENANCE, "expense", None, None),
     ] {
         let (s, v) = t
             .post(
@@ -95,7 +96,7 @@ on_both!(
                 entry(
                     "pay-1",
                     "payment",
-                    &[(ESCROW, "30000000.00"), (BOND, "-30000000.00")],
+                    &[(MAINTENANCE, "30000000.00"), (BOND, "-30000000.00")],
                 ),
             )
             .await;
@@ -108,7 +109,7 @@ on_both!(
                 entry(
                     "pay-2",
                     "payment",
-                    &[(ESCROW, "20000000.01"), (BOND, "-20000000.01")],
+                    &[(MAINTENANCE, "20000000.01"), (BOND, "-20000000.01")],
                 ),
             )
             .await;
@@ -182,7 +183,7 @@ on_both!(
                 "/api/ledger/batches",
                 json!({ "entries": [
                     entry("b-1", "receipt", &[(LOAN, "5.00"), (SRC_LOAN, "-5.00")]),
-                    entry("b-2", "payment", &[(ESCROW, "10000105.01"), (LOAN, "-10000105.01")]),
+                    entry("b-2", "payment", &[(MAINTENANCE, "10000105.01"), (LOAN, "-10000105.01")]),
                 ] }),
             )
             .await;
@@ -207,7 +208,7 @@ on_both!(
         };
         assert_eq!(bal(BOND), "19999900.00");
         assert_eq!(bal(LOAN), "10000100.00");
-        assert_eq!(bal(ESCROW), "30000000.00");
+        assert_eq!(bal(MAINTENANCE), "30000000.00");
         let total: rust_decimal::Decimal = tb
             .as_array()
             .unwrap()
@@ -340,7 +341,7 @@ async fn hs_f7_cli_checkpoint_catches_truncation_and_hledger_agrees_with_the_tri
                     entry(
                         &format!("p{i}"),
                         "payment",
-                        &[(ESCROW, &pay), (fund, &format!("-{pay}"))],
+                        &[(MAINTENANCE, &pay), (fund, &format!("-{pay}"))],
                     ),
                 )
                 .await;
@@ -446,3 +447,170 @@ async fn hs_f7_cli_checkpoint_catches_truncation_and_hledger_agrees_with_the_tri
     assert_eq!(code, 1, "{out}");
     assert!(err.contains("truncated"), "{err}");
 }
+
+on_both!(
+    hs_f4_payments_only_into_the_listings_escrow_after_signing_by_schedule_within_the_price,
+    |t: TestApp| async move {
+        open_books(&t).await;
+        let round = t.open_round().await;
+        let early = t.listing_in_negotiation(round).await;
+        let id = t.listing_filed(round).await;
+        let (_, n) = t
+            .get("supervisor", &format!("/api/listings/{id}/negotiation"))
+            .await;
+        let price = dec(n["prices"].as_array().unwrap().last().unwrap()["total"]
+            .as_str()
+            .unwrap());
+        let mine = format!("Assets:Escrow:Dev1:L{id}");
+        let other = format!("Assets:Escrow:Dev1:L{early}");
+        for (name, l) in [(&mine, id), (&other, early)] {
+            let (s, v) = t
+                .post("acquirer", "/api/ledger/accounts", json!({ "name": name, "kind": "escrow", "listing_id": l, "label": "预售资金监管账户" }))
+                .await;
+            assert_eq!(s, StatusCode::CREATED, "{v}");
+        }
+        let (s, v) = t
+            .post(
+                "acquirer",
+                "/api/ledger/accounts",
+                json!({ "name": "Assets:Escrow:Nobody", "kind": "escrow", "label": "x" }),
+            )
+            .await;
+        assert_eq!(
+            s,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "an escrow account names its listing: {v}"
+        );
+        let (s, _) = t
+            .post(
+                "acquirer",
+                "/api/ledger/entries",
+                entry(
+                    "bond",
+                    "receipt",
+                    &[(BOND, "90000000"), (SRC_BOND, "-90000000")],
+                ),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED);
+        let pay = |key: &str, date: &str, account: &str, listing: i64, amount: String| {
+            let mut e = entry(
+                key,
+                "payment",
+                &[(account, &amount), (BOND, &format!("-{amount}"))],
+            );
+            e["date"] = json!(date);
+            e["listing_id"] = json!(listing);
+            e
+        };
+        let thirty = (price * dec("0.3")).floor().to_string();
+        // No schedule yet: refused.
+        let (s, v) = t
+            .post(
+                "acquirer",
+                "/api/ledger/entries",
+                pay("p1", "2026-11-02", &mine, id, thirty.clone()),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["code"], "no_schedule");
+        // The agreement: 30 % on signing, 70 % after filing and title transfer.
+        let (s, sch) = t
+            .post(
+                "acquirer",
+                &format!("/api/listings/{id}/payment-schedule"),
+                json!({ "installments": [ { "due_date": "2026-11-01", "share": "0.3" }, { "due_date": "2027-06-01", "share": "0.7" } ] }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{sch}");
+        assert_eq!(dec(sch["total"].as_str().unwrap()), price);
+        let first = dec(sch["installments"][0]["amount"].as_str().unwrap());
+        assert_eq!(
+            first,
+            (price * dec("0.3")).round_dp_with_strategy(2, rust_decimal::RoundingStrategy::ToZero)
+        );
+        let (s, v) = t
+            .post(
+                "acquirer",
+                "/api/ledger/entries",
+                pay("p1", "2026-11-02", &mine, id, first.to_string()),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        // One fen beyond what is due by that date: refused.
+        let (s, v) = t
+            .post(
+                "acquirer",
+                "/api/ledger/entries",
+                pay("p2", "2026-11-03", &mine, id, "0.01".into()),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["code"], "ahead_of_schedule");
+        // Into another listing's escrow account on this listing's behalf: refused.
+        let (s, v) = t
+            .post(
+                "acquirer",
+                "/api/ledger/entries",
+                pay("p3", "2027-06-02", &other, id, "1.00".into()),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["code"], "wrong_escrow_account");
+        assert_eq!(v["rule"], "HS-F4");
+        // Before signing: refused.
+        let (s, v) = t
+            .post(
+                "acquirer",
+                "/api/ledger/entries",
+                pay("p4", "2027-06-02", &other, early, "1.00".into()),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["code"], "not_signed");
+        // The rest when due; then not one fen beyond the agreed price.
+        let rest = (price - first).to_string();
+        let (s, v) = t
+            .post(
+                "acquirer",
+                "/api/ledger/entries",
+                pay("p5", "2027-06-02", &mine, id, rest),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let (s, v) = t
+            .post(
+                "acquirer",
+                "/api/ledger/entries",
+                pay("p6", "2027-06-03", &mine, id, "0.01".into()),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["code"], "over_payment");
+        // HS-F8: every refusal is on the exceptions report, with its rule.
+        let (_, x) = t.get("finance_bureau", "/api/ledger/exceptions").await;
+        let codes: Vec<&str> = x["refusals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["code"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            codes,
+            vec![
+                "no_schedule",
+                "ahead_of_schedule",
+                "wrong_escrow_account",
+                "not_signed",
+                "over_payment"
+            ]
+        );
+        assert!(
+            x["refusals"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|r| r["rule"] == "HS-F4")
+        );
+    }
+);
