@@ -59,6 +59,7 @@ async fn fixture(url: &str) -> Fx {
                 project: Some("R1".into()),
                 source: Some(FundSource::SpecialBond),
                 label: name.into(),
+                listing_id: None,
             },
         )
         .await
@@ -82,6 +83,7 @@ impl Fx {
             kind: EntryKind::Receipt,
             memo: "专项债券资金到账".into(),
             approval: None,
+            listing_id: None,
             lines: vec![
                 LineInput {
                     account: FUND.into(),

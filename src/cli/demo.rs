@@ -523,6 +523,7 @@ pub async fn build(
             reg.units.len(),
             reg.monthly_total
         ));
+        fund_and_pay(&app, &acq, round.id, *id, &say).await?;
     }
     if print {
         println!("\ndemo users (tokens shown once; sign in at http://127.0.0.1:8080/):");
@@ -586,4 +587,123 @@ fn units_of(l: &DemoListing) -> Result<Vec<UnitRow>, Failure> {
         }
     }
     Ok(out)
+}
+
+/// HS-F3 / HS-F4: the round's special-bond fund receives its bond money and pays the first
+/// installment (30 %) of the filed listing's final price into the listing's escrow account.
+async fn fund_and_pay(
+    app: &App,
+    acq: &User,
+    round_id: i64,
+    listing_id: i64,
+    say: &impl Fn(String),
+) -> Result<(), Failure> {
+    use crate::app::flow::DecimalText;
+    use crate::app::ledger::{InstallmentInput, LineInput, NewAccount, NewEntry, ScheduleInput};
+    use crate::domain::ledger::{AccountKind, EntryKind, FundSource};
+    let project = format!("R{round_id}");
+    let fund = format!("Assets:Fund:{project}:SpecialBond:Acquisition");
+    let source = format!("Liabilities:Source:{project}:SpecialBond");
+    let escrow = format!("Assets:Escrow:L{listing_id}");
+    for (name, kind, p, src, l, label) in [
+        (
+            &fund,
+            AccountKind::Fund,
+            Some(project.clone()),
+            Some(FundSource::SpecialBond),
+            None,
+            "专项债券收购资金专户",
+        ),
+        (
+            &source,
+            AccountKind::Source,
+            Some(project.clone()),
+            Some(FundSource::SpecialBond),
+            None,
+            "专项债券",
+        ),
+        (
+            &escrow,
+            AccountKind::Escrow,
+            None,
+            None,
+            Some(listing_id),
+            "开发企业预售资金监管账户",
+        ),
+    ] {
+        app.open_account(
+            acq,
+            NewAccount {
+                name: name.clone(),
+                kind,
+                project: p,
+                source: src,
+                label: label.into(),
+                listing_id: l,
+            },
+        )
+        .await?;
+    }
+    let today = app.today();
+    let line = |a: &str, m: String| LineInput {
+        account: a.to_string(),
+        amount: DecimalText(m),
+    };
+    app.post_entry(
+        acq,
+        NewEntry {
+            key: format!("demo-bond-{project}"),
+            date: today,
+            kind: EntryKind::Receipt,
+            memo: "专项债券资金到账".into(),
+            approval: None,
+            listing_id: None,
+            lines: vec![
+                line(&fund, "50000000.00".into()),
+                line(&source, "-50000000.00".into()),
+            ],
+        },
+    )
+    .await?;
+    let schedule = app
+        .set_payment_schedule(
+            acq,
+            listing_id,
+            ScheduleInput {
+                installments: vec![
+                    InstallmentInput {
+                        due_date: today,
+                        share: DecimalText("0.3".into()),
+                    },
+                    InstallmentInput {
+                        due_date: today + chrono::Duration::days(180),
+                        share: DecimalText("0.7".into()),
+                    },
+                ],
+            },
+        )
+        .await?;
+    let first = schedule.installments[0].amount;
+    let (_, e) = app
+        .post_entry(
+            acq,
+            NewEntry {
+                key: format!("demo-pay-L{listing_id}-1"),
+                date: today,
+                kind: EntryKind::Payment,
+                memo: "按收购协议支付首期款至预售资金监管账户".into(),
+                approval: None,
+                listing_id: Some(listing_id),
+                lines: vec![
+                    line(&escrow, first.to_string()),
+                    line(&fund, format!("-{first}")),
+                ],
+            },
+        )
+        .await?;
+    say(format!(
+        "#{listing_id} 专项债券 5000万元到账；首期款 {first} 元（协议价 {} 元的30%）付入预售资金监管账户（HS-F4），记账第 {} 笔",
+        schedule.total, e.seq
+    ));
+    Ok(())
 }
