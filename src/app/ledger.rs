@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 
-const READERS: &[Role] = &[
+pub(crate) const READERS: &[Role] = &[
     Role::Acquirer,
     Role::FinanceBureau,
     Role::Supervisor,

@@ -11,6 +11,7 @@ pub mod flow;
 pub mod ledger;
 pub mod negotiation;
 pub mod pricing;
+pub mod recon;
 pub mod rents;
 pub mod users;
 pub mod views;

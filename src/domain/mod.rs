@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod exceptions;
 pub mod ledger;
 pub mod pricing;
+pub mod recon;
 pub mod review;
 pub mod role;
 pub mod survey;

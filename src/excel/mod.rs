@@ -4,6 +4,7 @@
 //! Architecture invariant: only `excel/` imports calamine or rust_xlsxwriter.
 
 pub mod schedule;
+pub mod statement;
 pub mod survey;
 pub mod unit_list;
 

@@ -681,7 +681,14 @@ async fn overdue_rents(
         super::ledger_api::checkpoint,
         super::ledger_api::export,
         super::ledger_api::exceptions,
-        super::ledger_api::payment_schedule
+        super::ledger_api::payment_schedule,
+        super::ledger_api::import_statement,
+        super::ledger_api::statement_template,
+        super::ledger_api::auto_reconcile,
+        super::ledger_api::manual_match,
+        super::ledger_api::list_matches,
+        super::ledger_api::unmatch,
+        super::ledger_api::reconciliation
     ),
     components(schemas(
         crate::app::error::Problem,

@@ -195,6 +195,109 @@ pub async fn exceptions(
     Ok(Json(app.ledger_exceptions(&u).await?))
 }
 
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct AccountQuery {
+    /// The bank or fund account, e.g. `Assets:Fund:R1:SpecialBond:Acquisition`.
+    pub account: String,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ReconQuery {
+    pub account: String,
+    /// The date to reconcile at (inclusive).
+    pub upto: chrono::NaiveDate,
+}
+
+/// HS-F7: a bank statement for an account, as the request body (xlsx, or UTF-8 csv with the
+/// header 交易日期,金额,参考号,摘要). All or nothing; problems come back with row and column.
+#[utoipa::path(post, path = "/api/ledger/statements", tag = "ledger", params(AccountQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 201, body = crate::app::recon::StatementImported), (status = 422, body = crate::app::error::Problem)))]
+pub async fn import_statement(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    Query(q): Query<AccountQuery>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let r = app.import_statement(&u, &q.account, &body).await?;
+    Ok((StatusCode::CREATED, Json(r)).into_response())
+}
+
+/// The statement template (xlsx).
+#[utoipa::path(get, path = "/api/templates/bank-statement.xlsx", tag = "ledger",
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
+pub async fn statement_template(Caller(_caller): Caller) -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"bank-statement.xlsx\"",
+            ),
+        ],
+        crate::excel::statement::statement_template(),
+    )
+        .into_response()
+}
+
+/// HS-F7: match what the rules can (reference, amount and date, many-to-one).
+#[utoipa::path(post, path = "/api/ledger/reconcile", tag = "ledger", params(AccountQuery),
+    responses((status = 200, body = Vec<crate::store::recon::MatchRow>)))]
+pub async fn auto_reconcile(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    Query(q): Query<AccountQuery>,
+) -> Result<Json<Vec<crate::store::recon::MatchRow>>, ApiError> {
+    Ok(Json(app.auto_reconcile(&u, &q.account).await?))
+}
+
+#[utoipa::path(post, path = "/api/ledger/matches", tag = "ledger", params(AccountQuery), request_body = crate::app::recon::ManualMatch,
+    responses((status = 201, body = crate::store::recon::MatchRow), (status = 409, body = crate::app::error::Problem), (status = 422, body = crate::app::error::Problem)))]
+pub async fn manual_match(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    Query(q): Query<AccountQuery>,
+    ApiJson(m): ApiJson<crate::app::recon::ManualMatch>,
+) -> Result<Response, ApiError> {
+    let r = app.manual_match(&u, &q.account, m).await?;
+    Ok((StatusCode::CREATED, Json(r)).into_response())
+}
+
+#[utoipa::path(get, path = "/api/ledger/matches", tag = "ledger", params(AccountQuery),
+    responses((status = 200, body = Vec<crate::store::recon::MatchRow>)))]
+pub async fn list_matches(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    Query(q): Query<AccountQuery>,
+) -> Result<Json<Vec<crate::store::recon::MatchRow>>, ApiError> {
+    Ok(Json(app.recon_matches(&u, &q.account).await?))
+}
+
+#[utoipa::path(post, path = "/api/ledger/matches/{id}/unmatch", tag = "ledger", params(("id" = i64, Path)), request_body = crate::app::recon::Unmatch,
+    responses((status = 200, body = crate::store::recon::MatchRow), (status = 409, body = crate::app::error::Problem)))]
+pub async fn unmatch(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    super::api::ApiPath(id): super::api::ApiPath<i64>,
+    ApiJson(b): ApiJson<crate::app::recon::Unmatch>,
+) -> Result<Json<crate::store::recon::MatchRow>, ApiError> {
+    Ok(Json(app.unmatch(&u, id, b).await?))
+}
+
+/// HS-F7 账实相符: book and bank balances on a date with the unmatched items on each side.
+#[utoipa::path(get, path = "/api/ledger/reconciliation", tag = "ledger", params(ReconQuery),
+    responses((status = 200, body = crate::app::recon::ReconReport)))]
+pub async fn reconciliation(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    Query(q): Query<ReconQuery>,
+) -> Result<Json<crate::app::recon::ReconReport>, ApiError> {
+    Ok(Json(app.reconciliation(&u, &q.account, q.upto).await?))
+}
+
 pub fn routes() -> Router<State> {
     Router::new()
         .route("/api/ledger/accounts", get(accounts).post(open_account))
@@ -205,6 +308,21 @@ pub fn routes() -> Router<State> {
         .route("/api/ledger/checkpoint", get(checkpoint))
         .route("/api/ledger/export", get(export))
         .route("/api/ledger/exceptions", get(exceptions))
+        .route(
+            "/api/ledger/statements",
+            axum::routing::post(import_statement),
+        )
+        .route(
+            "/api/templates/bank-statement.xlsx",
+            get(statement_template),
+        )
+        .route("/api/ledger/reconcile", axum::routing::post(auto_reconcile))
+        .route("/api/ledger/matches", get(list_matches).post(manual_match))
+        .route(
+            "/api/ledger/matches/{id}/unmatch",
+            axum::routing::post(unmatch),
+        )
+        .route("/api/ledger/reconciliation", get(reconciliation))
         .route(
             "/api/listings/{id}/payment-schedule",
             axum::routing::post(payment_schedule),

@@ -206,12 +206,20 @@ pub async fn entries(tx: &mut Tx, from_seq: i64) -> Result<Vec<Stored>, sqlx::Er
     Ok(out)
 }
 
-/// Balance of every account with lines, by name.
+/// Balance of every account with lines, by name: each account's latest running balance (one
+/// index seek per account, whatever the ledger's size). `first_bad_running_balance` is the
+/// check that these equal the sum of the lines.
 pub async fn trial_balance(tx: &mut Tx) -> Result<Vec<(String, i64)>, sqlx::Error> {
-    let rows = on_tx!(tx, c => sqlx::query_as::<_, Sum>("SELECT account, CAST(SUM(amount_fen) AS BIGINT) AS b FROM ledger_lines GROUP BY account ORDER BY account").fetch_all(&mut *c).await)?;
-    Ok(rows.into_iter().map(|r| (r.account, r.b)).collect())
+    let names = on_tx!(tx, c => sqlx::query_as::<_, (String,)>("SELECT name FROM ledger_accounts ORDER BY name").fetch_all(&mut *c).await)?;
+    let mut out = Vec::with_capacity(names.len());
+    for (name,) in names {
+        let r = on_tx!(tx, c => sqlx::query_as::<_, Sum>("SELECT account, balance_after_fen AS b FROM ledger_lines WHERE account = $1 ORDER BY seq DESC, line_no DESC LIMIT 1").bind(&name).fetch_optional(&mut *c).await)?;
+        if let Some(r) = r {
+            out.push((r.account, r.b));
+        }
+    }
+    Ok(out)
 }
-
 /// HS-F4: a listing's payment schedule as stored (installments as JSON).
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct ScheduleRow {

@@ -614,3 +614,181 @@ on_both!(
         );
     }
 );
+
+on_both!(
+    hs_f7_statements_match_the_book_and_the_balances_agree,
+    |t: TestApp| async move {
+        open_books(&t).await;
+        let post =
+            |key: &'static str, date: &'static str, lines: Vec<(&'static str, &'static str)>| {
+                let t = &t;
+                async move {
+                    let mut e = entry(
+                        key,
+                        if key.starts_with("bond") {
+                            "receipt"
+                        } else {
+                            "payment"
+                        },
+                        &lines,
+                    );
+                    e["date"] = json!(date);
+                    let (s, v) = t.post("acquirer", "/api/ledger/entries", e).await;
+                    assert_eq!(s, StatusCode::CREATED, "{v}");
+                }
+            };
+        post(
+            "bond-1",
+            "2026-11-02",
+            vec![(BOND, "50000000.00"), (SRC_BOND, "-50000000.00")],
+        )
+        .await;
+        post(
+            "pay-x",
+            "2026-11-03",
+            vec![(MAINTENANCE, "1484868.00"), (BOND, "-1484868.00")],
+        )
+        .await;
+        post(
+            "sub-1",
+            "2026-11-10",
+            vec![(MAINTENANCE, "10000.00"), (BOND, "-10000.00")],
+        )
+        .await;
+        post(
+            "sub-2",
+            "2026-11-10",
+            vec![(MAINTENANCE, "20000.00"), (BOND, "-20000.00")],
+        )
+        .await;
+        let send = |body: &'static str| {
+            let t = &t;
+            async move {
+                let r = reqwest::Client::new()
+                    .post(format!("{}/api/ledger/statements?account={BOND}", t.base))
+                    .bearer_auth(t.token("acquirer"))
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap();
+                let s = r.status();
+                (s, r.json::<Value>().await.unwrap())
+            }
+        };
+        // Text in the amount column: refused with row and column, nothing imported.
+        let (s, v) = send(
+            "交易日期,金额,参考号,摘要\n2026-11-02,50000000.00,bond-1,\n2026-11-04,壹佰元,转账,\n",
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["errors"][0]["row"], 3, "{v}");
+        assert_eq!(v["errors"][0]["column"], "B", "{v}");
+        let statement = "交易日期,金额,参考号,摘要\n2026-11-02,50000000.00,bond-1 到账,\n2026-11-04,-1484868.00,转账,\n2026-11-10,-30000.00,批量代发,\n2026-11-12,-50.00,手续费,\n";
+        let (s, v) = send(statement).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        assert_eq!(v["lines"], 4);
+        let (s, v) = send(statement).await;
+        assert_eq!(s, StatusCode::CONFLICT, "the same file twice: {v}");
+        // Automatic matching: by reference, by amount and date (a day apart), and a bank batch.
+        let (s, m) = t
+            .post(
+                "acquirer",
+                &format!("/api/ledger/reconcile?account={BOND}"),
+                Value::Null,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{m}");
+        let rules: Vec<(&str, i64)> = m
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| (x["rule"].as_str().unwrap(), x["score"].as_i64().unwrap()))
+            .collect();
+        assert_eq!(
+            rules,
+            vec![("reference", 100), ("amount_date", 80), ("many_to_one", 70)]
+        );
+        let report = |upto: &'static str| {
+            let t = &t;
+            async move {
+                let (s, r) = t
+                    .get(
+                        "finance_bureau",
+                        &format!("/api/ledger/reconciliation?account={BOND}&upto={upto}"),
+                    )
+                    .await;
+                assert_eq!(s, StatusCode::OK, "{r}");
+                r
+            }
+        };
+        // 账实相符 on 30 November: book 48,485,132.00; bank 48,485,082.00; the fee is on the statement only.
+        let r = report("2026-11-30").await;
+        assert_eq!(r["book_balance"], "48485132.00");
+        assert_eq!(r["bank_balance"], "48485082.00");
+        assert_eq!(r["unmatched_bank"].as_array().unwrap().len(), 1);
+        assert_eq!(r["unmatched_bank"][0]["amount"], "-50.00");
+        assert_eq!(r["agrees"], true);
+        assert_eq!(r["fully_reconciled"], false);
+        // Undo the amount-and-date match with a reason, then match it by hand; never twice.
+        let second = m[1]["id"].as_i64().unwrap();
+        let (s, u) = t
+            .post(
+                "acquirer",
+                &format!("/api/ledger/matches/{second}/unmatch"),
+                json!({ "reason": "核对凭证后重新匹配" }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{u}");
+        let r = report("2026-11-30").await;
+        let bank_line = r["unmatched_bank"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["amount"] == "-1484868.00")
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        let book = &r["unmatched_book"][0];
+        let body = json!({ "statement_line_ids": [bank_line], "book": [{ "seq": book["seq"], "line_no": book["line_no"] }], "note": "转账凭证 2026-11-04" });
+        let (s, v) = t
+            .post(
+                "acquirer",
+                &format!("/api/ledger/matches?account={BOND}"),
+                body.clone(),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let (s, v) = t
+            .post(
+                "acquirer",
+                &format!("/api/ledger/matches?account={BOND}"),
+                body,
+            )
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{v}");
+        assert_eq!(v["code"], "already_matched");
+        // The bank charge is booked; the next run matches it and the account is fully reconciled.
+        post(
+            "fee-1",
+            "2026-11-12",
+            vec![(MAINTENANCE, "50.00"), (BOND, "-50.00")],
+        )
+        .await;
+        let (_, m) = t
+            .post(
+                "acquirer",
+                &format!("/api/ledger/reconcile?account={BOND}"),
+                Value::Null,
+            )
+            .await;
+        assert_eq!(m.as_array().unwrap().len(), 1, "{m}");
+        let r = report("2026-11-30").await;
+        assert_eq!(r["fully_reconciled"], true, "{r}");
+        // The match history keeps the undone match with its reason.
+        let (_, h) = t
+            .get("supervisor", &format!("/api/ledger/matches?account={BOND}"))
+            .await;
+        assert_eq!(h.as_array().unwrap().len(), 5);
+        assert_eq!(h[1]["unmatched_reason"], "核对凭证后重新匹配");
+    }
+);
