@@ -9,6 +9,7 @@ pub mod error;
 pub mod facts;
 pub mod flow;
 pub mod ledger;
+pub mod ledger_report;
 pub mod negotiation;
 pub mod pricing;
 pub mod recon;

@@ -105,6 +105,14 @@ pub enum LedgerCmd {
         #[arg(long, value_enum, default_value = "csv")]
         format: TableFormat,
     },
+    /// A project's workbook: a sheet per fund source, trial balance, flow trace, exceptions,
+    /// asset register.
+    Report {
+        #[arg(long)]
+        project: String,
+        #[arg(short = 'o', long)]
+        output: PathBuf,
+    },
     /// The journal for hledger or beancount.
     Export {
         #[arg(long, value_enum)]
@@ -713,6 +721,13 @@ async fn ledger(app: &App, cmd: LedgerCmd) -> Result<(), Failure> {
                     w.flush().map_err(|e| Failure(format!("error: {e}")))
                 }
             }
+        }
+        LedgerCmd::Report { project, output } => {
+            let r = app.project_report(&auditor, &project).await?;
+            std::fs::write(&output, crate::excel::ledger_report::project_workbook(&r))
+                .map_err(|e| Failure(format!("error: {}: {e}", output.display())))?;
+            println!("wrote {}", output.display());
+            Ok(())
         }
         LedgerCmd::Export { format } => {
             print!("{}", app.ledger_export(format).await?);

@@ -688,7 +688,8 @@ async fn overdue_rents(
         super::ledger_api::manual_match,
         super::ledger_api::list_matches,
         super::ledger_api::unmatch,
-        super::ledger_api::reconciliation
+        super::ledger_api::reconciliation,
+        super::ledger_api::project_report
     ),
     components(schemas(
         crate::app::error::Problem,

@@ -298,6 +298,32 @@ pub async fn reconciliation(
     Ok(Json(app.reconciliation(&u, &q.account, q.upto).await?))
 }
 
+/// HS-F6 / HS-F8: the project's workbook — a sheet per fund source, trial balance, flow trace,
+/// exceptions, asset register.
+#[utoipa::path(get, path = "/api/ledger/projects/{project}/report.xlsx", tag = "ledger", params(("project" = String, Path)),
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 404, body = crate::app::error::Problem)))]
+pub async fn project_report(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    super::api::ApiPath(project): super::api::ApiPath<String>,
+) -> Result<Response, ApiError> {
+    let r = app.project_report(&u, &project).await?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"project-report.xlsx\"",
+            ),
+        ],
+        crate::excel::ledger_report::project_workbook(&r),
+    )
+        .into_response())
+}
+
 pub fn routes() -> Router<State> {
     Router::new()
         .route("/api/ledger/accounts", get(accounts).post(open_account))
@@ -323,6 +349,10 @@ pub fn routes() -> Router<State> {
             axum::routing::post(unmatch),
         )
         .route("/api/ledger/reconciliation", get(reconciliation))
+        .route(
+            "/api/ledger/projects/{project}/report.xlsx",
+            get(project_report),
+        )
         .route(
             "/api/listings/{id}/payment-schedule",
             axum::routing::post(payment_schedule),

@@ -792,3 +792,98 @@ on_both!(
         assert_eq!(h[1]["unmatched_reason"], "核对凭证后重新匹配");
     }
 );
+
+on_both!(
+    hs_f6_project_workbook_traces_every_fen_from_source_to_use,
+    |t: TestApp| async move {
+        open_books(&t).await;
+        for (key, kind, lines) in [
+            (
+                "bond",
+                "receipt",
+                vec![(BOND, "1000000.00"), (SRC_BOND, "-1000000.00")],
+            ),
+            (
+                "loan",
+                "receipt",
+                vec![(LOAN, "500000.00"), (SRC_LOAN, "-500000.00")],
+            ),
+            (
+                "maint",
+                "payment",
+                vec![(MAINTENANCE, "12345.67"), (BOND, "-12345.67")],
+            ),
+        ] {
+            let (s, v) = t
+                .post("acquirer", "/api/ledger/entries", entry(key, kind, &lines))
+                .await;
+            assert_eq!(s, StatusCode::CREATED, "{v}");
+        }
+        let mut re = entry(
+            "re",
+            "reallocation",
+            &[(LOAN, "100000.00"), (BOND, "-100000.00")],
+        );
+        re["approval"] = json!("领导组会议纪要〔2026〕9号");
+        let (s, v) = t.post("leading_group", "/api/ledger/entries", re).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let (s, _) = t
+            .post(
+                "acquirer",
+                "/api/ledger/entries",
+                entry("divert", "payment", &[(BOND2, "1.00"), (BOND, "-1.00")]),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        let r = reqwest::Client::new()
+            .get(format!("{}/api/ledger/projects/R1/report.xlsx", t.base))
+            .bearer_auth(t.token("finance_bureau"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let bytes = r.bytes().await.unwrap().to_vec();
+        use calamine::{Data, Reader};
+        let mut wb = calamine::Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+        let names = wb.sheet_names();
+        assert_eq!(
+            names,
+            vec![
+                "专项债券",
+                "项目贷款",
+                "试算平衡",
+                "资金流向",
+                "例外事项",
+                "资产台账"
+            ]
+        );
+        let num = |d: Option<&Data>| match d {
+            Some(Data::Float(f)) => (f * 100.0).round() as i64,
+            other => panic!("{other:?}"),
+        };
+        // Special bond: 1,000,000.00 − 12,345.67 − 100,000.00 = 887,654.33 closing.
+        let bond = wb.worksheet_range("专项债券").unwrap();
+        let last = bond.height() as u32 - 1;
+        assert_eq!(num(bond.get_value((last, 7))), 88_765_433);
+        // Every fen of the flow trace: Σ = 1,000,000 + 500,000 + 12,345.67 + 100,000.
+        let flows = wb.worksheet_range("资金流向").unwrap();
+        let total: i64 = (1..flows.height() as u32)
+            .map(|r| num(flows.get_value((r, 4))))
+            .sum();
+        assert_eq!(total, 161_234_567);
+        let ex = wb.worksheet_range("例外事项").unwrap();
+        let text: Vec<String> = ex
+            .rows()
+            .flat_map(|r| r.iter().map(|c| c.to_string()).collect::<Vec<_>>())
+            .collect();
+        assert!(text.iter().any(|c| c == "ring_fence"), "{text:?}");
+        assert!(
+            text.iter().any(|c| c.contains("领导组会议纪要〔2026〕9号")),
+            "{text:?}"
+        );
+        let (s, _) = t
+            .get("developer", "/api/ledger/projects/R1/report.xlsx")
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+    }
+);
