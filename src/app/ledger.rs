@@ -229,9 +229,7 @@ impl App {
         actor: &User,
         entries: Vec<NewEntry>,
     ) -> Result<(u16, Vec<EntryView>), AppError> {
-        let keys: Vec<String> = entries.iter().map(|e| e.key.clone()).collect();
-        let body = serde_json::to_string(&entries).unwrap_or_default();
-        match self.post_entries_inner(actor, entries).await {
+        match self.post_entries_inner(actor, &entries).await {
             // HS-F8: a refusal under a money rule is kept, although nothing was posted.
             Err(AppError::Rule {
                 code,
@@ -245,11 +243,15 @@ impl App {
                         id: 0,
                         at: self.now(),
                         actor_id: actor.id,
-                        entry_key: keys.join(","),
+                        entry_key: entries
+                            .iter()
+                            .map(|e| e.key.as_str())
+                            .collect::<Vec<_>>()
+                            .join(","),
                         rule: rule.into(),
                         code: code.into(),
                         message: message.clone(),
-                        entry: body,
+                        entry: serde_json::to_string(&entries).unwrap_or_default(),
                     },
                 )
                 .await?;
@@ -267,7 +269,7 @@ impl App {
     async fn post_entries_inner(
         &self,
         actor: &User,
-        entries: Vec<NewEntry>,
+        entries: &[NewEntry],
     ) -> Result<(u16, Vec<EntryView>), AppError> {
         require_role(
             actor,
@@ -286,7 +288,7 @@ impl App {
             }
         };
         let mut drafts = Vec::with_capacity(entries.len());
-        for (i, e) in entries.into_iter().enumerate() {
+        for (i, e) in entries.iter().enumerate() {
             if e.kind == EntryKind::Reallocation && actor.role != Role::LeadingGroup {
                 return Err(AppError::Forbidden(
                     "HS-F3: only the leading group posts a reallocation between projects or fund sources".into(),
@@ -310,11 +312,11 @@ impl App {
                 });
             }
             let draft = Draft {
-                key: e.key,
+                key: e.key.clone(),
                 date: e.date,
                 kind: e.kind,
-                memo: e.memo,
-                approval: e.approval.filter(|a| !a.trim().is_empty()),
+                memo: e.memo.clone(),
+                approval: e.approval.clone().filter(|a| !a.trim().is_empty()),
                 listing_id: e.listing_id,
                 lines,
             };
@@ -336,6 +338,9 @@ impl App {
         let posted_at = self.now().trunc_subsecs(6);
         let mut balances: BTreeMap<String, i64> = BTreeMap::new();
         let mut keys = BTreeSet::new();
+        let all_keys: Vec<String> = drafts.iter().map(|(d, _)| d.key.clone()).collect();
+        let existing = db::by_keys(&mut tx, &all_keys).await?;
+        let mut ready: Vec<db::Ready> = Vec::with_capacity(drafts.len());
         let mut out = Vec::with_capacity(drafts.len());
         let mut posted = false;
         for (i, (draft, request_hash)) in drafts.into_iter().enumerate() {
@@ -354,7 +359,7 @@ impl App {
                     format!("key {:?} appears twice in the batch", draft.key),
                 ));
             }
-            if let Some((first, h)) = db::by_key(&mut tx, &draft.key).await? {
+            if let Some((first, h)) = existing.get(&draft.key).cloned() {
                 if h != request_hash {
                     return Err(AppError::Conflict {
                         code: "idempotency_mismatch",
@@ -433,11 +438,12 @@ impl App {
                 posted_at,
             };
             stored.hash = stored.canonical().hash();
-            db::insert_entry(&mut tx, &stored, &request_hash, &after).await?;
             prev = stored.hash.clone();
             out.push(EntryView::from(&stored));
+            ready.push((stored, request_hash, after));
             posted = true;
         }
+        db::insert_entries(&mut tx, &ready).await?;
         tx.commit().await?;
         Ok((if posted { 201 } else { 200 }, out))
     }

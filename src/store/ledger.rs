@@ -136,12 +136,6 @@ pub async fn head(tx: &mut Tx) -> Result<Option<(i64, String)>, sqlx::Error> {
     Ok(r.map(|r| (r.seq, r.text)))
 }
 
-/// The entry posted under an idempotency key: (seq, request hash).
-pub async fn by_key(tx: &mut Tx, key: &str) -> Result<Option<(i64, String)>, sqlx::Error> {
-    let r = on_tx!(tx, c => sqlx::query_as::<_, SeqText>("SELECT seq, request_hash AS text FROM ledger_entries WHERE idem_key = $1").bind(key).fetch_optional(&mut *c).await)?;
-    Ok(r.map(|r| (r.seq, r.text)))
-}
-
 /// Current balances (fen) of some accounts (the newest line's running balance); absent means zero.
 pub async fn balances(
     tx: &mut Tx,
@@ -153,26 +147,6 @@ pub async fn balances(
         out.insert(a.to_string(), r.map(|r| r.b).unwrap_or(0));
     }
     Ok(out)
-}
-
-/// Stores an entry; `balances_after` holds each line's running balance of its account.
-pub async fn insert_entry(
-    tx: &mut Tx,
-    e: &Stored,
-    request_hash: &str,
-    balances_after: &[i64],
-) -> Result<(), sqlx::Error> {
-    let kind = enum_key(&e.kind);
-    on_tx!(tx, c => { sqlx::query("INSERT INTO ledger_entries (seq, idem_key, request_hash, entry_date, kind, memo, approval, listing_id, posted_by, posted_at, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
-        .bind(e.seq).bind(&e.key).bind(request_hash).bind(e.date).bind(&kind).bind(&e.memo).bind(&e.approval).bind(e.listing_id).bind(e.posted_by).bind(e.posted_at).bind(&e.prev_hash).bind(&e.hash)
-        .execute(&mut *c).await?; });
-    for (i, l) in e.lines.iter().enumerate() {
-        let n = i as i64 + 1;
-        let after = balances_after[i];
-        on_tx!(tx, c => { sqlx::query("INSERT INTO ledger_lines (seq, line_no, account, amount_fen, balance_after_fen) VALUES ($1, $2, $3, $4, $5)")
-            .bind(e.seq).bind(n).bind(&l.account).bind(l.amount_fen).bind(after).execute(&mut *c).await?; });
-    }
-    Ok(())
 }
 
 /// Entries in chain order, from `from_seq` on (all when 1).
@@ -264,4 +238,96 @@ pub async fn insert_refusal(tx: &mut Tx, r: &RefusalRow) -> Result<(), sqlx::Err
 
 pub async fn refusals(tx: &mut Tx) -> Result<Vec<RefusalRow>, sqlx::Error> {
     on_tx!(tx, c => sqlx::query_as::<_, RefusalRow>("SELECT * FROM ledger_refusals ORDER BY id").fetch_all(&mut *c).await)
+}
+
+#[derive(sqlx::FromRow)]
+struct KeyRow {
+    seq: i64,
+    request_hash: String,
+    idem_key: String,
+}
+
+/// Entries already posted under any of `keys`: key → (seq, request hash). One query per 500 keys.
+pub async fn by_keys(
+    tx: &mut Tx,
+    keys: &[String],
+) -> Result<BTreeMap<String, (i64, String)>, sqlx::Error> {
+    let mut out = BTreeMap::new();
+    macro_rules! lookup {
+        ($c:expr, $db:ty) => {{
+            for chunk in keys.chunks(500) {
+                let mut qb = sqlx::QueryBuilder::<$db>::new(
+                    "SELECT seq, request_hash, idem_key FROM ledger_entries WHERE idem_key IN (",
+                );
+                let mut sep = qb.separated(", ");
+                for k in chunk {
+                    sep.push_bind(k.clone());
+                }
+                qb.push(")");
+                for r in qb.build_query_as::<KeyRow>().fetch_all(&mut **$c).await? {
+                    out.insert(r.idem_key, (r.seq, r.request_hash));
+                }
+            }
+        }};
+    }
+    match tx {
+        Tx::Sqlite(c) => lookup!(c, sqlx::Sqlite),
+        Tx::Postgres(c) => lookup!(c, sqlx::Postgres),
+    }
+    Ok(out)
+}
+
+/// An entry ready to store: the entry, its request hash, each line's running balance.
+pub type Ready = (Stored, String, Vec<i64>);
+
+/// Stores many entries in a few multi-row statements (500 entries, 1,000 lines each).
+pub async fn insert_entries(tx: &mut Tx, items: &[Ready]) -> Result<(), sqlx::Error> {
+    let lines: Vec<(i64, i64, String, i64, i64)> = items
+        .iter()
+        .flat_map(|(e, _, after)| {
+            e.lines
+                .iter()
+                .zip(after)
+                .enumerate()
+                .map(|(i, (l, a))| (e.seq, i as i64 + 1, l.account.clone(), l.amount_fen, *a))
+        })
+        .collect();
+    macro_rules! bulk {
+        ($c:expr, $db:ty) => {{
+            for chunk in items.chunks(500) {
+                let mut qb = sqlx::QueryBuilder::<$db>::new("INSERT INTO ledger_entries (seq, idem_key, request_hash, entry_date, kind, memo, approval, listing_id, posted_by, posted_at, prev_hash, hash) ");
+                qb.push_values(chunk, |mut b, (e, h, _)| {
+                    b.push_bind(e.seq)
+                        .push_bind(e.key.clone())
+                        .push_bind(h.clone())
+                        .push_bind(e.date)
+                        .push_bind(enum_key(&e.kind))
+                        .push_bind(e.memo.clone())
+                        .push_bind(e.approval.clone())
+                        .push_bind(e.listing_id)
+                        .push_bind(e.posted_by)
+                        .push_bind(e.posted_at)
+                        .push_bind(e.prev_hash.clone())
+                        .push_bind(e.hash.clone());
+                });
+                qb.build().execute(&mut **$c).await?;
+            }
+            for chunk in lines.chunks(1000) {
+                let mut qb = sqlx::QueryBuilder::<$db>::new("INSERT INTO ledger_lines (seq, line_no, account, amount_fen, balance_after_fen) ");
+                qb.push_values(chunk, |mut b, (seq, n, a, f, after)| {
+                    b.push_bind(*seq)
+                        .push_bind(*n)
+                        .push_bind(a.clone())
+                        .push_bind(*f)
+                        .push_bind(*after);
+                });
+                qb.build().execute(&mut **$c).await?;
+            }
+        }};
+    }
+    match tx {
+        Tx::Sqlite(c) => bulk!(c, sqlx::Sqlite),
+        Tx::Postgres(c) => bulk!(c, sqlx::Postgres),
+    }
+    Ok(())
 }
