@@ -60,6 +60,7 @@ async fn fixture(url: &str) -> Fx {
                 source: Some(FundSource::SpecialBond),
                 label: name.into(),
                 listing_id: None,
+                purpose: None,
             },
         )
         .await

@@ -8,6 +8,8 @@ CREATE TABLE ledger_accounts (
     label       TEXT NOT NULL,
     -- HS-F4: an escrow account is registered for one listing.
     listing_id  INTEGER REFERENCES listings(instance_id),
+    -- HS-F4 / HS-F5: a fund's acquisition or operation; an expense's use; an income's category.
+    purpose     TEXT,
     opened_by   INTEGER NOT NULL REFERENCES users(id),
     opened_at   TEXT NOT NULL
 );

@@ -44,6 +44,9 @@ pub struct NewAccount {
     /// HS-F4: for an escrow account, the listing it is registered for.
     #[serde(default)]
     pub listing_id: Option<i64>,
+    /// A fund's `acquisition` or `operation`; an expense's HS-F5 use; an income's category.
+    #[serde(default)]
+    pub purpose: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -157,6 +160,7 @@ fn ledger_error(e: LedgerError) -> AppError {
         LedgerError::CrossesFence { .. } | LedgerError::ReallocationWithoutApproval => "ring_fence",
         LedgerError::Overdrawn { .. } => "overdrawn",
         LedgerError::WrongEscrow { .. } => "wrong_escrow_account",
+        LedgerError::WrongUse { .. } => "wrong_use",
         LedgerError::PaymentWithoutListing => {
             return AppError::invalid("listing_id", e.to_string());
         }
@@ -167,6 +171,7 @@ fn ledger_error(e: LedgerError) -> AppError {
         | LedgerError::ReallocationWithoutApproval
         | LedgerError::Overdrawn { .. } => "HS-F3",
         LedgerError::WrongEscrow { .. } => "HS-F4",
+        LedgerError::WrongUse { rule, .. } => *rule,
         _ => "HS-F6",
     };
     AppError::Rule {
@@ -190,6 +195,7 @@ impl App {
             source: a.source,
             label: a.label,
             listing_id: a.listing_id,
+            purpose: a.purpose,
         };
         acct.check().map_err(|m| AppError::invalid("name", m))?;
         let mut tx = self.store.begin().await?;

@@ -605,7 +605,7 @@ async fn fund_and_pay(
     let fund = format!("Assets:Fund:{project}:SpecialBond:Acquisition");
     let source = format!("Liabilities:Source:{project}:SpecialBond");
     let escrow = format!("Assets:Escrow:L{listing_id}");
-    for (name, kind, p, src, l, label) in [
+    for (name, kind, p, src, l, label, purpose) in [
         (
             &fund,
             AccountKind::Fund,
@@ -613,6 +613,7 @@ async fn fund_and_pay(
             Some(FundSource::SpecialBond),
             None,
             "专项债券收购资金专户",
+            Some("acquisition"),
         ),
         (
             &source,
@@ -621,6 +622,7 @@ async fn fund_and_pay(
             Some(FundSource::SpecialBond),
             None,
             "专项债券",
+            None,
         ),
         (
             &escrow,
@@ -629,6 +631,7 @@ async fn fund_and_pay(
             None,
             Some(listing_id),
             "开发企业预售资金监管账户",
+            None,
         ),
     ] {
         app.open_account(
@@ -640,6 +643,7 @@ async fn fund_and_pay(
                 source: src,
                 label: label.into(),
                 listing_id: l,
+                purpose: purpose.map(str::to_string),
             },
         )
         .await?;

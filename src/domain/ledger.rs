@@ -72,7 +72,23 @@ pub struct Account {
     /// HS-F4: the listing an escrow account is registered for.
     #[serde(default)]
     pub listing_id: Option<i64>,
+    /// What the account is for: a fund's `acquisition` or `operation` (HS-F4, HS-F5); an
+    /// expense's use (HS-F5: `loan_repayment`, `maintenance`, `property_management`,
+    /// `rent_subsidy`); an income's category (`rent`, `sale`, `resettlement`). Funds with a
+    /// purpose are held to it.
+    #[serde(default)]
+    pub purpose: Option<String>,
 }
+
+/// HS-F5: what operating money may be spent on.
+pub const OPERATING_USES: [&str; 4] = [
+    "loan_repayment",
+    "maintenance",
+    "property_management",
+    "rent_subsidy",
+];
+/// HS-F5: the income categories.
+pub const INCOME_CATEGORIES: [&str; 3] = ["rent", "sale", "resettlement"];
 
 impl Account {
     pub fn ring_fenced(&self) -> bool {
@@ -135,6 +151,41 @@ impl Account {
                     "a {:?} account carries no project or fund source",
                     self.kind
                 ))
+            }
+            AccountKind::Fund
+                if self
+                    .purpose
+                    .as_deref()
+                    .is_some_and(|p| !["acquisition", "operation"].contains(&p)) =>
+            {
+                Err("a fund's purpose is acquisition or operation".into())
+            }
+            AccountKind::Expense
+                if self
+                    .purpose
+                    .as_deref()
+                    .is_some_and(|p| !OPERATING_USES.contains(&p)) =>
+            {
+                Err(format!(
+                    "HS-F5: an expense's use is one of {}",
+                    OPERATING_USES.join(", ")
+                ))
+            }
+            AccountKind::Income
+                if !self
+                    .purpose
+                    .as_deref()
+                    .is_some_and(|p| INCOME_CATEGORIES.contains(&p)) =>
+            {
+                Err(format!(
+                    "HS-F5: an income account's category is one of {}",
+                    INCOME_CATEGORIES.join(", ")
+                ))
+            }
+            AccountKind::Source | AccountKind::Bank | AccountKind::Escrow
+                if self.purpose.is_some() =>
+            {
+                Err(format!("a {:?} account has no purpose", self.kind))
             }
             AccountKind::Escrow if self.listing_id.is_none() => {
                 Err("HS-F4: an escrow account is registered for one listing (listing_id)".into())
@@ -207,6 +258,8 @@ pub enum LedgerError {
     PaymentWithoutListing,
     #[error("HS-F4: {account} is not the escrow account registered for listing {listing}")]
     WrongEscrow { account: String, listing: i64 },
+    #[error("{rule}: {message}")]
+    WrongUse { rule: &'static str, message: String },
 }
 
 /// HS-F4: the escrow accounts an entry pays into (debit lines on escrow accounts), checked to be
@@ -301,6 +354,7 @@ pub fn check_entry(d: &Draft, accounts: &BTreeMap<String, Account>) -> Result<()
         }
         return Ok(());
     }
+    check_uses(d, accounts)?;
     let projects: BTreeSet<&str> = d
         .lines
         .iter()
@@ -322,6 +376,50 @@ pub fn check_entry(d: &Draft, accounts: &BTreeMap<String, Account>) -> Result<()
             what: "fund sources",
             found: sources.into_iter().collect::<Vec<_>>().join(", "),
         });
+    }
+    Ok(())
+}
+
+/// HS-F4 / HS-F5: money leaving a fund with a purpose goes only where that purpose allows —
+/// acquisition money into escrow accounts, operating money to the HS-F5 uses.
+fn check_uses(d: &Draft, accounts: &BTreeMap<String, Account>) -> Result<(), LedgerError> {
+    for out in d.lines.iter().filter(|l| l.amount_fen < 0) {
+        let from = &accounts[&out.account];
+        if from.kind != AccountKind::Fund {
+            continue;
+        }
+        for to in d.lines.iter().filter(|l| l.amount_fen > 0) {
+            let dest = &accounts[&to.account];
+            match from.purpose.as_deref() {
+                Some("acquisition") if dest.kind != AccountKind::Escrow => {
+                    return Err(LedgerError::WrongUse {
+                        rule: "HS-F4",
+                        message: format!(
+                            "acquisition money in {} goes only into a presale escrow account, not {}",
+                            from.name, dest.name
+                        ),
+                    });
+                }
+                Some("operation")
+                    if !(dest.kind == AccountKind::Expense
+                        && dest
+                            .purpose
+                            .as_deref()
+                            .is_some_and(|p| OPERATING_USES.contains(&p))) =>
+                {
+                    return Err(LedgerError::WrongUse {
+                        rule: "HS-F5",
+                        message: format!(
+                            "operating money in {} is spent only on {}, not on {}",
+                            from.name,
+                            OPERATING_USES.join(", "),
+                            dest.name
+                        ),
+                    });
+                }
+                _ => {}
+            }
+        }
     }
     Ok(())
 }
@@ -475,6 +573,7 @@ mod tests {
             source,
             label: name.into(),
             listing_id: None,
+            purpose: None,
         }
     }
     pub(crate) fn book() -> BTreeMap<String, Account> {
@@ -661,6 +760,74 @@ mod tests {
         ));
         pay.listing_id = Some(2);
         assert_eq!(check_escrow_payment(&pay, &b), Ok(300));
+    }
+
+    #[test]
+    fn hs_f5_operating_money_only_for_its_uses_and_acquisition_money_only_into_escrow() {
+        use AccountKind::*;
+        let mut b = book();
+        let acq = Account {
+            purpose: Some("acquisition".into()),
+            ..acct(
+                "Assets:Fund:R1:SpecialBond:Acquisition",
+                Fund,
+                Some("r1"),
+                Some(FundSource::SpecialBond),
+            )
+        };
+        let ops = Account {
+            purpose: Some("operation".into()),
+            ..acct(
+                "Assets:Fund:R1:Other:Operation",
+                Fund,
+                Some("r1"),
+                Some(FundSource::Other),
+            )
+        };
+        let maint = Account {
+            purpose: Some("maintenance".into()),
+            ..acct("Expenses:Maintenance", Expense, None, None)
+        };
+        let party = acct("Expenses:Banquet", Expense, None, None);
+        for a in [&acq, &ops, &maint, &party] {
+            b.insert(a.name.clone(), a.clone());
+        }
+        let pay = |from: &str, to: &str| draft(EntryKind::Payment, &[(to, 100), (from, -100)]);
+        assert_eq!(check_entry(&pay(&ops.name, &maint.name), &b), Ok(()));
+        assert!(matches!(
+            check_entry(&pay(&ops.name, &party.name), &b),
+            Err(LedgerError::WrongUse { rule: "HS-F5", .. })
+        ));
+        assert!(matches!(
+            check_entry(&pay(&acq.name, &maint.name), &b),
+            Err(LedgerError::WrongUse { rule: "HS-F4", .. })
+        ));
+        assert_eq!(
+            check_entry(&pay(&acq.name, "assets:escrow:dev1:l2"), &b),
+            Ok(())
+        );
+        // Accounts are opened with purposes of their kind only.
+        assert!(
+            Account {
+                purpose: Some("banquet".into()),
+                ..maint.clone()
+            }
+            .check()
+            .is_err()
+        );
+        assert!(
+            Account {
+                purpose: Some("rent".into()),
+                ..acct("Income:R1:Rent", Income, Some("r1"), None)
+            }
+            .check()
+            .is_ok()
+        );
+        assert!(
+            acct("Income:R1:Gift", Income, Some("r1"), None)
+                .check()
+                .is_err()
+        );
     }
 
     #[test]

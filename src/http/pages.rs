@@ -445,6 +445,41 @@ async fn schedule_make(
     .into_response())
 }
 
+/// The finance bureau's ledger page: chain check, trial balance, exceptions, entries.
+async fn ledger_page(
+    AxState(state): AxState<State>,
+    Person(u): Person,
+) -> Result<Html<String>, PageError> {
+    let tb = state.trial_balance(&u).await?;
+    let ex = state.ledger_exceptions(&u).await?;
+    let entries = state.ledger_entries(&u).await?;
+    let verify = state.verify_ledger(None).await?;
+    render(
+        &state,
+        "ledger.html",
+        minijinja::context! { user => v(&u), role_label => v(&u.role.label_zh()), tb => v(&tb), ex => v(&ex), entries => v(&entries), verify => v(&verify), today => v(&state.today()) },
+    )
+}
+
+#[derive(Deserialize)]
+struct ReconPageQuery {
+    account: String,
+    upto: chrono::NaiveDate,
+}
+
+async fn reconciliation_page(
+    AxState(state): AxState<State>,
+    Person(u): Person,
+    axum::extract::Query(q): axum::extract::Query<ReconPageQuery>,
+) -> Result<Html<String>, PageError> {
+    let r = state.reconciliation(&u, &q.account, q.upto).await?;
+    render(
+        &state,
+        "reconciliation.html",
+        minijinja::context! { user => v(&u), role_label => v(&u.role.label_zh()), r => v(&r) },
+    )
+}
+
 pub fn routes() -> Router<State> {
     Router::new()
         .route("/", get(sign_in_page))
@@ -463,4 +498,6 @@ pub fn routes() -> Router<State> {
         .route("/exceptions/{id}/decision", post(exception_decision))
         .route("/listings/{id}/rents", get(rents_page).post(rents_set))
         .route("/price/schedule", get(schedule_form).post(schedule_make))
+        .route("/ledger", get(ledger_page))
+        .route("/ledger/reconciliation", get(reconciliation_page))
 }

@@ -30,8 +30,8 @@ pub async fn insert_account(
 ) -> Result<(), sqlx::Error> {
     let kind = enum_key(&a.kind);
     let source = a.source.map(|s| s.key());
-    on_tx!(tx, c => { sqlx::query("INSERT INTO ledger_accounts (name, kind, project, source, label, listing_id, opened_by, opened_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-        .bind(&a.name).bind(&kind).bind(&a.project).bind(source).bind(&a.label).bind(a.listing_id).bind(by).bind(now).execute(&mut *c).await?; });
+    on_tx!(tx, c => { sqlx::query("INSERT INTO ledger_accounts (name, kind, project, source, label, listing_id, purpose, opened_by, opened_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+        .bind(&a.name).bind(&kind).bind(&a.project).bind(source).bind(&a.label).bind(a.listing_id).bind(&a.purpose).bind(by).bind(now).execute(&mut *c).await?; });
     Ok(())
 }
 
@@ -43,6 +43,7 @@ struct AccountRow {
     source: Option<String>,
     label: String,
     listing_id: Option<i64>,
+    purpose: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -109,7 +110,7 @@ fn decode(e: String) -> sqlx::Error {
 }
 
 pub async fn accounts(tx: &mut Tx) -> Result<BTreeMap<String, Account>, sqlx::Error> {
-    let rows = on_tx!(tx, c => sqlx::query_as::<_, AccountRow>("SELECT name, kind, project, source, label, listing_id FROM ledger_accounts ORDER BY name").fetch_all(&mut *c).await)?;
+    let rows = on_tx!(tx, c => sqlx::query_as::<_, AccountRow>("SELECT name, kind, project, source, label, listing_id, purpose FROM ledger_accounts ORDER BY name").fetch_all(&mut *c).await)?;
     let mut out = BTreeMap::new();
     for r in rows {
         let a = Account {
@@ -124,6 +125,7 @@ pub async fn accounts(tx: &mut Tx) -> Result<BTreeMap<String, Account>, sqlx::Er
             project: r.project,
             label: r.label,
             listing_id: r.listing_id,
+            purpose: r.purpose,
         };
         out.insert(a.name.clone(), a);
     }

@@ -887,3 +887,113 @@ on_both!(
         assert_eq!(s, StatusCode::FORBIDDEN);
     }
 );
+
+on_both!(
+    hs_f5_operating_money_goes_only_to_its_uses,
+    |t: TestApp| async move {
+        for (name, kind, project, source, purpose) in [
+            (
+                "Assets:Fund:R1:Other:Operation",
+                "fund",
+                Some("R1"),
+                Some("other"),
+                Some("operation"),
+            ),
+            (
+                "Liabilities:Source:R1:Other",
+                "source",
+                Some("R1"),
+                Some("other"),
+                None,
+            ),
+            ("Income:R1:Rent", "income", Some("R1"), None, Some("rent")),
+            (
+                "Expenses:PropertyManagement",
+                "expense",
+                None,
+                None,
+                Some("property_management"),
+            ),
+            ("Expenses:Banquet", "expense", None, None, None),
+        ] {
+            let (s, v) = t
+                .post("acquirer", "/api/ledger/accounts", json!({ "name": name, "kind": kind, "project": project, "source": source, "purpose": purpose, "label": name }))
+                .await;
+            assert_eq!(s, StatusCode::CREATED, "{v}");
+        }
+        let (s, v) = t
+            .post("acquirer", "/api/ledger/accounts", json!({ "name": "Income:R1:Gift", "kind": "income", "project": "R1", "label": "x" }))
+            .await;
+        assert_eq!(
+            s,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "an income account names its HS-F5 category: {v}"
+        );
+        const OPS: &str = "Assets:Fund:R1:Other:Operation";
+        // Rent received (income category rent) funds operations; property management is a use…
+        let (s, v) = t
+            .post(
+                "acquirer",
+                "/api/ledger/entries",
+                entry(
+                    "rent-11",
+                    "income",
+                    &[(OPS, "16777.10"), ("Income:R1:Rent", "-16777.10")],
+                ),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let (s, v) = t
+            .post(
+                "acquirer",
+                "/api/ledger/entries",
+                entry(
+                    "pm-11",
+                    "payment",
+                    &[
+                        ("Expenses:PropertyManagement", "3200.00"),
+                        (OPS, "-3200.00"),
+                    ],
+                ),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        // …a banquet is not.
+        let (s, v) = t
+            .post(
+                "acquirer",
+                "/api/ledger/entries",
+                entry(
+                    "party",
+                    "payment",
+                    &[("Expenses:Banquet", "800.00"), (OPS, "-800.00")],
+                ),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["code"], "wrong_use");
+        assert_eq!(v["rule"], "HS-F5");
+        // The finance bureau's pages: the ledger with its refusals, and an account's reconciliation.
+        let (s, page) = t.page("finance_bureau", "/ledger").await;
+        assert_eq!(s, StatusCode::OK, "{page}");
+        assert!(
+            page.contains("Expenses:PropertyManagement")
+                && page.contains("wrong_use")
+                && page.contains("完整"),
+            "{page}"
+        );
+        let (s, page) = t
+            .page(
+                "finance_bureau",
+                &format!("/ledger/reconciliation?account={OPS}&upto=2026-12-31"),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{page}");
+        assert!(
+            page.contains("13577.10"),
+            "book balance 16,777.10 − 3,200.00: {page}"
+        );
+        let (s, _) = t.page("developer", "/ledger").await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+    }
+);
