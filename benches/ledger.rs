@@ -85,6 +85,7 @@ impl Fx {
             memo: "专项债券资金到账".into(),
             approval: None,
             listing_id: None,
+            consents: None,
             lines: vec![
                 LineInput {
                     account: FUND.into(),

@@ -22,6 +22,8 @@ CREATE TABLE ledger_entries (
     memo          TEXT NOT NULL,
     approval      TEXT,
     listing_id    BIGINT REFERENCES listings(instance_id),
+    -- NC-20: the consents of a disbursement (JSON).
+    consents      TEXT,
     posted_by     BIGINT NOT NULL REFERENCES users(id),
     posted_at     TIMESTAMPTZ NOT NULL,
     prev_hash     TEXT NOT NULL,

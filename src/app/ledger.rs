@@ -74,6 +74,9 @@ pub struct NewEntry {
     /// HS-F4: the listing an acquisition payment into escrow is for.
     #[serde(default)]
     pub listing_id: Option<i64>,
+    /// NC-20 (Nanchang): the housing department's and the lender's consents to a disbursement.
+    #[serde(default)]
+    pub consents: Option<crate::domain::ledger::Consents>,
     pub lines: Vec<LineInput>,
 }
 
@@ -86,6 +89,7 @@ pub struct EntryView {
     pub memo: String,
     pub approval: Option<String>,
     pub listing_id: Option<i64>,
+    pub consents: Option<crate::domain::ledger::Consents>,
     pub lines: Vec<LineView>,
     pub posted_by: i64,
     pub posted_at: DateTime<Utc>,
@@ -109,6 +113,7 @@ impl From<&Stored> for EntryView {
             memo: e.memo.clone(),
             approval: e.approval.clone(),
             listing_id: e.listing_id,
+            consents: e.consents.clone(),
             lines: e
                 .lines
                 .iter()
@@ -324,6 +329,7 @@ impl App {
                 memo: e.memo.clone(),
                 approval: e.approval.clone().filter(|a| !a.trim().is_empty()),
                 listing_id: e.listing_id,
+                consents: e.consents.clone(),
                 lines,
             };
             let request_hash = hex::encode(Sha256::digest(
@@ -397,20 +403,27 @@ impl App {
                     .filter(|a| a.kind == AccountKind::Escrow && a.listing_id == Some(listing))
                     .map(|a| balances.get(&a.name).copied().unwrap_or(0))
                     .sum();
-                self.check_payment(&mut tx, listing, draft.date, before, before + paid)
-                    .await
-                    .map_err(|e| match e {
-                        AppError::Rule {
-                            code,
-                            rule,
-                            message,
-                        } if batch => AppError::Rule {
-                            code,
-                            rule,
-                            message: format!("entry {i} ({}): {message}", draft.key),
-                        },
-                        other => other,
-                    })?;
+                self.check_payment(
+                    &mut tx,
+                    listing,
+                    draft.date,
+                    draft.consents.as_ref(),
+                    before,
+                    before + paid,
+                )
+                .await
+                .map_err(|e| match e {
+                    AppError::Rule {
+                        code,
+                        rule,
+                        message,
+                    } if batch => AppError::Rule {
+                        code,
+                        rule,
+                        message: format!("entry {i} ({}): {message}", draft.key),
+                    },
+                    other => other,
+                })?;
             }
             let missing: Vec<&str> = draft
                 .lines
@@ -439,6 +452,7 @@ impl App {
                 memo: draft.memo,
                 approval: draft.approval,
                 listing_id: draft.listing_id,
+                consents: draft.consents,
                 lines: draft.lines,
                 posted_by: actor.id,
                 posted_at,
@@ -461,6 +475,7 @@ impl App {
         tx: &mut crate::store::Tx,
         listing: i64,
         date: NaiveDate,
+        consents: Option<&crate::domain::ledger::Consents>,
         paid_before: i64,
         paid_after: i64,
     ) -> Result<(), AppError> {
@@ -482,6 +497,26 @@ impl App {
                     inst.state
                 ),
             ));
+        }
+        // NC-20: where the pack says so, a disbursement carries both consents and the progress.
+        let round_id = crate::store::listings::listing(tx, listing)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("listing {listing}")))?
+            .round_id;
+        let pack = crate::store::listings::round(tx, round_id)
+            .await?
+            .ok_or_else(|| AppError::Internal("round vanished".into()))?
+            .pack;
+        if self.pack(&pack)?.pricing().funds.disbursement_consents
+            && !consents.is_some_and(|c| c.complete())
+        {
+            return Err(AppError::Rule {
+                code: "consents_missing",
+                rule: "NC-20",
+                message: format!(
+                    "a disbursement to listing {listing} needs the housing department's and the lender's consent and the reported construction progress"
+                ),
+            });
         }
         if paid_after <= paid_before {
             return Ok(());
@@ -618,6 +653,51 @@ impl App {
                 })
                 .collect(),
         })
+    }
+
+    /// YQM-16: how much of a developer's escrow may be released at five-party acceptance.
+    pub fn escrow_release_check(&self, r: &ReleaseCheck) -> Result<serde_json::Value, AppError> {
+        let calc = self.calc();
+        let (policy, p) = calc.pricing_pack(Some(&r.policy))?;
+        let retention = if r.grade_a_or_b {
+            p.funds.escrow_retention_grade_ab
+        } else {
+            p.funds.escrow_retention
+        }
+        .ok_or_else(|| {
+            AppError::invalid(
+                "policy",
+                format!(
+                    "{policy} sets no escrow retention at acceptance (YQM-16 is Yangquan's rule)"
+                ),
+            )
+        })?;
+        let fen = |field: &str, t: &super::flow::DecimalText| {
+            parse_decimal("amount", &t.0)
+                .and_then(|d| Yuan::parse_fen_exact("amount", &d.to_string()))
+                .and_then(|y| y.to_fen())
+                .map_err(|e| AppError::invalid(field, e.to_string()))
+                .and_then(|f| {
+                    if f < 0 {
+                        Err(AppError::invalid(field, "must not be negative"))
+                    } else {
+                        Ok(f)
+                    }
+                })
+        };
+        let key = fen("key_supervised_amount", &r.key_supervised_amount)?;
+        let before = fen("released_before", &r.released_before)?;
+        let rel = ledger::escrow_release_limit(key, before, retention);
+        Ok(serde_json::json!({
+            "policy": policy,
+            "rules": ["YQM-16"],
+            "params": { "escrow_retention": p.funds.escrow_retention, "escrow_retention_grade_ab": p.funds.escrow_retention_grade_ab },
+            "result": {
+                "retention": rel.retention,
+                "retained_min": Yuan::from_fen(rel.retained_min_fen),
+                "max_release_now": Yuan::from_fen(rel.max_release_now_fen),
+            }
+        }))
     }
 
     /// HS-F8: refused postings and approved reallocations.
@@ -829,4 +909,17 @@ pub struct PaymentSchedule {
 pub struct LedgerExceptions {
     pub refusals: Vec<db::RefusalRow>,
     pub reallocations: Vec<EntryView>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReleaseCheck {
+    pub policy: String,
+    #[schema(value_type = String, example = "10000000.00")]
+    pub key_supervised_amount: super::flow::DecimalText,
+    #[schema(value_type = String, example = "0")]
+    pub released_before: super::flow::DecimalText,
+    /// Developer of credit grade A or B.
+    #[serde(default)]
+    pub grade_a_or_b: bool,
 }

@@ -662,6 +662,7 @@ async fn fund_and_pay(
             memo: "专项债券资金到账".into(),
             approval: None,
             listing_id: None,
+            consents: None,
             lines: vec![
                 line(&fund, "50000000.00".into()),
                 line(&source, "-50000000.00".into()),
@@ -698,6 +699,7 @@ async fn fund_and_pay(
                 memo: "按收购协议支付首期款至预售资金监管账户".into(),
                 approval: None,
                 listing_id: Some(listing_id),
+                consents: None,
                 lines: vec![
                     line(&escrow, first.to_string()),
                     line(&fund, format!("-{first}")),

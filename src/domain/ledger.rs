@@ -80,6 +80,71 @@ pub struct Account {
     pub purpose: Option<String>,
 }
 
+/// Fund rules particular to a pack (`[funds]` in its `pricing.toml`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FundParams {
+    /// NC-20: every disbursement needs the housing department's and the lender's consent, tied
+    /// to reported construction progress.
+    #[serde(default)]
+    pub disbursement_consents: bool,
+    /// YQM-16: the share of the key supervised amount an escrow release at five-party
+    /// acceptance must keep (0.15), and for developers of credit grade A or B (0.10).
+    #[serde(default)]
+    pub escrow_retention: Option<rust_decimal::Decimal>,
+    #[serde(default)]
+    pub escrow_retention_grade_ab: Option<rust_decimal::Decimal>,
+}
+
+/// NC-20: the consents a Nanchang disbursement carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Consents {
+    /// The housing department's consent (document number).
+    pub housing_department: String,
+    /// The lending bank's consent (document number).
+    pub lender: String,
+    /// The construction progress reported with the request.
+    pub progress: String,
+}
+
+impl Consents {
+    pub fn complete(&self) -> bool {
+        !self.housing_department.trim().is_empty()
+            && !self.lender.trim().is_empty()
+            && !self.progress.trim().is_empty()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Release {
+    /// The least that must stay supervised (rounded up to the fen: "at least").
+    pub retained_min_fen: i64,
+    /// The most that may be released now, given what was released before.
+    pub max_release_now_fen: i64,
+    pub retention: rust_decimal::Decimal,
+}
+
+/// YQM-16: an escrow release at "five-party acceptance, ready to deliver" keeps at least the
+/// retention share of the key supervised amount.
+pub fn escrow_release_limit(
+    key_supervised_fen: i64,
+    released_before_fen: i64,
+    retention: rust_decimal::Decimal,
+) -> Release {
+    use rust_decimal::Decimal;
+    use rust_decimal::prelude::ToPrimitive;
+    let retained = (Decimal::from(key_supervised_fen) * retention)
+        .ceil()
+        .to_i64()
+        .unwrap_or(i64::MAX);
+    Release {
+        retained_min_fen: retained,
+        max_release_now_fen: (key_supervised_fen - retained - released_before_fen).max(0),
+        retention,
+    }
+}
+
 /// HS-F5: what operating money may be spent on.
 pub const OPERATING_USES: [&str; 4] = [
     "loan_repayment",
@@ -231,6 +296,8 @@ pub struct Draft {
     pub approval: Option<String>,
     /// HS-F4: the listing an acquisition payment is for.
     pub listing_id: Option<i64>,
+    /// NC-20: the consents of a disbursement.
+    pub consents: Option<Consents>,
     pub lines: Vec<Line>,
 }
 
@@ -450,7 +517,7 @@ pub fn check_balances(
 }
 
 /// What the chain hashes: the entry with its place and author.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Canonical<'a> {
     pub seq: i64,
     pub prev: &'a str,
@@ -460,6 +527,7 @@ pub struct Canonical<'a> {
     pub memo: &'a str,
     pub approval: Option<&'a str>,
     pub listing: Option<i64>,
+    pub consents: Option<&'a Consents>,
     pub lines: Vec<(&'a str, i64)>,
     pub posted_by: i64,
     pub posted_at: DateTime<Utc>,
@@ -486,6 +554,7 @@ pub struct Stored {
     pub memo: String,
     pub approval: Option<String>,
     pub listing_id: Option<i64>,
+    pub consents: Option<Consents>,
     pub lines: Vec<Line>,
     pub posted_by: i64,
     pub posted_at: DateTime<Utc>,
@@ -502,6 +571,7 @@ impl Stored {
             memo: &self.memo,
             approval: self.approval.as_deref(),
             listing: self.listing_id,
+            consents: self.consents.as_ref(),
             lines: self
                 .lines
                 .iter()
@@ -637,6 +707,7 @@ mod tests {
             memo: "m".into(),
             approval: None,
             listing_id: None,
+            consents: None,
             lines: lines
                 .iter()
                 .map(|(a, f)| Line {
@@ -831,6 +902,30 @@ mod tests {
     }
 
     #[test]
+    fn yqm_16_escrow_release_keeps_fifteen_percent_or_ten_for_grade_a_and_b() {
+        use rust_decimal_macros::dec;
+        // Key supervised 10,000,000.00: keep 1,500,000.00 → release up to 8,500,000.00; with
+        // 2,000,000.00 released before, 6,500,000.00 now. Grade A/B keeps 1,000,000.00.
+        let r = escrow_release_limit(1_000_000_000, 200_000_000, dec!(0.15));
+        assert_eq!(r.retained_min_fen, 150_000_000);
+        assert_eq!(r.max_release_now_fen, 650_000_000);
+        assert_eq!(
+            escrow_release_limit(1_000_000_000, 0, dec!(0.10)).max_release_now_fen,
+            900_000_000
+        );
+        // 333.33 × 15 % = 49.9995 → at least 50.00 stays.
+        assert_eq!(
+            escrow_release_limit(33_333, 0, dec!(0.15)).retained_min_fen,
+            5_000
+        );
+        // Nothing more once the limit is reached.
+        assert_eq!(
+            escrow_release_limit(1_000_000_000, 900_000_000, dec!(0.15)).max_release_now_fen,
+            0
+        );
+    }
+
+    #[test]
     fn hs_f4_schedule_amounts_sum_to_the_price() {
         use rust_decimal_macros::dec;
         // 3,850,000.01 yuan in 30 % / 60 % / 10 %: 1,155,000.00, 2,310,000.00, 385,000.01.
@@ -907,6 +1002,7 @@ mod tests {
                 memo: format!("第{i}笔"),
                 approval: None,
                 listing_id: None,
+                consents: None,
                 lines: vec![
                     Line {
                         account: "a".into(),

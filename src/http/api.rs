@@ -689,7 +689,8 @@ async fn overdue_rents(
         super::ledger_api::list_matches,
         super::ledger_api::unmatch,
         super::ledger_api::reconciliation,
-        super::ledger_api::project_report
+        super::ledger_api::project_report,
+        super::ledger_api::escrow_release_check
     ),
     components(schemas(
         crate::app::error::Problem,

@@ -324,6 +324,17 @@ pub async fn project_report(
         .into_response())
 }
 
+/// YQM-16: the most of a developer's escrow that may be released at five-party acceptance.
+#[utoipa::path(post, path = "/api/ledger/escrow-release-check", tag = "ledger", request_body = crate::app::ledger::ReleaseCheck,
+    responses((status = 200, body = Object), (status = 422, body = crate::app::error::Problem)))]
+pub async fn escrow_release_check(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(_caller): Caller,
+    ApiJson(r): ApiJson<crate::app::ledger::ReleaseCheck>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    Ok(Json(app.escrow_release_check(&r)?))
+}
+
 pub fn routes() -> Router<State> {
     Router::new()
         .route("/api/ledger/accounts", get(accounts).post(open_account))
@@ -349,6 +360,10 @@ pub fn routes() -> Router<State> {
             axum::routing::post(unmatch),
         )
         .route("/api/ledger/reconciliation", get(reconciliation))
+        .route(
+            "/api/ledger/escrow-release-check",
+            axum::routing::post(escrow_release_check),
+        )
         .route(
             "/api/ledger/projects/{project}/report.xlsx",
             get(project_report),

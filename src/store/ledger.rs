@@ -67,6 +67,7 @@ struct EntryRow {
     memo: String,
     approval: Option<String>,
     listing_id: Option<i64>,
+    consents: Option<String>,
     posted_by: i64,
     posted_at: DateTime<Utc>,
     prev_hash: String,
@@ -153,7 +154,7 @@ pub async fn balances(
 
 /// Entries in chain order, from `from_seq` on (all when 1).
 pub async fn entries(tx: &mut Tx, from_seq: i64) -> Result<Vec<Stored>, sqlx::Error> {
-    let heads = on_tx!(tx, c => sqlx::query_as::<_, EntryRow>("SELECT seq, idem_key, entry_date, kind, memo, approval, listing_id, posted_by, posted_at, prev_hash, hash FROM ledger_entries WHERE seq >= $1 ORDER BY seq").bind(from_seq).fetch_all(&mut *c).await)?;
+    let heads = on_tx!(tx, c => sqlx::query_as::<_, EntryRow>("SELECT seq, idem_key, entry_date, kind, memo, approval, listing_id, consents, posted_by, posted_at, prev_hash, hash FROM ledger_entries WHERE seq >= $1 ORDER BY seq").bind(from_seq).fetch_all(&mut *c).await)?;
     let lines = on_tx!(tx, c => sqlx::query_as::<_, LineRow>("SELECT seq, account, amount_fen FROM ledger_lines WHERE seq >= $1 ORDER BY seq, line_no").bind(from_seq).fetch_all(&mut *c).await)?;
     let mut by_seq: BTreeMap<i64, Vec<Line>> = BTreeMap::new();
     for r in lines {
@@ -174,6 +175,12 @@ pub async fn entries(tx: &mut Tx, from_seq: i64) -> Result<Vec<Stored>, sqlx::Er
             memo: r.memo,
             approval: r.approval,
             listing_id: r.listing_id,
+            consents: r
+                .consents
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()
+                .map_err(|e| decode(e.to_string()))?,
             lines: by_seq.remove(&r.seq).unwrap_or_default(),
             posted_by: r.posted_by,
             posted_at: r.posted_at,
@@ -297,7 +304,7 @@ pub async fn insert_entries(tx: &mut Tx, items: &[Ready]) -> Result<(), sqlx::Er
     macro_rules! bulk {
         ($c:expr, $db:ty) => {{
             for chunk in items.chunks(500) {
-                let mut qb = sqlx::QueryBuilder::<$db>::new("INSERT INTO ledger_entries (seq, idem_key, request_hash, entry_date, kind, memo, approval, listing_id, posted_by, posted_at, prev_hash, hash) ");
+                let mut qb = sqlx::QueryBuilder::<$db>::new("INSERT INTO ledger_entries (seq, idem_key, request_hash, entry_date, kind, memo, approval, listing_id, consents, posted_by, posted_at, prev_hash, hash) ");
                 qb.push_values(chunk, |mut b, (e, h, _)| {
                     b.push_bind(e.seq)
                         .push_bind(e.key.clone())
@@ -307,6 +314,7 @@ pub async fn insert_entries(tx: &mut Tx, items: &[Ready]) -> Result<(), sqlx::Er
                         .push_bind(e.memo.clone())
                         .push_bind(e.approval.clone())
                         .push_bind(e.listing_id)
+                        .push_bind(e.consents.as_ref().map(|c| serde_json::to_string(c).expect("consents serialise")))
                         .push_bind(e.posted_by)
                         .push_bind(e.posted_at)
                         .push_bind(e.prev_hash.clone())

@@ -303,11 +303,16 @@ impl TestApp {
 
     /// A round in `solicitation_open` with demand 60_90: 100, 90_120: 50.
     pub async fn open_round(&self) -> i64 {
+        self.open_round_in("huoshan").await
+    }
+
+    /// An acquisition round of a policy pack, surveyed and open for listings.
+    pub async fn open_round_in(&self, pack: &str) -> i64 {
         let (s, v) = self
             .post(
                 "housing_bureau",
                 "/api/rounds",
-                json!({ "pack": "huoshan", "name": "测试批次" }),
+                json!({ "pack": pack, "name": "测试批次" }),
             )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{v}");

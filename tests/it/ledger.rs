@@ -997,3 +997,97 @@ on_both!(
         assert_eq!(s, StatusCode::FORBIDDEN);
     }
 );
+
+on_both!(
+    nc_20_a_nanchang_disbursement_needs_both_consents_and_the_progress,
+    |t: TestApp| async move {
+        open_books(&t).await;
+        let round = t.open_round_in("nanchang").await;
+        let id = t.listing_filed(round).await;
+        let escrow = format!("Assets:Escrow:L{id}");
+        let (s, v) = t
+            .post(
+                "acquirer",
+                "/api/ledger/accounts",
+                json!({ "name": escrow, "kind": "escrow", "listing_id": id, "label": "监管账户" }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let (s, v) = t
+            .post(
+                "acquirer",
+                &format!("/api/listings/{id}/payment-schedule"),
+                json!({ "installments": [ { "due_date": "2026-01-01", "share": "1" } ] }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let (s, _) = t
+            .post(
+                "acquirer",
+                "/api/ledger/entries",
+                entry(
+                    "bond",
+                    "receipt",
+                    &[(BOND, "9000000"), (SRC_BOND, "-9000000")],
+                ),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED);
+        let mut pay = entry(
+            "d1",
+            "payment",
+            &[(escrow.as_str(), "100000.00"), (BOND, "-100000.00")],
+        );
+        pay["listing_id"] = json!(id);
+        let (s, v) = t.post("acquirer", "/api/ledger/entries", pay.clone()).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["rule"], "NC-20");
+        pay["consents"] = json!({ "housing_department": "洪住建〔2026〕88号", "lender": "", "progress": "主体封顶" });
+        let (s, v) = t.post("acquirer", "/api/ledger/entries", pay.clone()).await;
+        assert_eq!(
+            s,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "the lender's consent is missing: {v}"
+        );
+        pay["consents"]["lender"] = json!("农发行同意函2026-031");
+        let (s, v) = t.post("acquirer", "/api/ledger/entries", pay).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        assert_eq!(v["consents"]["lender"], "农发行同意函2026-031");
+        // The consents are inside the hashed entry: the chain still verifies.
+        let (_, r) = t.get("supervisor", "/api/ledger/verify").await;
+        assert_eq!(r["ok"], true, "{r}");
+    }
+);
+
+on_both!(
+    yqm_16_escrow_release_check_through_the_api,
+    |t: TestApp| async move {
+        let body = |grade: bool, policy: &str| json!({ "policy": policy, "key_supervised_amount": "10000000.00", "released_before": "2000000.00", "grade_a_or_b": grade });
+        let (s, v) = t
+            .post(
+                "acquirer",
+                "/api/ledger/escrow-release-check",
+                body(false, "yangquan"),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["result"]["retained_min"], "1500000.00");
+        assert_eq!(v["result"]["max_release_now"], "6500000.00");
+        let (_, v) = t
+            .post(
+                "acquirer",
+                "/api/ledger/escrow-release-check",
+                body(true, "yangquan"),
+            )
+            .await;
+        assert_eq!(v["result"]["max_release_now"], "7000000.00");
+        let (s, v) = t
+            .post(
+                "acquirer",
+                "/api/ledger/escrow-release-check",
+                body(false, "huoshan"),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    }
+);

@@ -59,7 +59,7 @@ impl PricingError {
     }
 }
 
-/// A pack's pricing parameters (`[pricing]` in its `policy.toml`).
+/// A pack's pricing and fund parameters (its `pricing.toml`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PricingParams {
@@ -79,6 +79,9 @@ pub struct PricingParams {
     #[serde(default)]
     pub resettlement_day_count: resettlement::DayCount,
     pub buyback: buyback::BuybackParams,
+    /// Fund rules particular to the pack (NC-20, YQM-16).
+    #[serde(default)]
+    pub funds: crate::domain::ledger::FundParams,
 }
 
 impl PricingParams {
