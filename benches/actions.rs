@@ -13,6 +13,8 @@
 //! Run: `cargo bench --bench actions`. Figures go in BENCHMARKS.md. Without PostgreSQL the PG
 //! group is skipped with a message, except under CI=true, where that is a failure.
 
+mod common;
+
 use anju::app::flow::{ActionRequest, NewListing, NewRound};
 use anju::app::{App, FixedClock};
 use anju::domain::review::{ConstructionState, OfferScope};
@@ -30,8 +32,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
-
-const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
 struct Fixture {
     app: App,
@@ -285,45 +285,9 @@ fn benches(c: &mut Criterion) {
     let sqlite = format!("sqlite://{}", dir.path().join("bench.db").display());
     run_backend(c, &rt, "sqlite", &sqlite);
 
-    let pg = rt.block_on(async {
-        let admin = match sqlx::PgPool::connect(PG_ADMIN).await {
-            Ok(p) => p,
-            Err(e) if std::env::var("CI").as_deref() == Ok("true") => {
-                panic!("PostgreSQL unreachable in CI: {e}")
-            }
-            Err(e) => {
-                eprintln!("PostgreSQL unreachable ({e}); skipping the PostgreSQL group");
-                return None;
-            }
-        };
-        let name = format!("anju_bench_{}", std::process::id());
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS {name}"
-        )))
-        .execute(&admin)
-        .await
-        .unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&admin)
-            .await
-            .unwrap();
-        Some((admin, name))
+    common::with_postgres(&rt, "anju_bench", |url| {
+        run_backend(c, &rt, "postgres", url)
     });
-    if let Some((admin, name)) = pg {
-        run_backend(
-            c,
-            &rt,
-            "postgres",
-            &format!("postgres://postgres@127.0.0.1:5432/{name}"),
-        );
-        rt.block_on(async {
-            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-            )))
-            .execute(&admin)
-            .await;
-        });
-    }
 }
 
 criterion_group!(group, benches);

@@ -5,6 +5,8 @@
 //! Run: `cargo bench --bench ledger`. Figures go in BENCHMARKS.md. Without PostgreSQL the PG
 //! group is skipped with a message, except under CI=true, where that is a failure.
 
+mod common;
+
 use anju::app::flow::DecimalText;
 use anju::app::ledger::{LineInput, NewAccount, NewEntry};
 use anju::app::{App, FixedClock};
@@ -20,7 +22,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 const FUND: &str = "Assets:Fund:R1:SpecialBond:Acquisition";
 const SOURCE: &str = "Liabilities:Source:R1:SpecialBond";
 const BATCH: usize = 500;
@@ -166,45 +167,9 @@ fn benches(c: &mut Criterion) {
     let sqlite = format!("sqlite://{}", dir.path().join("ledger-bench.db").display());
     run_backend(c, &rt, "sqlite", &sqlite);
 
-    let pg = rt.block_on(async {
-        let admin = match sqlx::PgPool::connect(PG_ADMIN).await {
-            Ok(p) => p,
-            Err(e) if std::env::var("CI").as_deref() == Ok("true") => {
-                panic!("PostgreSQL unreachable in CI: {e}")
-            }
-            Err(e) => {
-                eprintln!("PostgreSQL unreachable ({e}); skipping the PostgreSQL group");
-                return None;
-            }
-        };
-        let name = format!("anju_ledger_bench_{}", std::process::id());
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS {name}"
-        )))
-        .execute(&admin)
-        .await
-        .unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&admin)
-            .await
-            .unwrap();
-        Some((admin, name))
+    common::with_postgres(&rt, "anju_ledger_bench", |url| {
+        run_backend(c, &rt, "postgres", url)
     });
-    if let Some((admin, name)) = pg {
-        run_backend(
-            c,
-            &rt,
-            "postgres",
-            &format!("postgres://postgres@127.0.0.1:5432/{name}"),
-        );
-        rt.block_on(async {
-            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-            )))
-            .execute(&admin)
-            .await;
-        });
-    }
 }
 
 criterion_group!(group, benches);

@@ -8,7 +8,6 @@ use crate::app::ledger::{
     Checkpoint, EntryView, ExportFormat, NewAccount, NewEntry, TrialBalanceRow, VerifyReport,
 };
 use crate::domain::ledger::Account;
-use crate::domain::role::Role;
 use axum::extract::Query;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -23,17 +22,9 @@ fn validate<T: validator::Validate>(v: &T) -> Result<(), AppError> {
     })
 }
 
-const AUDITORS: &[Role] = &[
-    Role::Acquirer,
-    Role::FinanceBureau,
-    Role::Supervisor,
-    Role::HousingBureau,
-    Role::LeadingGroup,
-    Role::Admin,
-];
-
+/// The ledgers are read by the roles `app::ledger::READERS` names, never by developers.
 fn require_reader(u: &crate::store::users::User) -> Result<(), AppError> {
-    if AUDITORS.contains(&u.role) {
+    if crate::app::ledger::READERS.contains(&u.role) {
         Ok(())
     } else {
         Err(AppError::Forbidden(
