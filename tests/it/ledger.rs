@@ -1091,3 +1091,141 @@ on_both!(
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     }
 );
+
+/// Issue 5's audit check at full size: a generated journal of 100,000 transactions, exported for
+/// hledger, whose balances hledger computes itself and which must equal `anju ledger
+/// trial-balance` to the fen (hledger is a Debian package `.ci/run` installs).
+#[tokio::test]
+async fn hs_f6_hledger_agrees_with_the_trial_balance_on_100000_generated_transactions() {
+    let t = TestApp::spawn(Backend::Sqlite).await;
+    open_books(&t).await;
+    let (s, v) = t
+        .post(
+            "acquirer",
+            "/api/ledger/accounts",
+            json!({ "name": "Expenses:RentSubsidy", "kind": "expense", "label": "租金补贴" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    // A deterministic sequence: receipts into three funds, payments out of them that never
+    // overdraw (each payment is at most a tenth of what came in before it).
+    let funds = [(BOND, SRC_BOND), (LOAN, SRC_LOAN), (BOND2, SRC_BOND2)];
+    let uses = [MAINTENANCE, "Expenses:RentSubsidy"];
+    let mut x: u64 = 20261123;
+    let mut next = || {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        x >> 33
+    };
+    let client = reqwest::Client::new();
+    let mut n = 0usize;
+    let mut held = [0u64; 3];
+    let yuan = |fen: u64| format!("{}.{:02}", fen / 100, fen % 100);
+    for b in 0..200 {
+        let mut entries = Vec::with_capacity(500);
+        for i in 0..500 {
+            let k = b * 500 + i;
+            let f = (next() % 3) as usize;
+            let (fund, src) = funds[f];
+            let fen = 100 + next() % 10_000_000;
+            let e = if i % 2 == 0 || held[f] < fen / 10 + 1 {
+                held[f] += fen;
+                let amount = yuan(fen);
+                entry(
+                    &format!("g{k}"),
+                    "receipt",
+                    &[(fund, &amount), (src, &format!("-{amount}"))],
+                )
+            } else {
+                let out = fen / 10 + 1;
+                held[f] -= out;
+                let amount = yuan(out);
+                let to = uses[(next() % 2) as usize];
+                entry(
+                    &format!("g{k}"),
+                    "payment",
+                    &[(to, &amount), (fund, &format!("-{amount}"))],
+                )
+            };
+            entries.push(e);
+        }
+        let r = client
+            .post(format!("{}/api/ledger/batches", t.base))
+            .bearer_auth(t.token("acquirer"))
+            .json(&json!({ "entries": entries }))
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        assert_eq!(
+            status,
+            StatusCode::CREATED,
+            "batch {b}: {}",
+            r.text().await.unwrap()
+        );
+        n += 500;
+    }
+    assert_eq!(n, 100_000);
+    let db = ["--database-url", t.url.as_str()];
+    let (code, csv_out, err) =
+        anju(&[&db[..], &["ledger", "trial-balance", "--format", "csv"]].concat());
+    assert_eq!(code, 0, "{err}");
+    let mut ours = std::collections::BTreeMap::new();
+    for line in csv_out.lines().skip(1) {
+        let cols: Vec<&str> = line.split(',').collect();
+        ours.insert(cols[0].to_string(), dec(cols[4]));
+    }
+    assert_eq!(ours.len(), 8, "{csv_out}");
+    let (code, journal, err) =
+        anju(&[&db[..], &["ledger", "export", "--format", "hledger"]].concat());
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        journal.matches(" CNY\n").count(),
+        200_000,
+        "two postings per transaction"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let jf = dir.path().join("generated.journal");
+    std::fs::write(&jf, &journal).unwrap();
+    match std::process::Command::new("hledger")
+        .args([
+            "-f",
+            jf.to_str().unwrap(),
+            "balance",
+            "--flat",
+            "--no-total",
+            "-O",
+            "csv",
+        ])
+        .output()
+    {
+        Ok(out) => {
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let text = String::from_utf8_lossy(&out.stdout).to_string();
+            let mut theirs = std::collections::BTreeMap::new();
+            for line in text.lines().skip(1) {
+                let cols: Vec<String> = line
+                    .split("\",\"")
+                    .map(|c| c.trim_matches('"').to_string())
+                    .collect();
+                theirs.insert(
+                    cols[0].clone(),
+                    dec(&cols[1].trim_end_matches(" CNY").replace(',', "")),
+                );
+            }
+            assert_eq!(
+                theirs, ours,
+                "hledger and anju disagree on 100,000 transactions"
+            );
+        }
+        Err(e) => {
+            assert!(std::env::var("CI").is_err(), "CI must have hledger: {e}");
+            eprintln!("hledger not installed ({e}); its comparison runs in CI");
+        }
+    }
+}
