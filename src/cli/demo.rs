@@ -711,5 +711,20 @@ async fn fund_and_pay(
         "#{listing_id} 专项债券 5000万元到账；首期款 {first} 元（协议价 {} 元的30%）付入预售资金监管账户（HS-F4），记账第 {} 笔",
         schedule.total, e.seq
     ));
+    // HS-F7: the bank's statement of the fund account, reconciled against the book.
+    let statement = format!(
+        "交易日期,金额,参考号,摘要\n{today},50000000.00,demo-bond-{project},专项债券资金\n{today},-{first},转账,支付首期款\n"
+    );
+    let imported = app.import_statement(acq, &fund, statement.as_bytes()).await?;
+    let matches = app.auto_reconcile(acq, &fund).await?;
+    let r = app.reconciliation(acq, &fund, today).await?;
+    say(format!(
+        "银行对账单 {} 笔导入，自动匹配 {} 组；账面 {} 元、银行 {} 元，{}（HS-F7）",
+        imported.lines,
+        matches.len(),
+        r.book_balance,
+        r.bank_balance,
+        if r.fully_reconciled { "账实相符" } else { "存在未达账项" }
+    ));
     Ok(())
 }
