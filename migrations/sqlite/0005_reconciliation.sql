@@ -60,3 +60,18 @@ CREATE TRIGGER recon_unmatches_no_update BEFORE UPDATE ON recon_unmatches
 BEGIN SELECT RAISE(ABORT, 'recon_unmatches is append-only'); END;
 CREATE TRIGGER recon_unmatches_no_delete BEFORE DELETE ON recon_unmatches
 BEGIN SELECT RAISE(ABORT, 'recon_unmatches is append-only'); END;
+-- HS-F4: developers' reports of how they used acquisition proceeds, with the priority flags
+-- computed when each was filed.
+CREATE TABLE proceeds_reports (
+    id           INTEGER PRIMARY KEY,
+    listing_id   INTEGER NOT NULL REFERENCES listings(instance_id),
+    period_end   TEXT NOT NULL,
+    report       TEXT NOT NULL,
+    flags        TEXT NOT NULL,
+    reported_by  INTEGER NOT NULL REFERENCES users(id),
+    reported_at  TEXT NOT NULL
+);
+CREATE TRIGGER proceeds_reports_no_update BEFORE UPDATE ON proceeds_reports
+BEGIN SELECT RAISE(ABORT, 'proceeds_reports is append-only'); END;
+CREATE TRIGGER proceeds_reports_no_delete BEFORE DELETE ON proceeds_reports
+BEGIN SELECT RAISE(ABORT, 'proceeds_reports is append-only'); END;

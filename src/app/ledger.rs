@@ -700,6 +700,82 @@ impl App {
         }))
     }
 
+    /// HS-F4: a developer's report of its uses of the proceeds of a bought listing; a lower use
+    /// paid while a higher one is outstanding is flagged (and shows on the exceptions report).
+    pub async fn report_proceeds(
+        &self,
+        actor: &User,
+        listing_id: i64,
+        input: ProceedsInput,
+    ) -> Result<ProceedsAnswer, AppError> {
+        require_role(
+            actor,
+            &[Role::Developer, Role::Acquirer],
+            "report uses of acquisition proceeds",
+        )?;
+        let fen = |field: &str, t: &super::flow::DecimalText| {
+            parse_decimal("amount", &t.0)
+                .and_then(|d| Yuan::parse_fen_exact("amount", &d.to_string()))
+                .and_then(|y| y.to_fen())
+                .map_err(|e| AppError::invalid(field, e.to_string()))
+                .and_then(|f| {
+                    if f < 0 {
+                        Err(AppError::invalid(field, "must not be negative"))
+                    } else {
+                        Ok(f)
+                    }
+                })
+        };
+        let mut uses = Vec::with_capacity(input.uses.len());
+        for (i, u) in input.uses.iter().enumerate() {
+            uses.push((u.category, fen(&format!("uses[{i}].amount"), &u.amount)?));
+        }
+        let report = ledger::ProceedsReport {
+            outstanding_project_debt_fen: fen(
+                "outstanding_project_debt",
+                &input.outstanding_project_debt,
+            )?,
+            outstanding_diverted_presale_fen: fen(
+                "outstanding_diverted_presale",
+                &input.outstanding_diverted_presale,
+            )?,
+            uses,
+        };
+        let flags = ledger::priority_flags(&report);
+        let mut tx = self.store.begin().await?;
+        let l = crate::store::listings::listing(&mut tx, listing_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("listing {listing_id}")))?;
+        super::flow::ensure_listing_scope(actor, &l)?;
+        let inst = self.instance_of(&mut tx, listing_id, "listing").await?;
+        self.require_capability(&mut tx, &inst, crate::workflow::def::Capability::Payments)
+            .await?;
+        let id = db::insert_proceeds(
+            &mut tx,
+            &db::ProceedsRow {
+                id: 0,
+                listing_id,
+                period_end: input.period_end,
+                report: serde_json::to_string(&report).expect("serialises"),
+                flags: serde_json::to_string(&flags).expect("serialises"),
+                reported_by: actor.id,
+                reported_at: self.now(),
+            },
+        )
+        .await?;
+        self.record(
+            &mut tx,
+            &inst,
+            actor,
+            "report_proceeds",
+            None,
+            serde_json::json!({ "rule": "HS-F4", "report_id": id, "flags": flags }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(ProceedsAnswer { id, flags })
+    }
+
     /// HS-F8: refused postings and approved reallocations.
     pub async fn ledger_exceptions(&self, actor: &User) -> Result<LedgerExceptions, AppError> {
         require_role(actor, READERS, "read the ledgers")?;
@@ -711,9 +787,22 @@ impl App {
             .filter(|e| e.kind == EntryKind::Reallocation)
             .map(EntryView::from)
             .collect();
+        let mut priority_flags = Vec::new();
+        for r in db::proceeds_reports(&mut tx).await? {
+            let flags: Vec<ledger::PriorityFlag> =
+                serde_json::from_str(&r.flags).map_err(|e| AppError::Internal(e.to_string()))?;
+            for flag in flags {
+                priority_flags.push(FlagRow {
+                    listing_id: r.listing_id,
+                    period_end: r.period_end,
+                    flag,
+                });
+            }
+        }
         Ok(LedgerExceptions {
             refusals,
             reallocations,
+            priority_flags,
         })
     }
 
@@ -909,6 +998,42 @@ pub struct PaymentSchedule {
 pub struct LedgerExceptions {
     pub refusals: Vec<db::RefusalRow>,
     pub reallocations: Vec<EntryView>,
+    /// HS-F4: lower uses of proceeds paid while a higher one was outstanding.
+    pub priority_flags: Vec<FlagRow>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct FlagRow {
+    pub listing_id: i64,
+    pub period_end: NaiveDate,
+    pub flag: ledger::PriorityFlag,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProceedsUseInput {
+    pub category: ledger::ProceedsUse,
+    #[schema(value_type = String, example = "1500000.00")]
+    pub amount: super::flow::DecimalText,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProceedsInput {
+    pub period_end: NaiveDate,
+    /// This project's debts outstanding when the period began.
+    #[schema(value_type = String, example = "2000000.00")]
+    pub outstanding_project_debt: super::flow::DecimalText,
+    /// Presale money diverted to other projects, outstanding when the period began.
+    #[schema(value_type = String, example = "0")]
+    pub outstanding_diverted_presale: super::flow::DecimalText,
+    pub uses: Vec<ProceedsUseInput>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ProceedsAnswer {
+    pub id: i64,
+    pub flags: Vec<ledger::PriorityFlag>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]

@@ -715,7 +715,9 @@ async fn fund_and_pay(
     let statement = format!(
         "交易日期,金额,参考号,摘要\n{today},50000000.00,demo-bond-{project},专项债券资金\n{today},-{first},转账,支付首期款\n"
     );
-    let imported = app.import_statement(acq, &fund, statement.as_bytes()).await?;
+    let imported = app
+        .import_statement(acq, &fund, statement.as_bytes())
+        .await?;
     let matches = app.auto_reconcile(acq, &fund).await?;
     let r = app.reconciliation(acq, &fund, today).await?;
     say(format!(
@@ -724,7 +726,11 @@ async fn fund_and_pay(
         matches.len(),
         r.book_balance,
         r.bank_balance,
-        if r.fully_reconciled { "账实相符" } else { "存在未达账项" }
+        if r.fully_reconciled {
+            "账实相符"
+        } else {
+            "存在未达账项"
+        }
     ));
     Ok(())
 }

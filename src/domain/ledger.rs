@@ -145,6 +145,81 @@ pub fn escrow_release_limit(
     }
 }
 
+/// HS-F4: the legal uses of acquisition proceeds, highest priority first.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ProceedsUse {
+    /// (1) This project's debts.
+    ProjectDebt,
+    /// (2) Repaying presale money diverted to the developer's other unfinished projects in the county.
+    DivertedPresale,
+    /// (3) Continuing construction of its unfinished projects in the county.
+    ContinuedConstruction,
+}
+
+/// A developer's report of how it used acquisition proceeds: what was outstanding in the two
+/// higher-priority uses when the report period began, and what it spent on each use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ProceedsReport {
+    pub outstanding_project_debt_fen: i64,
+    pub outstanding_diverted_presale_fen: i64,
+    pub uses: Vec<(ProceedsUse, i64)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PriorityFlag {
+    /// The lower use that was paid.
+    pub paid: ProceedsUse,
+    pub paid_fen: i64,
+    /// The higher use still outstanding after what was paid to it.
+    pub outstanding: ProceedsUse,
+    pub outstanding_fen: i64,
+}
+
+/// HS-F4 priority: a lower use paid while a higher one is still outstanding is flagged.
+pub fn priority_flags(r: &ProceedsReport) -> Vec<PriorityFlag> {
+    let spent = |u: ProceedsUse| {
+        r.uses
+            .iter()
+            .filter(|(x, _)| *x == u)
+            .map(|(_, f)| *f)
+            .sum::<i64>()
+    };
+    let left = [
+        (
+            ProceedsUse::ProjectDebt,
+            (r.outstanding_project_debt_fen - spent(ProceedsUse::ProjectDebt)).max(0),
+        ),
+        (
+            ProceedsUse::DivertedPresale,
+            (r.outstanding_diverted_presale_fen - spent(ProceedsUse::DivertedPresale)).max(0),
+        ),
+    ];
+    let mut out = Vec::new();
+    for lower in [
+        ProceedsUse::DivertedPresale,
+        ProceedsUse::ContinuedConstruction,
+    ] {
+        let paid = spent(lower);
+        if paid == 0 {
+            continue;
+        }
+        for (higher, outstanding) in left {
+            if higher < lower && outstanding > 0 {
+                out.push(PriorityFlag {
+                    paid: lower,
+                    paid_fen: paid,
+                    outstanding: higher,
+                    outstanding_fen: outstanding,
+                });
+            }
+        }
+    }
+    out
+}
+
 /// HS-F5: what operating money may be spent on.
 pub const OPERATING_USES: [&str; 4] = [
     "loan_repayment",
@@ -923,6 +998,57 @@ mod tests {
             escrow_release_limit(1_000_000_000, 900_000_000, dec!(0.15)).max_release_now_fen,
             0
         );
+    }
+
+    #[test]
+    fn hs_f4_uses_of_proceeds_follow_the_priority() {
+        use ProceedsUse::*;
+        // Debts of 2,000,000.00 outstanding; 1,500,000.00 repaid and 300,000.00 spent on
+        // construction: flagged, 500,000.00 of this project's debts still outstanding.
+        let r = ProceedsReport {
+            outstanding_project_debt_fen: 200_000_000,
+            outstanding_diverted_presale_fen: 0,
+            uses: vec![
+                (ProjectDebt, 150_000_000),
+                (ContinuedConstruction, 30_000_000),
+            ],
+        };
+        assert_eq!(
+            priority_flags(&r),
+            vec![PriorityFlag {
+                paid: ContinuedConstruction,
+                paid_fen: 30_000_000,
+                outstanding: ProjectDebt,
+                outstanding_fen: 50_000_000
+            }]
+        );
+        // Debts cleared, diverted presale money repaid in part, construction paid: flagged against (2).
+        let r = ProceedsReport {
+            outstanding_project_debt_fen: 100,
+            outstanding_diverted_presale_fen: 1_000,
+            uses: vec![
+                (ProjectDebt, 100),
+                (DivertedPresale, 400),
+                (ContinuedConstruction, 50),
+            ],
+        };
+        let f = priority_flags(&r);
+        assert_eq!(f.len(), 1);
+        assert_eq!(
+            (f[0].outstanding, f[0].outstanding_fen),
+            (DivertedPresale, 600)
+        );
+        // In order: nothing flagged.
+        let r = ProceedsReport {
+            outstanding_project_debt_fen: 100,
+            outstanding_diverted_presale_fen: 100,
+            uses: vec![
+                (ProjectDebt, 100),
+                (DivertedPresale, 100),
+                (ContinuedConstruction, 5_000),
+            ],
+        };
+        assert!(priority_flags(&r).is_empty());
     }
 
     #[test]

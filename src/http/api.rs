@@ -690,7 +690,8 @@ async fn overdue_rents(
         super::ledger_api::unmatch,
         super::ledger_api::reconciliation,
         super::ledger_api::project_report,
-        super::ledger_api::escrow_release_check
+        super::ledger_api::escrow_release_check,
+        super::ledger_api::proceeds_uses
     ),
     components(schemas(
         crate::app::error::Problem,

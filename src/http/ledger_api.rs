@@ -326,6 +326,20 @@ pub async fn escrow_release_check(
     Ok(Json(app.escrow_release_check(&r)?))
 }
 
+/// HS-F4: the developer reports its uses of a bought listing's proceeds; a lower use paid while
+/// a higher one is outstanding is flagged.
+#[utoipa::path(post, path = "/api/listings/{id}/proceeds-uses", tag = "ledger", params(("id" = i64, Path)), request_body = crate::app::ledger::ProceedsInput,
+    responses((status = 201, body = crate::app::ledger::ProceedsAnswer), (status = 404, body = crate::app::error::Problem), (status = 422, body = crate::app::error::Problem)))]
+pub async fn proceeds_uses(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    super::api::ApiPath(id): super::api::ApiPath<i64>,
+    ApiJson(input): ApiJson<crate::app::ledger::ProceedsInput>,
+) -> Result<Response, ApiError> {
+    let a = app.report_proceeds(&u, id, input).await?;
+    Ok((StatusCode::CREATED, Json(a)).into_response())
+}
+
 pub fn routes() -> Router<State> {
     Router::new()
         .route("/api/ledger/accounts", get(accounts).post(open_account))
@@ -351,6 +365,10 @@ pub fn routes() -> Router<State> {
             axum::routing::post(unmatch),
         )
         .route("/api/ledger/reconciliation", get(reconciliation))
+        .route(
+            "/api/listings/{id}/proceeds-uses",
+            axum::routing::post(proceeds_uses),
+        )
         .route(
             "/api/ledger/escrow-release-check",
             axum::routing::post(escrow_release_check),

@@ -341,3 +341,27 @@ pub async fn insert_entries(tx: &mut Tx, items: &[Ready]) -> Result<(), sqlx::Er
     }
     Ok(())
 }
+
+/// HS-F4: a developer's report of its uses of the proceeds, as stored.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct ProceedsRow {
+    pub id: i64,
+    pub listing_id: i64,
+    pub period_end: NaiveDate,
+    /// JSON of `domain::ledger::ProceedsReport`.
+    pub report: String,
+    /// JSON of the `PriorityFlag`s raised.
+    pub flags: String,
+    pub reported_by: i64,
+    pub reported_at: DateTime<Utc>,
+}
+
+pub async fn insert_proceeds(tx: &mut Tx, r: &ProceedsRow) -> Result<i64, sqlx::Error> {
+    let row = on_tx!(tx, c => sqlx::query_as::<_, (i64,)>("INSERT INTO proceeds_reports (listing_id, period_end, report, flags, reported_by, reported_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
+        .bind(r.listing_id).bind(r.period_end).bind(&r.report).bind(&r.flags).bind(r.reported_by).bind(r.reported_at).fetch_one(&mut *c).await)?;
+    Ok(row.0)
+}
+
+pub async fn proceeds_reports(tx: &mut Tx) -> Result<Vec<ProceedsRow>, sqlx::Error> {
+    on_tx!(tx, c => sqlx::query_as::<_, ProceedsRow>("SELECT * FROM proceeds_reports ORDER BY id").fetch_all(&mut *c).await)
+}

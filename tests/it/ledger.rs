@@ -1229,3 +1229,38 @@ async fn hs_f6_hledger_agrees_with_the_trial_balance_on_100000_generated_transac
         }
     }
 }
+
+on_both!(
+    hs_f4_developers_uses_of_proceeds_out_of_priority_are_flagged,
+    |t: TestApp| async move {
+        let round = t.open_round().await;
+        let id = t.listing_filed(round).await;
+        let path = format!("/api/listings/{id}/proceeds-uses");
+        let body = json!({
+            "period_end": "2026-12-31",
+            "outstanding_project_debt": "2000000.00",
+            "outstanding_diverted_presale": "0",
+            "uses": [
+                { "category": "project_debt", "amount": "1500000.00" },
+                { "category": "continued_construction", "amount": "300000.00" }
+            ]
+        });
+        // Another company's developer cannot report on this listing.
+        let (s, _) = t.post("developer_b", &path, body.clone()).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let (s, v) = t.post("developer", &path, body).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        assert_eq!(v["flags"][0]["paid"], "continued_construction");
+        assert_eq!(v["flags"][0]["outstanding"], "project_debt");
+        assert_eq!(v["flags"][0]["outstanding_fen"], 50_000_000);
+        let (_, x) = t.get("finance_bureau", "/api/ledger/exceptions").await;
+        assert_eq!(x["priority_flags"][0]["listing_id"], id);
+        // Text in an amount: refused, nothing kept.
+        let (s, v) = t
+            .post("developer", &path, json!({ "period_end": "2027-01-31", "outstanding_project_debt": "五十万", "outstanding_diverted_presale": "0", "uses": [] }))
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        let (_, x) = t.get("finance_bureau", "/api/ledger/exceptions").await;
+        assert_eq!(x["priority_flags"].as_array().unwrap().len(), 1);
+    }
+);
