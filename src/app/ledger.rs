@@ -776,6 +776,41 @@ impl App {
         Ok(ProceedsAnswer { id, flags })
     }
 
+    /// HS-F7 账账相符: per project and fund source, the fund sub-ledgers (each fund account's
+    /// running balance) against the control total the journal's lines on them give.
+    pub async fn subledgers_agree(&self, actor: &User) -> Result<Vec<SubledgerCheck>, AppError> {
+        require_role(actor, READERS, "read the ledgers")?;
+        let mut tx = self.store.read().await?;
+        let accounts = db::accounts(&mut tx).await?;
+        let running: BTreeMap<String, i64> =
+            db::trial_balance(&mut tx).await?.into_iter().collect();
+        let journal = db::journal_totals(&mut tx).await?;
+        let mut groups: BTreeMap<(String, Option<FundSource>), (Vec<String>, i64, i64)> =
+            BTreeMap::new();
+        // The sub-ledgers are the fund accounts of a project and source; the control is what the
+        // journal's lines on them add up to.
+        for a in accounts.values().filter(|a| a.kind == AccountKind::Fund) {
+            let Some(p) = a.project.clone() else { continue };
+            let g = groups.entry((p, a.source)).or_default();
+            g.0.push(a.name.clone());
+            g.1 += running.get(&a.name).copied().unwrap_or(0);
+            g.2 += journal.get(&a.name).copied().unwrap_or(0);
+        }
+        Ok(groups
+            .into_iter()
+            .map(
+                |((project, source), (accounts, sub, control))| SubledgerCheck {
+                    project,
+                    source,
+                    accounts,
+                    subledger_total: Yuan::from_fen(sub),
+                    control_total: Yuan::from_fen(control),
+                    agrees: sub == control,
+                },
+            )
+            .collect())
+    }
+
     /// HS-F8: refused postings and approved reallocations.
     pub async fn ledger_exceptions(&self, actor: &User) -> Result<LedgerExceptions, AppError> {
         require_role(actor, READERS, "read the ledgers")?;
@@ -1047,4 +1082,16 @@ pub struct ReleaseCheck {
     /// Developer of credit grade A or B.
     #[serde(default)]
     pub grade_a_or_b: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SubledgerCheck {
+    pub project: String,
+    pub source: Option<FundSource>,
+    pub accounts: Vec<String>,
+    /// Σ of the accounts' running balances (the sub-ledgers).
+    pub subledger_total: Yuan,
+    /// Σ of the journal's lines on those accounts (the control).
+    pub control_total: Yuan,
+    pub agrees: bool,
 }

@@ -691,7 +691,8 @@ async fn overdue_rents(
         super::ledger_api::reconciliation,
         super::ledger_api::project_report,
         super::ledger_api::escrow_release_check,
-        super::ledger_api::proceeds_uses
+        super::ledger_api::proceeds_uses,
+        super::ledger_api::subledgers
     ),
     components(schemas(
         crate::app::error::Problem,

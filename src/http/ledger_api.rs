@@ -340,6 +340,15 @@ pub async fn proceeds_uses(
     Ok((StatusCode::CREATED, Json(a)).into_response())
 }
 
+/// HS-F7 账账相符: per project and fund source, sub-ledgers against the journal's control totals.
+#[utoipa::path(get, path = "/api/ledger/subledgers", tag = "ledger", responses((status = 200, body = Vec<crate::app::ledger::SubledgerCheck>)))]
+pub async fn subledgers(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+) -> Result<Json<Vec<crate::app::ledger::SubledgerCheck>>, ApiError> {
+    Ok(Json(app.subledgers_agree(&u).await?))
+}
+
 pub fn routes() -> Router<State> {
     Router::new()
         .route("/api/ledger/accounts", get(accounts).post(open_account))
@@ -365,6 +374,7 @@ pub fn routes() -> Router<State> {
             axum::routing::post(unmatch),
         )
         .route("/api/ledger/reconciliation", get(reconciliation))
+        .route("/api/ledger/subledgers", get(subledgers))
         .route(
             "/api/listings/{id}/proceeds-uses",
             axum::routing::post(proceeds_uses),

@@ -365,3 +365,9 @@ pub async fn insert_proceeds(tx: &mut Tx, r: &ProceedsRow) -> Result<i64, sqlx::
 pub async fn proceeds_reports(tx: &mut Tx) -> Result<Vec<ProceedsRow>, sqlx::Error> {
     on_tx!(tx, c => sqlx::query_as::<_, ProceedsRow>("SELECT * FROM proceeds_reports ORDER BY id").fetch_all(&mut *c).await)
 }
+
+/// Σ of every account's lines (the journal's own totals, a full scan): the control side of 账账相符.
+pub async fn journal_totals(tx: &mut Tx) -> Result<BTreeMap<String, i64>, sqlx::Error> {
+    let rows = on_tx!(tx, c => sqlx::query_as::<_, Sum>("SELECT account, CAST(SUM(amount_fen) AS BIGINT) AS b FROM ledger_lines GROUP BY account").fetch_all(&mut *c).await)?;
+    Ok(rows.into_iter().map(|r| (r.account, r.b)).collect())
+}

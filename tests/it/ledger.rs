@@ -284,6 +284,24 @@ on_both!(
         let (_, v) = t.get("supervisor", "/api/ledger/verify").await;
         assert_eq!(v["ok"], false, "{v}");
         assert_eq!(v["broken_at"], 2, "{v}");
+        // 账账相符 catches it too: the sub-ledgers' running balances no longer sum to the journal.
+        let (_, s) = t.get("finance_bureau", "/api/ledger/subledgers").await;
+        let r1 = s
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["project"] == "R1" && g["source"] == "special_bond")
+            .unwrap();
+        assert_eq!(r1["agrees"], false, "{s}");
+        assert_eq!(r1["subledger_total"], "3000.00", "{s}");
+        assert_eq!(r1["control_total"], "12000.00", "{s}");
+        let r2 = s
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["project"] == "R2")
+            .unwrap();
+        assert_eq!(r2["agrees"], true, "{s}");
     }
 );
 
