@@ -1084,6 +1084,35 @@ mod tests {
     }
 
     #[test]
+    fn yq_7_5_loan_money_stays_on_its_own_accounts() {
+        // Yangquan: loan money on its own accounts — a 2,000,000.00 drawdown books to the loan
+        // fund; booking it against the bond's source is refused as crossing fund sources.
+        let b = book();
+        let drawdown = draft(
+            EntryKind::Receipt,
+            &[
+                ("assets:fund:r1:project_loan:acquisition", 200_000_000),
+                ("liabilities:source:r1:project_loan", -200_000_000),
+            ],
+        );
+        assert_eq!(check_entry(&drawdown, &b), Ok(()));
+        let mix = draft(
+            EntryKind::Receipt,
+            &[
+                ("assets:fund:r1:project_loan:acquisition", 200_000_000),
+                ("liabilities:source:r1:special_bond", -200_000_000),
+            ],
+        );
+        assert!(matches!(
+            check_entry(&mix, &b),
+            Err(LedgerError::CrossesFence {
+                what: "fund sources",
+                ..
+            })
+        ));
+    }
+
+    #[test]
     fn hs_f3_no_ring_fenced_account_goes_below_zero() {
         let b = book();
         let pay = draft(

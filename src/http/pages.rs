@@ -480,6 +480,20 @@ async fn reconciliation_page(
     )
 }
 
+/// A project's fund report as a page (the workbook's sheets, for reading and printing).
+async fn project_report_page(
+    AxState(state): AxState<State>,
+    Person(u): Person,
+    Path(project): Path<String>,
+) -> Result<Html<String>, PageError> {
+    let r = state.project_report(&u, &project).await?;
+    render(
+        &state,
+        "project_report.html",
+        minijinja::context! { user => v(&u), role_label => v(&u.role.label_zh()), r => v(&r) },
+    )
+}
+
 pub fn routes() -> Router<State> {
     Router::new()
         .route("/", get(sign_in_page))
@@ -500,4 +514,5 @@ pub fn routes() -> Router<State> {
         .route("/price/schedule", get(schedule_form).post(schedule_make))
         .route("/ledger", get(ledger_page))
         .route("/ledger/reconciliation", get(reconciliation_page))
+        .route("/ledger/projects/{project}", get(project_report_page))
 }

@@ -903,6 +903,17 @@ on_both!(
             .get("developer", "/api/ledger/projects/R1/report.xlsx")
             .await;
         assert_eq!(s, StatusCode::FORBIDDEN);
+        // The same report as a page for the finance bureau, closing balance in capitals.
+        let (s, page) = t.page("finance_bureau", "/ledger/projects/R1").await;
+        assert_eq!(s, StatusCode::OK, "{page}");
+        assert!(
+            page.contains("887654.33") && page.contains("捌拾捌万柒仟陆佰伍拾肆元叁角叁分"),
+            "{page}"
+        );
+        assert!(
+            page.contains("领导组会议纪要〔2026〕9号") && page.contains("ring_fence"),
+            "{page}"
+        );
     }
 );
 
@@ -1280,5 +1291,63 @@ on_both!(
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
         let (_, x) = t.get("finance_bureau", "/api/ledger/exceptions").await;
         assert_eq!(x["priority_flags"].as_array().unwrap().len(), 1);
+    }
+);
+
+on_both!(
+    hs_f8_exceptions_report_lists_refused_diversions_and_approved_reallocations,
+    |t: TestApp| async move {
+        open_books(&t).await;
+        let (s, _) = t
+            .post(
+                "acquirer",
+                "/api/ledger/entries",
+                entry(
+                    "bond",
+                    "receipt",
+                    &[(BOND, "500.00"), (SRC_BOND, "-500.00")],
+                ),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED);
+        // A diversion to another project (挪用) and an overdraft (挤占) are refused and kept.
+        for (key, lines) in [
+            ("divert", [(BOND2, "100.00"), (BOND, "-100.00")]),
+            ("over", [(MAINTENANCE, "500.01"), (BOND, "-500.01")]),
+        ] {
+            let (s, _) = t
+                .post(
+                    "acquirer",
+                    "/api/ledger/entries",
+                    entry(key, "payment", &lines),
+                )
+                .await;
+            assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        }
+        let mut re = entry("re", "reallocation", &[(LOAN, "200.00"), (BOND, "-200.00")]);
+        re["approval"] = json!("领导组会议纪要〔2026〕11号");
+        let (s, _) = t.post("leading_group", "/api/ledger/entries", re).await;
+        assert_eq!(s, StatusCode::CREATED);
+        let (_, x) = t.get("supervisor", "/api/ledger/exceptions").await;
+        let refused: Vec<(&str, &str)> = x["refusals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["entry_key"].as_str().unwrap(),
+                    r["code"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            refused,
+            vec![("divert", "ring_fence"), ("over", "overdrawn")]
+        );
+        assert_eq!(
+            x["reallocations"][0]["approval"],
+            "领导组会议纪要〔2026〕11号"
+        );
+        assert_eq!(x["reallocations"][0]["lines"][0]["amount"], "200.00");
     }
 );
