@@ -834,10 +834,32 @@ impl App {
                 });
             }
         }
+        // HS-F7 is periodic: a bank or fund account with book lines and no statement line in the
+        // last 31 days (or none at all) is overdue for reconciliation.
+        let today = self.today();
+        let last = crate::store::recon::last_statement_dates(&mut tx).await?;
+        let accounts = db::accounts(&mut tx).await?;
+        let mut overdue_reconciliations = Vec::new();
+        for (name, _) in db::trial_balance(&mut tx).await? {
+            let Some(a) = accounts.get(&name) else {
+                continue;
+            };
+            if !matches!(a.kind, AccountKind::Bank | AccountKind::Fund) {
+                continue;
+            }
+            let latest = last.get(&name).copied();
+            if latest.is_none_or(|d| (today - d).num_days() > RECONCILE_EVERY_DAYS) {
+                overdue_reconciliations.push(OverdueReconciliation {
+                    account: name,
+                    last_statement_date: latest,
+                });
+            }
+        }
         Ok(LedgerExceptions {
             refusals,
             reallocations,
             priority_flags,
+            overdue_reconciliations,
         })
     }
 
@@ -925,6 +947,55 @@ impl App {
             }
         }
         Ok(report)
+    }
+
+    /// A correction: a new entry with every line of entry `seq` negated (kind `reversal`), posted
+    /// under its own key so a replay posts nothing; the original stays as it was.
+    pub async fn reverse_entry(
+        &self,
+        actor: &User,
+        seq: i64,
+        input: ReversalInput,
+    ) -> Result<(u16, EntryView), AppError> {
+        if input.reason.trim().is_empty() {
+            return Err(AppError::invalid("reason", "say why the entry is reversed"));
+        }
+        let original = {
+            let mut tx = self.store.read().await?;
+            db::entries(&mut tx, seq)
+                .await?
+                .into_iter()
+                .next()
+                .filter(|e| e.seq == seq)
+                .ok_or_else(|| AppError::NotFound(format!("entry {seq}")))?
+        };
+        if original.kind == EntryKind::Reallocation && actor.role != Role::LeadingGroup {
+            return Err(AppError::Forbidden(
+                "only the leading group reverses a reallocation".into(),
+            ));
+        }
+        let entry = NewEntry {
+            key: format!("reverse-{seq}"),
+            date: input.date,
+            kind: if original.kind == EntryKind::Reallocation {
+                EntryKind::Reallocation
+            } else {
+                EntryKind::Reversal
+            },
+            memo: format!("冲销第{seq}笔：{}", input.reason.trim()),
+            approval: original.approval.clone(),
+            listing_id: original.listing_id,
+            consents: original.consents.clone(),
+            lines: original
+                .lines
+                .iter()
+                .map(|l| LineInput {
+                    account: l.account.clone(),
+                    amount: super::flow::DecimalText(Yuan::from_fen(-l.amount_fen).to_string()),
+                })
+                .collect(),
+        };
+        self.post_entry(actor, entry).await
     }
 
     pub async fn ledger_checkpoint(&self) -> Result<Checkpoint, AppError> {
@@ -1035,6 +1106,24 @@ pub struct LedgerExceptions {
     pub reallocations: Vec<EntryView>,
     /// HS-F4: lower uses of proceeds paid while a higher one was outstanding.
     pub priority_flags: Vec<FlagRow>,
+    /// HS-F7: accounts not reconciled against a bank statement in the last month.
+    pub overdue_reconciliations: Vec<OverdueReconciliation>,
+}
+
+/// HS-F7: how often an account is reconciled against its bank statement, in days.
+pub const RECONCILE_EVERY_DAYS: i64 = 31;
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct OverdueReconciliation {
+    pub account: String,
+    pub last_statement_date: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReversalInput {
+    pub date: NaiveDate,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]

@@ -692,7 +692,8 @@ async fn overdue_rents(
         super::ledger_api::project_report,
         super::ledger_api::escrow_release_check,
         super::ledger_api::proceeds_uses,
-        super::ledger_api::subledgers
+        super::ledger_api::subledgers,
+        super::ledger_api::reverse
     ),
     components(schemas(
         crate::app::error::Problem,

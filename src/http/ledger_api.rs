@@ -349,6 +349,23 @@ pub async fn subledgers(
     Ok(Json(app.subledgers_agree(&u).await?))
 }
 
+/// A correction: posts entry `seq` again with every line negated (the original stays).
+#[utoipa::path(post, path = "/api/ledger/entries/{seq}/reverse", tag = "ledger", params(("seq" = i64, Path)), request_body = crate::app::ledger::ReversalInput,
+    responses((status = 201, body = EntryView), (status = 404, body = crate::app::error::Problem), (status = 422, body = crate::app::error::Problem)))]
+pub async fn reverse(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    super::api::ApiPath(seq): super::api::ApiPath<i64>,
+    ApiJson(r): ApiJson<crate::app::ledger::ReversalInput>,
+) -> Result<Response, ApiError> {
+    let (status, view) = app.reverse_entry(&u, seq, r).await?;
+    Ok((
+        StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
+        Json(view),
+    )
+        .into_response())
+}
+
 pub fn routes() -> Router<State> {
     Router::new()
         .route("/api/ledger/accounts", get(accounts).post(open_account))
@@ -375,6 +392,10 @@ pub fn routes() -> Router<State> {
         )
         .route("/api/ledger/reconciliation", get(reconciliation))
         .route("/api/ledger/subledgers", get(subledgers))
+        .route(
+            "/api/ledger/entries/{seq}/reverse",
+            axum::routing::post(reverse),
+        )
         .route(
             "/api/listings/{id}/proceeds-uses",
             axum::routing::post(proceeds_uses),

@@ -172,3 +172,11 @@ pub async fn unmatch(
     on_tx!(tx, c => { sqlx::query("INSERT INTO recon_unmatches (match_id, reason, unmatched_by, unmatched_at) VALUES ($1, $2, $3, $4)").bind(id).bind(reason).bind(by).bind(at).execute(&mut *c).await?; });
     Ok(())
 }
+
+/// The newest statement line's date of every account that has statements.
+pub async fn last_statement_dates(
+    tx: &mut Tx,
+) -> Result<std::collections::BTreeMap<String, NaiveDate>, sqlx::Error> {
+    let rows = on_tx!(tx, c => sqlx::query_as::<_, (String, NaiveDate)>("SELECT s.account, MAX(l.line_date) FROM statement_lines l JOIN bank_statements s ON s.id = l.statement_id GROUP BY s.account").fetch_all(&mut *c).await)?;
+    Ok(rows.into_iter().collect())
+}

@@ -1351,3 +1351,114 @@ on_both!(
         assert_eq!(x["reallocations"][0]["lines"][0]["amount"], "200.00");
     }
 );
+
+on_both!(
+    hs_f6_corrections_are_reversing_entries_and_replays_change_nothing,
+    |t: TestApp| async move {
+        open_books(&t).await;
+        let batch: Vec<Value> = (0..30)
+            .map(|i| {
+                if i % 3 == 2 {
+                    entry(
+                        &format!("b{i}"),
+                        "payment",
+                        &[(MAINTENANCE, "10.01"), (BOND, "-10.01")],
+                    )
+                } else {
+                    entry(
+                        &format!("b{i}"),
+                        "receipt",
+                        &[
+                            (BOND, &format!("{}.{:02}", 100 + i, i)),
+                            (SRC_BOND, &format!("-{}.{:02}", 100 + i, i)),
+                        ],
+                    )
+                }
+            })
+            .collect();
+        let (s, v) = t
+            .post(
+                "acquirer",
+                "/api/ledger/batches",
+                json!({ "entries": batch.clone() }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let state = || {
+            let t = &t;
+            async move {
+                let (_, tb) = t.get("finance_bureau", "/api/ledger/trial-balance").await;
+                let (_, v) = t.get("finance_bureau", "/api/ledger/verify").await;
+                (tb, v["entries"].clone(), v["head"].clone())
+            }
+        };
+        let before = state().await;
+        // Replays — the whole batch, and single entries out of it — post nothing.
+        for round in 0..3 {
+            let (s, v) = t
+                .post(
+                    "acquirer",
+                    "/api/ledger/batches",
+                    json!({ "entries": batch.clone() }),
+                )
+                .await;
+            assert_eq!(s, StatusCode::OK, "replay {round}: {v}");
+            let (s, _) = t
+                .post("acquirer", "/api/ledger/entries", batch[round * 7].clone())
+                .await;
+            assert_eq!(s, StatusCode::OK);
+            assert_eq!(state().await, before, "replay {round} changed the ledger");
+        }
+        // A correction is a new entry with the lines negated; the original stays.
+        let (s, r) = t
+            .post(
+                "acquirer",
+                "/api/ledger/entries/3/reverse",
+                json!({ "date": "2026-11-05", "reason": "金额录入错误" }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{r}");
+        assert_eq!(r["kind"], "reversal");
+        assert_eq!(r["seq"], 31);
+        assert_eq!(r["lines"][0]["amount"], "-10.01");
+        let (s, again) = t
+            .post(
+                "acquirer",
+                "/api/ledger/entries/3/reverse",
+                json!({ "date": "2026-11-05", "reason": "金额录入错误" }),
+            )
+            .await;
+        assert_eq!(
+            s,
+            StatusCode::OK,
+            "the same reversal twice posts once: {again}"
+        );
+        let (_, entries) = t.get("finance_bureau", "/api/ledger/entries").await;
+        assert_eq!(entries.as_array().unwrap().len(), 31);
+        assert_eq!(
+            entries[2]["lines"][0]["amount"], "10.01",
+            "the original is untouched"
+        );
+        let (_, tb) = t.get("finance_bureau", "/api/ledger/trial-balance").await;
+        let maint = tb
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["account"] == MAINTENANCE)
+            .unwrap();
+        assert_eq!(
+            maint["balance"], "90.09",
+            "ten payments of 10.01, one reversed"
+        );
+        // No bank statement was ever imported for the fund: overdue for reconciliation (HS-F7).
+        let (_, x) = t.get("finance_bureau", "/api/ledger/exceptions").await;
+        assert!(
+            x["overdue_reconciliations"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|o| o["account"] == BOND),
+            "{x}"
+        );
+    }
+);
