@@ -358,10 +358,8 @@ impl App {
         for (i, (draft, request_hash)) in drafts.into_iter().enumerate() {
             let refuse = |e: LedgerError| {
                 let mut err = ledger_error(e);
-                if batch {
-                    if let AppError::Rule { message, .. } = &mut err {
-                        *message = format!("entry {i} ({}): {message}", draft.key);
-                    }
+                if batch && let AppError::Rule { message, .. } = &mut err {
+                    *message = format!("entry {i} ({}): {message}", draft.key);
                 }
                 err
             };

@@ -204,12 +204,11 @@ impl App {
         let mut paid: BTreeMap<i64, i64> = BTreeMap::new();
         for e in &touching {
             for l in &e.lines {
-                if let Some(a) = accounts.get(&l.account) {
-                    if a.kind == AccountKind::Escrow {
-                        if let Some(lid) = a.listing_id {
-                            *paid.entry(lid).or_insert(0) += l.amount_fen;
-                        }
-                    }
+                if let Some(a) = accounts.get(&l.account)
+                    && a.kind == AccountKind::Escrow
+                    && let Some(lid) = a.listing_id
+                {
+                    *paid.entry(lid).or_insert(0) += l.amount_fen;
                 }
             }
         }

@@ -224,10 +224,10 @@ impl App {
         F: for<'a> FnOnce(&'a App, &'a mut Tx) -> BoxFut<'a, T> + Send,
     {
         let mut tx = self.store.begin().await?;
-        if let Some(idem) = idem {
-            if let Some(rec) = instances::idem_get(&mut tx, actor.id, &idem.key).await? {
-                return replay(rec, idem);
-            }
+        if let Some(idem) = idem
+            && let Some(rec) = instances::idem_get(&mut tx, actor.id, &idem.key).await?
+        {
+            return replay(rec, idem);
         }
         let out = f(self, &mut tx).await?;
         if let Some(idem) = idem {

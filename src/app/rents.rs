@@ -401,7 +401,7 @@ impl App {
             m
         };
         for r in latest {
-            if !listings.contains_key(&r.listing_id) {
+            if let std::collections::btree_map::Entry::Vacant(e) = listings.entry(r.listing_id) {
                 let l = db::listing(&mut tx, r.listing_id).await?;
                 let entry = match l {
                     Some(l) if ensure_listing_scope(actor, &l).is_ok() => {
@@ -415,7 +415,7 @@ impl App {
                     }
                     _ => None,
                 };
-                listings.insert(r.listing_id, entry);
+                e.insert(entry);
             }
             let Some(Some((name, cycle))) = listings.get(&r.listing_id) else {
                 continue;

@@ -54,7 +54,7 @@ pub fn parse_survey_returns(
                 ));
             }
         }
-        let kind = t[1].as_deref().and_then(|k| RespondentKind::from_label(k));
+        let kind = t[1].as_deref().and_then(RespondentKind::from_label);
         if t[1].is_some() && kind.is_none() {
             errors.push(e(
                 1,
@@ -97,17 +97,17 @@ pub fn parse_survey_returns(
                 ),
             ));
         }
-        if errors.len() == before {
-            if let (Some(k), Some(b), Some(u)) = (kind, band, units) {
-                out.push(SurveyReturn {
-                    respondent: t[0].clone().unwrap_or_default(),
-                    respondent_kind: k,
-                    household_type: t[2].clone().unwrap_or_default(),
-                    band: b.key.clone(),
-                    units: u,
-                    location: t[5].clone().unwrap_or_default(),
-                });
-            }
+        if errors.len() == before
+            && let (Some(k), Some(b), Some(u)) = (kind, band, units)
+        {
+            out.push(SurveyReturn {
+                respondent: t[0].clone().unwrap_or_default(),
+                respondent_kind: k,
+                household_type: t[2].clone().unwrap_or_default(),
+                band: b.key.clone(),
+                units: u,
+                location: t[5].clone().unwrap_or_default(),
+            });
         }
     }
     if !errors.is_empty() {

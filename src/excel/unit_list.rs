@@ -301,14 +301,14 @@ pub fn parse_unit_list(bytes: &[u8]) -> Result<Vec<UnitRow>, Vec<CellError>> {
         };
         let gross = area(5, &gross_t);
         let usable = area(6, &usable_t);
-        if let (Some(g), Some(u)) = (gross, usable) {
-            if u > g {
-                errs.push(e(
-                    6,
-                    "usable_exceeds_gross",
-                    format!("usable area {u} m² exceeds gross floor area {g} m²"),
-                ));
-            }
+        if let (Some(g), Some(u)) = (gross, usable)
+            && u > g
+        {
+            errs.push(e(
+                6,
+                "usable_exceeds_gross",
+                format!("usable area {u} m² exceeds gross floor area {g} m²"),
+            ));
         }
         let mut flag = |c: u32, t: &str| -> bool {
             if t.is_empty() {
@@ -321,35 +321,36 @@ pub fn parse_unit_list(bytes: &[u8]) -> Result<Vec<UnitRow>, Vec<CellError>> {
         };
         let mortgaged = flag(8, &mort_t);
         let seized = flag(9, &seize_t);
-        if !building.is_empty() && !room.is_empty() {
-            if let Some(first) = seen.insert(
+        if !building.is_empty()
+            && !room.is_empty()
+            && let Some(first) = seen.insert(
                 (building.clone(), stair_unit.clone(), room.clone()),
                 excel_row,
-            ) {
-                errs.push(e(
-                    3,
-                    "duplicate_room",
-                    format!("room {building} {stair_unit} {room} repeats row {first}"),
-                ));
-                seen.insert((building.clone(), stair_unit.clone(), room.clone()), first);
-            }
+            )
+        {
+            errs.push(e(
+                3,
+                "duplicate_room",
+                format!("room {building} {stair_unit} {room} repeats row {first}"),
+            ));
+            seen.insert((building.clone(), stair_unit.clone(), room.clone()), first);
         }
         errors.extend(errs);
-        if errors.len() == before {
-            if let (Some(gross_area_m2), Some(usable_area_m2)) = (gross, usable) {
-                rows.push(UnitRow {
-                    building,
-                    stair_unit,
-                    floor,
-                    room,
-                    layout,
-                    gross_area_m2,
-                    usable_area_m2,
-                    orientation,
-                    mortgaged,
-                    seized,
-                });
-            }
+        if errors.len() == before
+            && let (Some(gross_area_m2), Some(usable_area_m2)) = (gross, usable)
+        {
+            rows.push(UnitRow {
+                building,
+                stair_unit,
+                floor,
+                room,
+                layout,
+                gross_area_m2,
+                usable_area_m2,
+                orientation,
+                mortgaged,
+                seized,
+            });
         }
         if errors.len() > 1000 {
             break;

@@ -546,12 +546,12 @@ fn check_guard(g: &RawGuard, pack: &Pack, used: &mut BTreeSet<String>) -> Result
                 spec.name
             )
         })?;
-        if let (GuardKind::DocumentPresent, ParamValue::Str(k)) = (kind, &value) {
-            if !pack.documents.contains_key(k) {
-                return Err(format!(
-                    "guard {name:?}: document kind {k:?} is not in the pack's [documents]"
-                ));
-            }
+        if let (GuardKind::DocumentPresent, ParamValue::Str(k)) = (kind, &value)
+            && !pack.documents.contains_key(k)
+        {
+            return Err(format!(
+                "guard {name:?}: document kind {k:?} is not in the pack's [documents]"
+            ));
         }
         params.insert(spec.name.to_string(), value);
     }

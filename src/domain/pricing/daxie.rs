@@ -59,7 +59,7 @@ pub fn daxie(amount: Decimal) -> Result<String, DaxieError> {
         .trunc()
         .to_u64()
         .expect("checked range fits u64");
-    let yuan = (fen_total / 100) as u64;
+    let yuan = fen_total / 100;
     let jiao = ((fen_total / 10) % 10) as usize;
     let fen = (fen_total % 10) as usize;
 
@@ -73,7 +73,7 @@ pub fn daxie(amount: Decimal) -> Result<String, DaxieError> {
     match (jiao, fen) {
         (0, 0) => out.push('整'),
         (j, 0) => {
-            if yuan > 0 && yuan % 10 == 0 {
+            if yuan > 0 && yuan.is_multiple_of(10) {
                 out.push('零');
             }
             out.push(DIGITS[j]);
@@ -87,7 +87,7 @@ pub fn daxie(amount: Decimal) -> Result<String, DaxieError> {
             out.push('分');
         }
         (j, f) => {
-            if yuan > 0 && yuan % 10 == 0 {
+            if yuan > 0 && yuan.is_multiple_of(10) {
                 out.push('零');
             }
             out.push(DIGITS[j]);
@@ -231,7 +231,7 @@ mod tests {
             }
             s.push('元');
         }
-        let zero_after_yuan = yuan > 0 && yuan % 10 == 0;
+        let zero_after_yuan = yuan > 0 && yuan.is_multiple_of(10);
         match (jiao, fen) {
             (0, 0) if yuan == 0 => "零元整".to_string(),
             (0, 0) => s + "整",
