@@ -42,6 +42,7 @@ pub fn load_templates(dir: &std::path::Path) -> Result<minijinja::Environment<'s
     env.add_filter("cst", filter_cst);
     env.add_filter("role_zh", filter_role_zh);
     env.add_filter("daxie", filter_daxie);
+    env.add_filter("money", filter_money);
     let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     for e in entries.filter_map(|e| e.ok()) {
         let path = e.path();
@@ -92,6 +93,33 @@ fn filter_daxie(value: minijinja::Value) -> Result<String, minijinja::Error> {
     crate::domain::pricing::daxie::daxie(amount).map_err(|e| bad(format!("daxie: {e}")))
 }
 
+/// `{{ amount | money }}`: a yuan amount with thousands separators, `-1,484,868.00`, as
+/// finance staff read them; anything else passes through unchanged.
+fn filter_money(value: minijinja::Value) -> String {
+    let raw = value.to_string();
+    let Ok(d) = raw.parse::<rust_decimal::Decimal>() else {
+        return raw;
+    };
+    let text = d.abs().to_string();
+    let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
+    let mut grouped = String::new();
+    for (i, ch) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(ch);
+    }
+    format!(
+        "{}{grouped}{}{frac}",
+        if d.is_sign_negative() && !d.is_zero() {
+            "-"
+        } else {
+            ""
+        },
+        if frac.is_empty() { "" } else { "." }
+    )
+}
+
 pub fn router(app: Arc<Web>) -> Router {
     Router::new()
         .merge(api::routes())
@@ -128,4 +156,17 @@ pub fn problem_response(e: &AppError) -> Response {
         HeaderValue::from_static("application/problem+json"),
     );
     r
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn money_groups_thousands_and_keeps_the_fen() {
+        let m = |s: &str| super::filter_money(minijinja::Value::from(s));
+        assert_eq!(m("-1484868.00"), "-1,484,868.00");
+        assert_eq!(m("50000000"), "50,000,000");
+        assert_eq!(m("999.5"), "999.5");
+        assert_eq!(m("0.00"), "0.00");
+        assert_eq!(m("—"), "—");
+    }
 }

@@ -907,7 +907,7 @@ on_both!(
         let (s, page) = t.page("finance_bureau", "/ledger/projects/R1").await;
         assert_eq!(s, StatusCode::OK, "{page}");
         assert!(
-            page.contains("887654.33") && page.contains("捌拾捌万柒仟陆佰伍拾肆元叁角叁分"),
+            page.contains("887,654.33") && page.contains("捌拾捌万柒仟陆佰伍拾肆元叁角叁分"),
             "{page}"
         );
         assert!(
@@ -1019,7 +1019,7 @@ on_both!(
             .await;
         assert_eq!(s, StatusCode::OK, "{page}");
         assert!(
-            page.contains("13577.10"),
+            page.contains("13,577.10"),
             "book balance 16,777.10 − 3,200.00: {page}"
         );
         let (s, _) = t.page("developer", "/ledger").await;
