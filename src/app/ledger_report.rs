@@ -134,7 +134,7 @@ impl App {
             }
             sources.push(SourceSheet {
                 source: src,
-                opening: Yuan::ZERO,
+                opening: Yuan::from_fen(0),
                 movements,
                 closing: Yuan::from_fen(bal),
             });
