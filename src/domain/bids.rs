@@ -333,8 +333,7 @@ pub fn plan(
             if *n == 0 {
                 continue;
             }
-            let cost = (b.price_per_m2 * a.value())
-                .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+            let cost = two(b.price_per_m2 * a.value());
             if spent + cost > budget {
                 continue;
             }
@@ -353,7 +352,7 @@ pub fn plan(
     Plan {
         units,
         by_band,
-        spent,
+        spent: two(spent),
         budget,
     }
 }

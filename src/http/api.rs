@@ -693,7 +693,12 @@ async fn overdue_rents(
         super::ledger_api::escrow_release_check,
         super::ledger_api::proceeds_uses,
         super::ledger_api::subledgers,
-        super::ledger_api::reverse
+        super::ledger_api::reverse,
+        super::bids_api::set_tender,
+        super::bids_api::submit_bid,
+        super::bids_api::list_bids,
+        super::bids_api::open_bids,
+        super::bids_api::comparison
     ),
     components(schemas(
         crate::app::error::Problem,
@@ -748,5 +753,6 @@ pub fn routes() -> Router<State> {
         .route("/api/users", post(add_user))
         .merge(super::price_api::routes())
         .merge(super::ledger_api::routes())
+        .merge(super::bids_api::routes())
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", ApiDoc::openapi()))
 }

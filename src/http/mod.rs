@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod bids_api;
 pub mod ledger_api;
 pub mod pages;
 pub mod price_api;

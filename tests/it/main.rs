@@ -5,6 +5,7 @@
 mod harness;
 
 mod api;
+mod bids;
 mod excel;
 mod flow;
 mod guards;

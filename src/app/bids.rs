@@ -1,0 +1,385 @@
+//! Sealed developer bids of a round (issue 4, first part): the tender's terms, bids sealed until
+//! the opening — before it nobody but the bidding company reads a bid, and after the deadline
+//! nobody changes one — the opening as an action in the round's history, and the scored
+//! comparison with the demand-matched plan.
+
+use super::flow::{DecimalText, require_role};
+use super::{App, AppError};
+use crate::domain::bids::{self, Bid, Criteria, Plan, Scored, TenderMode, Terms};
+use crate::domain::role::Role;
+use crate::domain::units::{AreaM2, Yuan, parse_decimal};
+use crate::store::bids as db;
+use crate::store::listings as ldb;
+use crate::store::users::User;
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// Who reads opened bids: the officials deciding, and the supervisors.
+const OFFICIALS: &[Role] = &[
+    Role::HousingBureau,
+    Role::LeadingGroup,
+    Role::Acquirer,
+    Role::FinanceBureau,
+    Role::Supervisor,
+    Role::Admin,
+];
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TenderInput {
+    #[schema(value_type = String, example = "fixed_area_compete_price")]
+    pub mode: TenderMode,
+    #[schema(value_type = Option<String>, example = "70")]
+    pub min_unit_m2: Option<DecimalText>,
+    #[schema(value_type = String, example = "120")]
+    pub max_unit_m2: DecimalText,
+    #[schema(value_type = Option<String>)]
+    pub price_cap_per_m2: Option<DecimalText>,
+    /// Weights (sum 100) and the distances that score full and none.
+    #[schema(value_type = Object)]
+    pub criteria: Criteria,
+    /// The round's acquisition budget, yuan.
+    #[schema(value_type = String, example = "50000000")]
+    pub budget: DecimalText,
+    pub deadline_at: DateTime<Utc>,
+    pub opening_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct StoredTerms {
+    terms: Terms,
+    criteria: Criteria,
+    budget: Decimal,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BidInput {
+    /// Gross floor area of each unit offered (the 楼盘表's 建筑面积).
+    #[schema(value_type = Vec<String>)]
+    pub units: Vec<DecimalText>,
+    #[schema(value_type = String, example = "3850")]
+    pub price_per_m2: DecimalText,
+    pub whole_building: bool,
+    pub clear_title: bool,
+    pub has_delivery_date: bool,
+    pub transit_m: u32,
+    pub school_m: u32,
+    pub hospital_m: u32,
+    pub shops_m: u32,
+    pub amenities: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct BidView {
+    pub id: i64,
+    pub developer_org: String,
+    pub submitted_at: DateTime<Utc>,
+    #[schema(value_type = Object)]
+    pub bid: Bid,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Comparison {
+    pub round_id: i64,
+    pub opened_at: DateTime<Utc>,
+    pub rules: Vec<String>,
+    #[schema(value_type = Object)]
+    pub terms: Terms,
+    #[schema(value_type = Object)]
+    pub criteria: Criteria,
+    pub bids: Vec<BidView>,
+    /// Ranked, with flags and scores.
+    #[schema(value_type = Vec<Object>)]
+    pub ranking: Vec<Scored>,
+    #[schema(value_type = Object)]
+    pub plan: Plan,
+}
+
+fn dec(field: &str, t: &DecimalText) -> Result<Decimal, AppError> {
+    parse_decimal("number", &t.0).map_err(|e| AppError::invalid(field, e.to_string()))
+}
+
+impl App {
+    /// The housing bureau sets a round's tender once: mode, limits, weights, budget, deadline
+    /// and opening time.
+    pub async fn set_tender(
+        &self,
+        actor: &User,
+        round_id: i64,
+        t: TenderInput,
+    ) -> Result<(), AppError> {
+        require_role(actor, &[Role::HousingBureau], "set a round's tender")?;
+        t.criteria
+            .check()
+            .map_err(|m| AppError::invalid("criteria", m))?;
+        if t.opening_at < t.deadline_at {
+            return Err(AppError::invalid(
+                "opening_at",
+                "the opening comes after the deadline",
+            ));
+        }
+        let terms = Terms {
+            mode: t.mode,
+            min_unit_m2: t
+                .min_unit_m2
+                .as_ref()
+                .map(|d| dec("min_unit_m2", d))
+                .transpose()?,
+            max_unit_m2: dec("max_unit_m2", &t.max_unit_m2)?,
+            price_cap_per_m2: t
+                .price_cap_per_m2
+                .as_ref()
+                .map(|d| dec("price_cap_per_m2", d))
+                .transpose()?,
+        };
+        if terms.mode == TenderMode::FixedPriceCompeteArea && terms.price_cap_per_m2.is_none() {
+            return Err(AppError::invalid(
+                "price_cap_per_m2",
+                "a fixed-price tender (限房价、竞面积) needs its price cap",
+            ));
+        }
+        let budget = Yuan::parse_fen_exact("budget", &t.budget.0)
+            .map_err(|e| AppError::invalid("budget", e.to_string()))?
+            .value();
+        let mut tx = self.store.begin().await?;
+        let inst = self.instance_of(&mut tx, round_id, "round").await?;
+        if db::tender(&mut tx, round_id).await?.is_some() {
+            return Err(AppError::Conflict {
+                code: "tender_set",
+                message: format!("round {round_id} already has its tender"),
+            });
+        }
+        let stored = StoredTerms {
+            terms,
+            criteria: t.criteria.clone(),
+            budget,
+        };
+        db::insert_tender(
+            &mut tx,
+            &db::TenderRow {
+                round_id,
+                terms: serde_json::to_string(&stored).expect("serialises"),
+                deadline_at: t.deadline_at,
+                opening_at: t.opening_at,
+            },
+            actor.id,
+            self.now(),
+        )
+        .await?;
+        self.record(&mut tx, &inst, actor, "set_tender", None, serde_json::json!({ "rule": "YQ-7.4", "terms": stored, "deadline_at": t.deadline_at, "opening_at": t.opening_at })).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A developer seals its bid; a new bid supersedes its earlier one until the deadline.
+    pub async fn submit_bid(
+        &self,
+        actor: &User,
+        round_id: i64,
+        b: BidInput,
+    ) -> Result<BidView, AppError> {
+        require_role(actor, &[Role::Developer], "submit a bid")?;
+        let org = actor
+            .org
+            .clone()
+            .ok_or_else(|| AppError::Forbidden("a developer belongs to a company".into()))?;
+        let mut units = Vec::with_capacity(b.units.len());
+        for (i, u) in b.units.iter().enumerate() {
+            units.push(
+                AreaM2::parse("area", &u.0)
+                    .map_err(|e| AppError::invalid(&format!("units[{i}]"), e.to_string()))?,
+            );
+        }
+        if units.is_empty() {
+            return Err(AppError::invalid("units", "a bid offers at least one unit"));
+        }
+        let price = dec("price_per_m2", &b.price_per_m2)?;
+        if price <= Decimal::ZERO {
+            return Err(AppError::invalid(
+                "price_per_m2",
+                "the price must be above zero",
+            ));
+        }
+        let mut tx = self.store.begin().await?;
+        let tender = db::tender(&mut tx, round_id)
+            .await?
+            .ok_or_else(|| AppError::Conflict {
+                code: "no_tender",
+                message: format!("round {round_id} has no tender"),
+            })?;
+        let now = self.now();
+        if now >= tender.deadline_at {
+            return Err(AppError::Conflict {
+                code: "bidding_closed",
+                message: format!(
+                    "bids closed at {}; a sealed bid cannot change",
+                    tender.deadline_at
+                ),
+            });
+        }
+        let bid = Bid {
+            id: 0,
+            units,
+            price_per_m2: price,
+            whole_building: b.whole_building,
+            clear_title: b.clear_title,
+            has_delivery_date: b.has_delivery_date,
+            transit_m: b.transit_m,
+            school_m: b.school_m,
+            hospital_m: b.hospital_m,
+            shops_m: b.shops_m,
+            amenities: b.amenities,
+            ceiling_per_m2: None,
+            submitted_seq: 0,
+        };
+        let id = db::insert_bid(
+            &mut tx,
+            round_id,
+            &org,
+            &serde_json::to_string(&bid).expect("serialises"),
+            actor.id,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(BidView {
+            id,
+            developer_org: org,
+            submitted_at: now,
+            bid: Bid {
+                id,
+                submitted_seq: id,
+                ..bid
+            },
+        })
+    }
+
+    fn views(rows: Vec<db::BidRow>) -> Result<Vec<BidView>, AppError> {
+        rows.into_iter()
+            .map(|r| {
+                let b: Bid = serde_json::from_str(&r.payload)
+                    .map_err(|e| AppError::Internal(e.to_string()))?;
+                Ok(BidView {
+                    id: r.id,
+                    developer_org: r.developer_org,
+                    submitted_at: r.submitted_at,
+                    bid: Bid {
+                        id: r.id,
+                        submitted_seq: r.id,
+                        ..b
+                    },
+                })
+            })
+            .collect()
+    }
+
+    /// Bids of a round as the caller may see them: before the opening only the caller's own
+    /// company's bid, to developers only; after it, officials see all, developers still only
+    /// their own.
+    pub async fn round_bids(&self, actor: &User, round_id: i64) -> Result<Vec<BidView>, AppError> {
+        let mut tx = self.store.read().await?;
+        self.instance_of(&mut tx, round_id, "round").await?;
+        let opened = db::opening(&mut tx, round_id).await?;
+        if actor.role == Role::Developer {
+            let org = actor.org.clone().unwrap_or_default();
+            return Self::views(db::latest_bids(&mut tx, round_id, Some(&org)).await?);
+        }
+        if !OFFICIALS.contains(&actor.role) {
+            return Err(AppError::Forbidden("bids are not for this role".into()));
+        }
+        if opened.is_none() {
+            return Err(AppError::Forbidden(
+                "the bids are sealed until the opening".into(),
+            ));
+        }
+        Self::views(db::latest_bids(&mut tx, round_id, None).await?)
+    }
+
+    /// The opening: the housing bureau, at or after the opening time, once.
+    pub async fn open_bids(&self, actor: &User, round_id: i64) -> Result<DateTime<Utc>, AppError> {
+        require_role(actor, &[Role::HousingBureau], "open the bids")?;
+        let mut tx = self.store.begin().await?;
+        let inst = self.instance_of(&mut tx, round_id, "round").await?;
+        let tender = db::tender(&mut tx, round_id)
+            .await?
+            .ok_or_else(|| AppError::Conflict {
+                code: "no_tender",
+                message: format!("round {round_id} has no tender"),
+            })?;
+        let now = self.now();
+        if now < tender.opening_at {
+            return Err(AppError::Conflict {
+                code: "not_yet",
+                message: format!("the bids open at {}", tender.opening_at),
+            });
+        }
+        if db::opening(&mut tx, round_id).await?.is_some() {
+            return Err(AppError::Conflict {
+                code: "already_open",
+                message: "the bids are already open".into(),
+            });
+        }
+        db::insert_opening(&mut tx, round_id, actor.id, now).await?;
+        let n = db::latest_bids(&mut tx, round_id, None).await?.len();
+        self.record(
+            &mut tx,
+            &inst,
+            actor,
+            "open_bids",
+            None,
+            serde_json::json!({ "rule": "YQ-7.4", "bids": n, "opened_at": now }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(now)
+    }
+
+    /// The comparison the housing bureau decides on: every bid's flags and scores, the ranking
+    /// and the plan filling the surveyed demand within the budget (officials, after the opening).
+    pub async fn comparison(&self, actor: &User, round_id: i64) -> Result<Comparison, AppError> {
+        require_role(actor, OFFICIALS, "read the bid comparison")?;
+        let mut tx = self.store.read().await?;
+        let round = ldb::round(&mut tx, round_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("round {round_id}")))?;
+        let opened_at = db::opening(&mut tx, round_id)
+            .await?
+            .ok_or_else(|| AppError::Forbidden("the bids are sealed until the opening".into()))?;
+        let tender = db::tender(&mut tx, round_id)
+            .await?
+            .ok_or_else(|| AppError::Internal("opened without a tender".into()))?;
+        let st: StoredTerms =
+            serde_json::from_str(&tender.terms).map_err(|e| AppError::Internal(e.to_string()))?;
+        let views = Self::views(db::latest_bids(&mut tx, round_id, None).await?)?;
+        let list: Vec<Bid> = views.iter().map(|v| v.bid.clone()).collect();
+        let ranking = bids::score(&st.terms, &st.criteria, &list);
+        let demand = crate::domain::survey::aggregate_by_band(
+            &ldb::survey_returns(&mut tx, round_id).await?,
+        );
+        let pack = self.pack(&round.pack)?;
+        let plan = bids::plan(
+            &ranking,
+            &list,
+            &st.terms,
+            &pack.demand_bands,
+            &demand,
+            st.budget,
+        );
+        Ok(Comparison {
+            round_id,
+            opened_at,
+            rules: vec![
+                "YQ-7.4".into(),
+                "财政部令第87号第55条".into(),
+                "HS-A2".into(),
+            ],
+            terms: st.terms,
+            criteria: st.criteria,
+            bids: views,
+            ranking,
+            plan,
+        })
+    }
+}

@@ -1,0 +1,75 @@
+//! `/api/rounds/{id}/tender|bids|bids/open|bids/comparison`: sealed bids (issue 4, first part).
+
+use super::api::{ApiJson, ApiPath};
+use super::auth::Caller;
+use super::{ApiError, State};
+use crate::app::bids::{BidInput, BidView, Comparison, TenderInput};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+
+#[utoipa::path(post, path = "/api/rounds/{id}/tender", tag = "bids", params(("id" = i64, Path)), request_body = TenderInput,
+    responses((status = 201), (status = 409, body = crate::app::error::Problem), (status = 422, body = crate::app::error::Problem)))]
+pub async fn set_tender(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(t): ApiJson<TenderInput>,
+) -> Result<Response, ApiError> {
+    app.set_tender(&u, id, t).await?;
+    Ok(StatusCode::CREATED.into_response())
+}
+
+/// A developer seals its bid (a later one replaces it until the deadline).
+#[utoipa::path(post, path = "/api/rounds/{id}/bids", tag = "bids", params(("id" = i64, Path)), request_body = BidInput,
+    responses((status = 201, body = BidView), (status = 409, body = crate::app::error::Problem), (status = 422, body = crate::app::error::Problem)))]
+pub async fn submit_bid(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(b): ApiJson<BidInput>,
+) -> Result<Response, ApiError> {
+    let v = app.submit_bid(&u, id, b).await?;
+    Ok((StatusCode::CREATED, Json(v)).into_response())
+}
+
+/// Before the opening: a developer's own bid only; officials are refused.
+#[utoipa::path(get, path = "/api/rounds/{id}/bids", tag = "bids", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<BidView>), (status = 403, body = crate::app::error::Problem)))]
+pub async fn list_bids(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Vec<BidView>>, ApiError> {
+    Ok(Json(app.round_bids(&u, id).await?))
+}
+
+#[utoipa::path(post, path = "/api/rounds/{id}/bids/open", tag = "bids", params(("id" = i64, Path)),
+    responses((status = 200), (status = 409, body = crate::app::error::Problem)))]
+pub async fn open_bids(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let at = app.open_bids(&u, id).await?;
+    Ok(Json(serde_json::json!({ "opened_at": at })))
+}
+
+#[utoipa::path(get, path = "/api/rounds/{id}/bids/comparison", tag = "bids", params(("id" = i64, Path)),
+    responses((status = 200, body = Comparison), (status = 403, body = crate::app::error::Problem)))]
+pub async fn comparison(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Comparison>, ApiError> {
+    Ok(Json(app.comparison(&u, id).await?))
+}
+
+pub fn routes() -> Router<State> {
+    Router::new()
+        .route("/api/rounds/{id}/tender", post(set_tender))
+        .route("/api/rounds/{id}/bids", get(list_bids).post(submit_bid))
+        .route("/api/rounds/{id}/bids/open", post(open_bids))
+        .route("/api/rounds/{id}/bids/comparison", get(comparison))
+}

@@ -1,0 +1,106 @@
+//! Sealed bids (issue 4, first part): sealing on every read path, the deadline, the opening, the
+//! scored comparison and the plan.
+
+use crate::harness::*;
+use crate::on_both;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+fn bid(price: &str, units: &[&str]) -> Value {
+    json!({ "units": units, "price_per_m2": price, "whole_building": true, "clear_title": true, "has_delivery_date": true,
+            "transit_m": 400, "school_m": 400, "hospital_m": 400, "shops_m": 400, "amenities": 10 })
+}
+
+on_both!(
+    yq_7_4_bids_are_sealed_until_the_opening_and_fixed_after_the_deadline,
+    |t: TestApp| async move {
+        t.set_today(date("2026-11-25"));
+        let round = t.open_round_in("yangquan").await;
+        let tender = json!({
+            "mode": "fixed_area_compete_price", "min_unit_m2": "70", "max_unit_m2": "120",
+            "criteria": { "competition": "60", "location": "15", "transport": "10", "amenities": "5", "compliance": "10", "near_m": 500, "far_m": 3000 },
+            "budget": "1000000", "deadline_at": "2026-12-01T00:00:00Z", "opening_at": "2026-12-02T00:00:00Z"
+        });
+        let (s, v) = t
+            .post(
+                "developer",
+                &format!("/api/rounds/{round}/tender"),
+                tender.clone(),
+            )
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+        let (s, v) = t
+            .post(
+                "housing_bureau",
+                &format!("/api/rounds/{round}/tender"),
+                tender,
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let path = format!("/api/rounds/{round}/bids");
+        let (s, v) = t.post("developer", &path, bid("3900", &["90", "95"])).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        // A later bid of the same company supersedes the first before the deadline.
+        let (s, _) = t.post("developer", &path, bid("3800", &["90", "95"])).await;
+        assert_eq!(s, StatusCode::CREATED);
+        let (s, _) = t
+            .post("developer_b", &path, bid("4000", &["90", "95"]))
+            .await;
+        assert_eq!(s, StatusCode::CREATED);
+        // Sealed: each company reads only its own latest bid; officials read none; no comparison.
+        let (_, mine) = t.get("developer", &path).await;
+        assert_eq!(mine.as_array().unwrap().len(), 1);
+        assert_eq!(mine[0]["bid"]["price_per_m2"], "3800");
+        let (_, theirs) = t.get("developer_b", &path).await;
+        assert_eq!(theirs.as_array().unwrap().len(), 1);
+        assert_eq!(theirs[0]["developer_org"], "乙公司");
+        for who in ["housing_bureau", "supervisor", "leading_group", "acquirer"] {
+            let (s, v) = t.get(who, &path).await;
+            assert_eq!(s, StatusCode::FORBIDDEN, "{who}: {v}");
+            let (s, _) = t.get(who, &format!("{path}/comparison")).await;
+            assert_eq!(s, StatusCode::FORBIDDEN, "{who}");
+        }
+        let (s, _) = t.get("developer", &format!("{path}/comparison")).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        // After the deadline nobody changes a bid; the opening waits for its time.
+        t.set_today(date("2026-12-01"));
+        let (s, v) = t
+            .post("developer_b", &path, bid("3700", &["90", "95"]))
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{v}");
+        assert_eq!(v["code"], "bidding_closed");
+        let (s, v) = t
+            .post("housing_bureau", &format!("{path}/open"), Value::Null)
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{v}");
+        assert_eq!(v["code"], "not_yet");
+        t.set_today(date("2026-12-02"));
+        let (s, v) = t
+            .post("developer", &format!("{path}/open"), Value::Null)
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+        let (s, v) = t
+            .post("housing_bureau", &format!("{path}/open"), Value::Null)
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let h = t.history(round).await;
+        assert!(
+            h.iter().any(|e| e["action"] == "open_bids"),
+            "the opening is in the round's history"
+        );
+        // Open: officials read every bid; a developer still only its own.
+        let (_, all) = t.get("housing_bureau", &path).await;
+        assert_eq!(all.as_array().unwrap().len(), 2);
+        let (_, mine) = t.get("developer_b", &path).await;
+        assert_eq!(mine.as_array().unwrap().len(), 1);
+        // 87号令 art. 55: 3,800 is the lowest valid price; 4,000 scores 3,800 ÷ 4,000 × 60 = 57.00.
+        let (s, c) = t.get("housing_bureau", &format!("{path}/comparison")).await;
+        assert_eq!(s, StatusCode::OK, "{c}");
+        assert_eq!(c["ranking"][0]["competition_score"], "60.00");
+        assert_eq!(c["ranking"][1]["competition_score"], "57.00");
+        // The plan: 甲公司's 90 m² (342,000.00) and 95 m² (361,000.00) fit the budget of
+        // 1,000,000.00; 乙公司's units would pass it.
+        assert_eq!(c["plan"]["spent"], "703000.00");
+        assert_eq!(c["plan"]["units"].as_array().unwrap().len(), 2);
+    }
+);
