@@ -79,11 +79,27 @@ pub enum Command {
         #[command(subcommand)]
         command: LedgerCmd,
     },
+    /// Developer bids: the comparison workbook of an opened round.
+    Bids {
+        #[command(subcommand)]
+        command: BidsCmd,
+    },
     /// Price calculations of DOMAIN.md §3: JSON on stdout naming the rules and pack parameters
     /// used; exit 1 with the reason on bad input.
     Price {
         #[command(subcommand)]
         command: PriceCmd,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BidsCmd {
+    /// Write the comparison (a row per bid, a sheet per criterion, the plan) of an opened round.
+    Compare {
+        #[arg(long)]
+        round: i64,
+        #[arg(short = 'o', long)]
+        output: PathBuf,
     },
 }
 
@@ -421,6 +437,23 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Command::Price { command } => price(&cli.workflows, &url, command).await,
+        Command::Bids {
+            command: BidsCmd::Compare { round, output },
+        } => {
+            let app = open_app(&url, &cli.workflows, Arc::new(SystemClock)).await?;
+            // The console acts as the housing bureau reading an opened round.
+            let reader = crate::store::users::User {
+                id: 0,
+                name: "cli".into(),
+                role: Role::HousingBureau,
+                org: None,
+            };
+            let c = app.comparison(&reader, round).await?;
+            std::fs::write(&output, crate::excel::comparison::comparison_workbook(&c))
+                .map_err(|e| Failure(format!("error: {}: {e}", output.display())))?;
+            println!("wrote {} ({} bids)", output.display(), c.bids.len());
+            Ok(())
+        }
         Command::Ledger { command } => {
             let app = open_app(&url, &cli.workflows, Arc::new(SystemClock)).await?;
             ledger(&app, command).await

@@ -698,7 +698,8 @@ async fn overdue_rents(
         super::bids_api::submit_bid,
         super::bids_api::list_bids,
         super::bids_api::open_bids,
-        super::bids_api::comparison
+        super::bids_api::comparison,
+        super::bids_api::comparison_xlsx
     ),
     components(schemas(
         crate::app::error::Problem,

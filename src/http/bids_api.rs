@@ -66,10 +66,39 @@ pub async fn comparison(
     Ok(Json(app.comparison(&u, id).await?))
 }
 
+/// The comparison as a workbook: a row per bid, a sheet per criterion, the plan.
+#[utoipa::path(get, path = "/api/rounds/{id}/bids/comparison.xlsx", tag = "bids", params(("id" = i64, Path)),
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 403, body = crate::app::error::Problem)))]
+pub async fn comparison_xlsx(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Response, ApiError> {
+    let c = app.comparison(&u, id).await?;
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                "attachment; filename=\"comparison.xlsx\"",
+            ),
+        ],
+        crate::excel::comparison::comparison_workbook(&c),
+    )
+        .into_response())
+}
+
 pub fn routes() -> Router<State> {
     Router::new()
         .route("/api/rounds/{id}/tender", post(set_tender))
         .route("/api/rounds/{id}/bids", get(list_bids).post(submit_bid))
         .route("/api/rounds/{id}/bids/open", post(open_bids))
         .route("/api/rounds/{id}/bids/comparison", get(comparison))
+        .route(
+            "/api/rounds/{id}/bids/comparison.xlsx",
+            get(comparison_xlsx),
+        )
 }

@@ -494,6 +494,40 @@ async fn project_report_page(
     )
 }
 
+#[derive(Deserialize)]
+struct SortQuery {
+    sort: Option<String>,
+}
+
+/// The housing bureau's comparison of an opened round, sortable, with the printable plan.
+async fn bids_page(
+    AxState(state): AxState<State>,
+    Person(u): Person,
+    Path(id): Path<i64>,
+    axum::extract::Query(q): axum::extract::Query<SortQuery>,
+) -> Result<Html<String>, PageError> {
+    let c = state.comparison(&u, id).await?;
+    let mut rows = c.ranking.clone();
+    let price = |id: i64| {
+        c.bids
+            .iter()
+            .find(|b| b.id == id)
+            .map(|b| b.bid.price_per_m2)
+            .unwrap_or_default()
+    };
+    match q.sort.as_deref() {
+        Some("price") => rows.sort_by_key(|s| price(s.id)),
+        Some("area") => rows.sort_by(|a, b| b.compliant_area_m2.cmp(&a.compliant_area_m2)),
+        Some("total") => rows.sort_by(|a, b| b.total.cmp(&a.total)),
+        _ => {}
+    }
+    render(
+        &state,
+        "bids.html",
+        minijinja::context! { user => v(&u), role_label => v(&u.role.label_zh()), c => v(&c), rows => v(&rows) },
+    )
+}
+
 pub fn routes() -> Router<State> {
     Router::new()
         .route("/", get(sign_in_page))
@@ -513,6 +547,7 @@ pub fn routes() -> Router<State> {
         .route("/listings/{id}/rents", get(rents_page).post(rents_set))
         .route("/price/schedule", get(schedule_form).post(schedule_make))
         .route("/ledger", get(ledger_page))
+        .route("/rounds/{id}/bids", get(bids_page))
         .route("/ledger/reconciliation", get(reconciliation_page))
         .route("/ledger/projects/{project}", get(project_report_page))
 }

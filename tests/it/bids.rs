@@ -102,5 +102,67 @@ on_both!(
         // 1,000,000.00; 乙公司's units would pass it.
         assert_eq!(c["plan"]["spent"], "703000.00");
         assert_eq!(c["plan"]["units"].as_array().unwrap().len(), 2);
+        // The same as a workbook: read back, the numbers are the comparison's.
+        let r = reqwest::Client::new()
+            .get(format!("{}{path}/comparison.xlsx", t.base))
+            .bearer_auth(t.token("housing_bureau"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        use calamine::{Data, Reader};
+        let mut wb =
+            calamine::Xlsx::new(std::io::Cursor::new(r.bytes().await.unwrap().to_vec())).unwrap();
+        assert_eq!(
+            wb.sheet_names().len(),
+            7,
+            "overview, five criteria, the plan"
+        );
+        let sheet = wb.worksheet_range("比选总表").unwrap();
+        assert_eq!(
+            sheet.get_value((1, 1)),
+            Some(&Data::String("甲公司".into()))
+        );
+        assert_eq!(sheet.get_value((2, 13)), Some(&Data::Float(57.0)));
+        let plan = wb.worksheet_range("收购方案").unwrap();
+        assert_eq!(plan.get_value((3, 4)), Some(&Data::Float(703000.0)));
+        // And as a page, sortable, with the plan in capitals.
+        let (s, page) = t
+            .page(
+                "housing_bureau",
+                &format!("/rounds/{round}/bids?sort=price"),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{page}");
+        assert!(
+            page.contains("甲公司") && page.contains("柒拾万叁仟元整"),
+            "{page}"
+        );
+        let (s, _) = t.page("developer", &format!("/rounds/{round}/bids")).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        // `anju bids compare --round <id> -o comparison.xlsx` writes the same workbook.
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("comparison.xlsx");
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_anju"))
+            .args([
+                "--workflows",
+                manifest().join("workflows").to_str().unwrap(),
+                "--database-url",
+                &t.url,
+            ])
+            .args([
+                "bids",
+                "compare",
+                "--round",
+                &round.to_string(),
+                "-o",
+                out.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let mut wb: calamine::Xlsx<_> = calamine::open_workbook(&out).unwrap();
+        let plan = wb.worksheet_range("收购方案").unwrap();
+        assert_eq!(plan.get_value((3, 4)), Some(&Data::Float(703000.0)));
     }
 );
