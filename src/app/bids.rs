@@ -256,6 +256,35 @@ impl App {
         })
     }
 
+    /// A bid as a workbook (楼盘表 + 报价), checked cell by cell and all or nothing. A mortgaged or
+    /// seized unit makes the title unclear whatever the sheet says.
+    pub async fn submit_bid_xlsx(
+        &self,
+        actor: &User,
+        round_id: i64,
+        bytes: &[u8],
+    ) -> Result<BidView, AppError> {
+        require_role(actor, &[Role::Developer], "submit a bid")?;
+        let (units, f) = crate::excel::bid::parse_bid(bytes).map_err(AppError::Workbook)?;
+        let encumbered = units.iter().any(|u| u.mortgaged || u.seized);
+        let input = BidInput {
+            units: units
+                .iter()
+                .map(|u| DecimalText(u.gross_area_m2.to_string()))
+                .collect(),
+            price_per_m2: DecimalText(f.price_per_m2),
+            whole_building: f.whole_building,
+            clear_title: f.clear_title && !encumbered,
+            has_delivery_date: f.has_delivery_date,
+            transit_m: f.numbers[0],
+            school_m: f.numbers[1],
+            hospital_m: f.numbers[2],
+            shops_m: f.numbers[3],
+            amenities: f.numbers[4],
+        };
+        self.submit_bid(actor, round_id, input).await
+    }
+
     fn views(rows: Vec<db::BidRow>) -> Result<Vec<BidView>, AppError> {
         rows.into_iter()
             .map(|r| {

@@ -3,6 +3,7 @@
 //!
 //! Architecture invariant: only `excel/` imports calamine or rust_xlsxwriter.
 
+pub mod bid;
 pub mod comparison;
 pub mod ledger_report;
 pub mod schedule;

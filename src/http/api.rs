@@ -699,7 +699,9 @@ async fn overdue_rents(
         super::bids_api::list_bids,
         super::bids_api::open_bids,
         super::bids_api::comparison,
-        super::bids_api::comparison_xlsx
+        super::bids_api::comparison_xlsx,
+        super::bids_api::submit_bid_xlsx,
+        super::bids_api::bid_template
     ),
     components(schemas(
         crate::app::error::Problem,

@@ -91,11 +91,47 @@ pub async fn comparison_xlsx(
         .into_response())
 }
 
+/// A bid as a workbook (request body: the xlsx with sheets 楼盘表 and 报价).
+#[utoipa::path(post, path = "/api/rounds/{id}/bids.xlsx", tag = "bids", params(("id" = i64, Path)),
+    request_body(content = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    responses((status = 201, body = BidView), (status = 422, body = crate::app::error::Problem)))]
+pub async fn submit_bid_xlsx(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    ApiPath(id): ApiPath<i64>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let v = app.submit_bid_xlsx(&u, id, &body).await?;
+    Ok((StatusCode::CREATED, Json(v)).into_response())
+}
+
+/// The bid workbook to fill in.
+#[utoipa::path(get, path = "/api/templates/bid.xlsx", tag = "bids",
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
+pub async fn bid_template(Caller(_caller): Caller) -> Response {
+    (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                "attachment; filename=\"bid.xlsx\"",
+            ),
+        ],
+        crate::excel::bid::bid_template(),
+    )
+        .into_response()
+}
+
 pub fn routes() -> Router<State> {
     Router::new()
         .route("/api/rounds/{id}/tender", post(set_tender))
         .route("/api/rounds/{id}/bids", get(list_bids).post(submit_bid))
         .route("/api/rounds/{id}/bids/open", post(open_bids))
+        .route("/api/rounds/{id}/bids.xlsx", post(submit_bid_xlsx))
+        .route("/api/templates/bid.xlsx", get(bid_template))
         .route("/api/rounds/{id}/bids/comparison", get(comparison))
         .route(
             "/api/rounds/{id}/bids/comparison.xlsx",

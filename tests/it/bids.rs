@@ -166,3 +166,111 @@ on_both!(
         assert_eq!(plan.get_value((3, 4)), Some(&Data::Float(703000.0)));
     }
 );
+
+fn bid_book(price: &str, with_facts: bool, mortgaged_first: bool) -> Vec<u8> {
+    let mut us = units(&[dec("89.37"), dec("95.12")]);
+    us[0].mortgaged = mortgaged_first;
+    let bytes = anju::excel::unit_list::write_unit_list(&us).unwrap();
+    // Re-open and add the 报价 sheet: write a fresh workbook with both sheets.
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet().set_name("楼盘表").unwrap();
+    use calamine::Reader;
+    let mut src = calamine::Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+    let r = src.worksheet_range("楼盘表").unwrap();
+    for (i, row) in r.rows().enumerate() {
+        for (j, c) in row.iter().enumerate() {
+            match c {
+                calamine::Data::Float(f) => ws.write(i as u32, j as u16, *f).unwrap(),
+                other => ws.write(i as u32, j as u16, other.to_string()).unwrap(),
+            };
+        }
+    }
+    let facts = wb.add_worksheet().set_name("报价").unwrap();
+    let rows: Vec<(&str, &str)> = vec![
+        ("报价(元/m²)", price),
+        ("整栋或整单元(是/否)", "是"),
+        ("产权清晰(是/否)", "是"),
+        ("有交付日期(是/否)", "是"),
+        ("距公交站(米)", "400"),
+        ("距学校(米)", "800"),
+        ("距医院(米)", "1200"),
+        ("距商业(米)", "300"),
+    ];
+    for (i, (k, v)) in rows.iter().enumerate() {
+        facts.write(i as u32, 0, *k).unwrap();
+        facts.write(i as u32, 1, *v).unwrap();
+    }
+    if with_facts {
+        facts.write(8, 0, "配套设施(项)").unwrap();
+        facts.write(8, 1, 6).unwrap();
+    }
+    wb.save_to_buffer().unwrap()
+}
+
+on_both!(
+    yq_7_4_bids_arrive_as_workbooks_checked_cell_by_cell,
+    |t: TestApp| async move {
+        t.set_today(date("2026-11-25"));
+        let round = t.open_round_in("yangquan").await;
+        let (s, v) = t
+            .post("housing_bureau", &format!("/api/rounds/{round}/tender"), json!({
+                "mode": "negotiated", "max_unit_m2": "120",
+                "criteria": { "competition": "60", "location": "15", "transport": "10", "amenities": "5", "compliance": "10", "near_m": 500, "far_m": 3000 },
+                "budget": "1000000", "deadline_at": "2026-12-01T00:00:00Z", "opening_at": "2026-12-02T00:00:00Z" }))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let send = |bytes: Vec<u8>| {
+            let t = &t;
+            async move {
+                let r = reqwest::Client::new()
+                    .post(format!("{}/api/rounds/{round}/bids.xlsx", t.base))
+                    .bearer_auth(t.token("developer"))
+                    .body(bytes)
+                    .send()
+                    .await
+                    .unwrap();
+                let s = r.status();
+                (s, r.json::<Value>().await.unwrap())
+            }
+        };
+        // Text in the price and a missing fact: refused, each with its place; nothing stored.
+        let (s, v) = send(bid_book("三千八", false, false)).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        let codes: Vec<&str> = v["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["code"].as_str().unwrap())
+            .collect();
+        assert!(
+            codes.contains(&"missing_fact") && codes.contains(&"not_a_number"),
+            "{v}"
+        );
+        let (_, mine) = t
+            .get("developer", &format!("/api/rounds/{round}/bids"))
+            .await;
+        assert_eq!(mine.as_array().unwrap().len(), 0);
+        // A clean workbook; a mortgaged unit makes the title unclear whatever the sheet says.
+        let (s, v) = send(bid_book("3850", true, true)).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        assert_eq!(
+            v["bid"]["units"].as_array().unwrap().len(),
+            10,
+            "two areas on five floors"
+        );
+        assert_eq!(v["bid"]["clear_title"], false);
+        assert_eq!(v["bid"]["amenities"], 6);
+        // The template names the sheets and facts.
+        let r = reqwest::Client::new()
+            .get(format!("{}/api/templates/bid.xlsx", t.base))
+            .bearer_auth(t.token("developer"))
+            .send()
+            .await
+            .unwrap();
+        use calamine::Reader;
+        let mut wb =
+            calamine::Xlsx::new(std::io::Cursor::new(r.bytes().await.unwrap().to_vec())).unwrap();
+        assert_eq!(wb.sheet_names(), vec!["楼盘表", "报价"]);
+        assert_eq!(wb.worksheet_range("报价").unwrap().height(), 9);
+    }
+);
