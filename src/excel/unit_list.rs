@@ -181,19 +181,20 @@ pub fn parse_unit_list(bytes: &[u8]) -> Result<Vec<UnitRow>, Vec<CellError>> {
         )]);
     }
     let mut rows = Vec::with_capacity(height - 1);
-    let mut seen: HashMap<(String, String, String), u32> = HashMap::new();
+    // Building, stair-unit and room joined by a unit separator: one key allocation per row.
+    let mut seen: HashMap<String, u32> = HashMap::with_capacity(height);
     for r in 1..height as u32 {
         let excel_row = r + 1;
-        let texts: Vec<Option<String>> = (0..10u32)
-            .map(|c| range.get_value((r, c)).and_then(cell_text))
-            .collect();
+        let mut texts: [Option<String>; 10] =
+            std::array::from_fn(|c| range.get_value((r, c as u32)).and_then(cell_text));
         if texts.iter().all(Option::is_none) {
             continue;
         }
         let before = errors.len();
+        // Each cell's text is moved out once, not copied.
         let mut text = |c: usize| -> String {
-            match &texts[c] {
-                Some(t) => t.clone(),
+            match texts[c].take() {
+                Some(t) => t,
                 None => {
                     errors.push(err(
                         s,
@@ -324,7 +325,7 @@ pub fn parse_unit_list(bytes: &[u8]) -> Result<Vec<UnitRow>, Vec<CellError>> {
         if !building.is_empty()
             && !room.is_empty()
             && let Some(first) = seen.insert(
-                (building.clone(), stair_unit.clone(), room.clone()),
+                format!("{building}\u{1f}{stair_unit}\u{1f}{room}"),
                 excel_row,
             )
         {
@@ -333,7 +334,7 @@ pub fn parse_unit_list(bytes: &[u8]) -> Result<Vec<UnitRow>, Vec<CellError>> {
                 "duplicate_room",
                 format!("room {building} {stair_unit} {room} repeats row {first}"),
             ));
-            seen.insert((building.clone(), stair_unit.clone(), room.clone()), first);
+            seen.insert(format!("{building}\u{1f}{stair_unit}\u{1f}{room}"), first);
         }
         errors.extend(errs);
         if errors.len() == before
