@@ -158,6 +158,18 @@ pub struct VerifyReport {
     pub reason: Option<String>,
 }
 
+/// An amount typed by a person: yuan, at most two decimals, not negative; in fen.
+fn non_negative_fen(field: &str, t: &super::flow::DecimalText) -> Result<i64, AppError> {
+    let f = parse_decimal("amount", &t.0)
+        .and_then(|d| Yuan::parse_fen_exact("amount", &d.to_string()))
+        .and_then(|y| y.to_fen())
+        .map_err(|e| AppError::invalid(field, e.to_string()))?;
+    if f < 0 {
+        return Err(AppError::invalid(field, "must not be negative"));
+    }
+    Ok(f)
+}
+
 fn ledger_error(e: LedgerError) -> AppError {
     let code = match &e {
         LedgerError::Unbalanced { .. } => "unbalanced",
@@ -670,19 +682,7 @@ impl App {
                 ),
             )
         })?;
-        let fen = |field: &str, t: &super::flow::DecimalText| {
-            parse_decimal("amount", &t.0)
-                .and_then(|d| Yuan::parse_fen_exact("amount", &d.to_string()))
-                .and_then(|y| y.to_fen())
-                .map_err(|e| AppError::invalid(field, e.to_string()))
-                .and_then(|f| {
-                    if f < 0 {
-                        Err(AppError::invalid(field, "must not be negative"))
-                    } else {
-                        Ok(f)
-                    }
-                })
-        };
+        let fen = non_negative_fen;
         let key = fen("key_supervised_amount", &r.key_supervised_amount)?;
         let before = fen("released_before", &r.released_before)?;
         let rel = ledger::escrow_release_limit(key, before, retention);
@@ -711,19 +711,7 @@ impl App {
             &[Role::Developer, Role::Acquirer],
             "report uses of acquisition proceeds",
         )?;
-        let fen = |field: &str, t: &super::flow::DecimalText| {
-            parse_decimal("amount", &t.0)
-                .and_then(|d| Yuan::parse_fen_exact("amount", &d.to_string()))
-                .and_then(|y| y.to_fen())
-                .map_err(|e| AppError::invalid(field, e.to_string()))
-                .and_then(|f| {
-                    if f < 0 {
-                        Err(AppError::invalid(field, "must not be negative"))
-                    } else {
-                        Ok(f)
-                    }
-                })
-        };
+        let fen = non_negative_fen;
         let mut uses = Vec::with_capacity(input.uses.len());
         for (i, u) in input.uses.iter().enumerate() {
             uses.push((u.category, fen(&format!("uses[{i}].amount"), &u.amount)?));
