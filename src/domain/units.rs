@@ -43,11 +43,17 @@ pub enum QuantityError {
 /// Parses a decimal written by a person: plain digits, optional sign and point; thousands
 /// separators (`,`) are accepted because Excel users type them. No exponents, no `NaN`.
 pub fn parse_decimal(what: &'static str, raw: &str) -> Result<Decimal, QuantityError> {
-    let cleaned: String = raw
-        .trim()
-        .chars()
-        .filter(|c| *c != ',' && *c != '，')
-        .collect();
+    let trimmed = raw.trim();
+    // Most numbers carry no separators: read them in place, without a copy.
+    let cleaned: std::borrow::Cow<str> = if trimmed.contains([',', '，']) {
+        trimmed
+            .chars()
+            .filter(|c| *c != ',' && *c != '，')
+            .collect::<String>()
+            .into()
+    } else {
+        trimmed.into()
+    };
     let ok = !cleaned.is_empty()
         && cleaned
             .char_indices()
