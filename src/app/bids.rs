@@ -69,6 +69,10 @@ pub struct BidInput {
     pub hospital_m: u32,
     pub shops_m: u32,
     pub amenities: u32,
+    /// The listing this bid offers, when it is in the round: its valuation's replacement
+    /// price becomes the bid's ceiling (HS-A7.5), shown beside the price with the gap to it.
+    #[serde(default)]
+    pub listing_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -78,6 +82,16 @@ pub struct BidView {
     pub submitted_at: DateTime<Utc>,
     #[schema(value_type = Object)]
     pub bid: Bid,
+    pub listing_id: Option<i64>,
+    /// Ceiling per m² minus the bid's price, once the listing is valued (negative: above it).
+    #[schema(value_type = Option<String>)]
+    pub gap_to_ceiling_per_m2: Option<Decimal>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct StoredBid {
+    bid: Bid,
+    listing_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -203,6 +217,17 @@ impl App {
             ));
         }
         let mut tx = self.store.begin().await?;
+        if let Some(l) = b.listing_id {
+            ldb::listing(&mut tx, l)
+                .await?
+                .filter(|x| x.round_id == round_id && Some(&x.developer_org) == Some(&org))
+                .ok_or_else(|| {
+                    AppError::invalid(
+                        "listing_id",
+                        format!("listing {l} is not your company's listing in round {round_id}"),
+                    )
+                })?;
+        }
         let tender = db::tender(&mut tx, round_id)
             .await?
             .ok_or_else(|| AppError::Conflict {
@@ -238,7 +263,11 @@ impl App {
             &mut tx,
             round_id,
             &org,
-            &serde_json::to_string(&bid).expect("serialises"),
+            &serde_json::to_string(&StoredBid {
+                bid: bid.clone(),
+                listing_id: b.listing_id,
+            })
+            .expect("serialises"),
             actor.id,
             now,
         )
@@ -253,6 +282,8 @@ impl App {
                 submitted_seq: id,
                 ..bid
             },
+            listing_id: b.listing_id,
+            gap_to_ceiling_per_m2: None,
         })
     }
 
@@ -263,6 +294,7 @@ impl App {
         actor: &User,
         round_id: i64,
         bytes: &[u8],
+        listing_id: Option<i64>,
     ) -> Result<BidView, AppError> {
         require_role(actor, &[Role::Developer], "submit a bid")?;
         let (units, f) = crate::excel::bid::parse_bid(bytes).map_err(AppError::Workbook)?;
@@ -281,27 +313,41 @@ impl App {
             hospital_m: f.numbers[2],
             shops_m: f.numbers[3],
             amenities: f.numbers[4],
+            listing_id,
         };
         self.submit_bid(actor, round_id, input).await
     }
 
-    fn views(rows: Vec<db::BidRow>) -> Result<Vec<BidView>, AppError> {
-        rows.into_iter()
-            .map(|r| {
-                let b: Bid = serde_json::from_str(&r.payload)
-                    .map_err(|e| AppError::Internal(e.to_string()))?;
-                Ok(BidView {
+    /// Bids as stored, each with its listing's replacement ceiling once that listing is valued.
+    async fn views(
+        tx: &mut crate::store::Tx,
+        rows: Vec<db::BidRow>,
+    ) -> Result<Vec<BidView>, AppError> {
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let st: StoredBid =
+                serde_json::from_str(&r.payload).map_err(|e| AppError::Internal(e.to_string()))?;
+            let ceiling = match st.listing_id {
+                Some(l) => ldb::latest_valuation(tx, l)
+                    .await?
+                    .map(|v| Yuan::from_fen(v.ceiling_per_m2_fen).value()),
+                None => None,
+            };
+            out.push(BidView {
+                id: r.id,
+                developer_org: r.developer_org,
+                submitted_at: r.submitted_at,
+                gap_to_ceiling_per_m2: ceiling.map(|c| c - st.bid.price_per_m2),
+                bid: Bid {
                     id: r.id,
-                    developer_org: r.developer_org,
-                    submitted_at: r.submitted_at,
-                    bid: Bid {
-                        id: r.id,
-                        submitted_seq: r.id,
-                        ..b
-                    },
-                })
-            })
-            .collect()
+                    submitted_seq: r.id,
+                    ceiling_per_m2: ceiling,
+                    ..st.bid
+                },
+                listing_id: st.listing_id,
+            });
+        }
+        Ok(out)
     }
 
     /// Bids of a round as the caller may see them: before the opening only the caller's own
@@ -313,7 +359,10 @@ impl App {
         let opened = db::opening(&mut tx, round_id).await?;
         if actor.role == Role::Developer {
             let org = actor.org.clone().unwrap_or_default();
-            return Self::views(db::latest_bids(&mut tx, round_id, Some(&org)).await?);
+            return {
+                let rows = db::latest_bids(&mut tx, round_id, Some(&org)).await?;
+                Self::views(&mut tx, rows).await
+            };
         }
         if !OFFICIALS.contains(&actor.role) {
             return Err(AppError::Forbidden("bids are not for this role".into()));
@@ -323,7 +372,10 @@ impl App {
                 "the bids are sealed until the opening".into(),
             ));
         }
-        Self::views(db::latest_bids(&mut tx, round_id, None).await?)
+        {
+            let rows = db::latest_bids(&mut tx, round_id, None).await?;
+            Self::views(&mut tx, rows).await
+        }
     }
 
     /// The opening: the housing bureau, at or after the opening time, once.
@@ -381,7 +433,10 @@ impl App {
             .ok_or_else(|| AppError::Internal("opened without a tender".into()))?;
         let st: StoredTerms =
             serde_json::from_str(&tender.terms).map_err(|e| AppError::Internal(e.to_string()))?;
-        let views = Self::views(db::latest_bids(&mut tx, round_id, None).await?)?;
+        let views = {
+            let rows = db::latest_bids(&mut tx, round_id, None).await?;
+            Self::views(&mut tx, rows).await
+        }?;
         let list: Vec<Bid> = views.iter().map(|v| v.bid.clone()).collect();
         let ranking = bids::score(&st.terms, &st.criteria, &list);
         let demand = crate::domain::survey::aggregate_by_band(

@@ -47,6 +47,8 @@ pub fn comparison_workbook(c: &Comparison) -> Vec<u8> {
             "配套得分",
             "合规得分",
             "总分",
+            "重置价(元/m²)",
+            "与重置价差额",
         ];
         for (i, h) in headers.iter().enumerate() {
             ws.write_with_format(0, i as u16, *h, &bold)?;
@@ -87,6 +89,10 @@ pub fn comparison_workbook(c: &Comparison) -> Vec<u8> {
                 (18, s.total),
             ] {
                 ws.write_with_format(row, col, f(val), &score)?;
+            }
+            if let (Some(c), Some(g)) = (v.bid.ceiling_per_m2, v.gap_to_ceiling_per_m2) {
+                ws.write_with_format(row, 19, f(c), &yuan)?;
+                ws.write_with_format(row, 20, f(g), &yuan)?;
             }
         }
         let last = c.ranking.len().max(1) as u32;

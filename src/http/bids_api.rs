@@ -91,17 +91,24 @@ pub async fn comparison_xlsx(
         .into_response())
 }
 
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct ListingQuery {
+    /// The company's listing in this round the bid offers (its valuation gives the ceiling).
+    pub listing_id: Option<i64>,
+}
+
 /// A bid as a workbook (request body: the xlsx with sheets 楼盘表 and 报价).
-#[utoipa::path(post, path = "/api/rounds/{id}/bids.xlsx", tag = "bids", params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/api/rounds/{id}/bids.xlsx", tag = "bids", params(("id" = i64, Path), ListingQuery),
     request_body(content = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     responses((status = 201, body = BidView), (status = 422, body = crate::app::error::Problem)))]
 pub async fn submit_bid_xlsx(
     axum::extract::State(app): axum::extract::State<State>,
     Caller(u): Caller,
     ApiPath(id): ApiPath<i64>,
+    axum::extract::Query(q): axum::extract::Query<ListingQuery>,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    let v = app.submit_bid_xlsx(&u, id, &body).await?;
+    let v = app.submit_bid_xlsx(&u, id, &body, q.listing_id).await?;
     Ok((StatusCode::CREATED, Json(v)).into_response())
 }
 

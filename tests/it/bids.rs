@@ -274,3 +274,62 @@ on_both!(
         assert_eq!(wb.worksheet_range("报价").unwrap().height(), 9);
     }
 );
+
+on_both!(
+    hs_a7_5_a_bid_on_a_valued_listing_is_shown_against_its_ceiling,
+    |t: TestApp| async move {
+        t.set_today(date("2026-11-25"));
+        let round = t.open_round().await;
+        // 甲公司's listing is valued: ceiling 3,990.00 per m².
+        let listing = t.listing_in_negotiation(round).await;
+        let (s, v) = t
+            .post("housing_bureau", &format!("/api/rounds/{round}/tender"), json!({
+                "mode": "negotiated", "max_unit_m2": "120",
+                "criteria": { "competition": "60", "location": "15", "transport": "10", "amenities": "5", "compliance": "10", "near_m": 500, "far_m": 3000 },
+                "budget": "100000000", "deadline_at": "2027-06-01T00:00:00Z", "opening_at": "2027-06-02T00:00:00Z" }))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let path = format!("/api/rounds/{round}/bids");
+        let mut b = bid("4000", &["90", "95"]);
+        b["listing_id"] = json!(listing);
+        // Another company cannot bid with 甲公司's listing.
+        let (s, v) = t.post("developer_b", &path, b.clone()).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        let (s, v) = t.post("developer", &path, b).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let (s, _) = t
+            .post("developer_b", &path, bid("3950", &["90", "95"]))
+            .await;
+        assert_eq!(s, StatusCode::CREATED);
+        t.set_today(date("2027-06-02"));
+        let (s, _) = t
+            .post("housing_bureau", &format!("{path}/open"), Value::Null)
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        let (_, c) = t.get("housing_bureau", &format!("{path}/comparison")).await;
+        let mine = c["bids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["developer_org"] == "甲公司")
+            .unwrap();
+        assert_eq!(mine["bid"]["ceiling_per_m2"], "3990.00");
+        assert_eq!(mine["gap_to_ceiling_per_m2"], "-10.00");
+        let ranked = c["ranking"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["id"] == mine["id"])
+            .unwrap();
+        assert_eq!(ranked["flags"]["above_ceiling"], true);
+        assert_eq!(ranked["flags"]["valid"], false);
+        let (s, page) = t
+            .page("housing_bureau", &format!("/rounds/{round}/bids"))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{page}");
+        assert!(
+            page.contains("3,990.00") && page.contains("-10.00"),
+            "{page}"
+        );
+    }
+);
