@@ -4,10 +4,11 @@
 //! comparison with the demand-matched plan.
 
 use super::flow::{DecimalText, require_role};
+use super::pricing::dec;
 use super::{App, AppError};
 use crate::domain::bids::{self, Bid, Criteria, Plan, Scored, TenderMode, Terms};
 use crate::domain::role::Role;
-use crate::domain::units::{AreaM2, Yuan, parse_decimal};
+use crate::domain::units::{AreaM2, Yuan};
 use crate::store::bids as db;
 use crate::store::listings as ldb;
 use crate::store::users::User;
@@ -109,10 +110,6 @@ pub struct Comparison {
     pub ranking: Vec<Scored>,
     #[schema(value_type = Object)]
     pub plan: Plan,
-}
-
-fn dec(field: &str, t: &DecimalText) -> Result<Decimal, AppError> {
-    parse_decimal("number", &t.0).map_err(|e| AppError::invalid(field, e.to_string()))
 }
 
 impl App {

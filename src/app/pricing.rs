@@ -78,7 +78,7 @@ pub(crate) fn pricing_error(e: PricingError) -> AppError {
     }
 }
 
-fn dec(field: &'static str, t: &DecimalText) -> Result<Decimal, AppError> {
+pub(crate) fn dec(field: &'static str, t: &DecimalText) -> Result<Decimal, AppError> {
     parse_decimal(field, &t.0).map_err(|e| AppError::invalid(field, e.to_string()))
 }
 fn positive_yuan(field: &'static str, t: &DecimalText) -> Result<Yuan, AppError> {
@@ -87,7 +87,7 @@ fn positive_yuan(field: &'static str, t: &DecimalText) -> Result<Yuan, AppError>
 fn non_negative_yuan(field: &'static str, t: &DecimalText) -> Result<Yuan, AppError> {
     Yuan::non_negative(field, dec(field, t)?).map_err(|e| AppError::invalid(field, e.to_string()))
 }
-fn per_m2(field: &'static str, t: &DecimalText) -> Result<YuanPerM2, AppError> {
+pub(crate) fn per_m2(field: &'static str, t: &DecimalText) -> Result<YuanPerM2, AppError> {
     YuanPerM2::positive(field, dec(field, t)?).map_err(|e| AppError::invalid(field, e.to_string()))
 }
 fn area(field: &'static str, t: &DecimalText) -> Result<AreaM2, AppError> {

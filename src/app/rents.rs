@@ -7,7 +7,7 @@
 //! exception of the same listing for that limit.
 
 use super::flow::{DecimalText, ensure_listing_scope, require_role};
-use super::pricing::pricing_error;
+use super::pricing::{per_m2, pricing_error};
 use super::{App, AppError, Idem, boxed};
 use crate::domain::pricing::rent;
 use crate::domain::role::Role;
@@ -107,11 +107,6 @@ pub struct OverdueRent {
     pub effective_date: NaiveDate,
     pub review_due: NaiveDate,
     pub days_overdue: i64,
-}
-
-fn per_m2(field: &'static str, t: &DecimalText) -> Result<YuanPerM2, AppError> {
-    let d = parse_decimal(field, &t.0).map_err(|e| AppError::invalid(field, e.to_string()))?;
-    YuanPerM2::positive(field, d).map_err(|e| AppError::invalid(field, e.to_string()))
 }
 
 impl App {
