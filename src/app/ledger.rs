@@ -391,8 +391,10 @@ impl App {
                         ),
                     });
                 }
-                let e = db::entries(&mut tx, first).await?;
-                out.push(EntryView::from(&e[0]));
+                let e = db::entry(&mut tx, first)
+                    .await?
+                    .ok_or_else(|| AppError::Internal(format!("entry {first} vanished")))?;
+                out.push(EntryView::from(&e));
                 continue;
             }
             ledger::check_entry(&draft, &accounts).map_err(refuse)?;
@@ -802,12 +804,12 @@ impl App {
         require_role(actor, READERS, "read the ledgers")?;
         let mut tx = self.store.read().await?;
         let refusals = db::refusals(&mut tx).await?;
-        let reallocations = db::entries(&mut tx, 1)
-            .await?
-            .iter()
-            .filter(|e| e.kind == EntryKind::Reallocation)
-            .map(EntryView::from)
-            .collect();
+        let mut reallocations = Vec::new();
+        for seq in db::seqs_of_kind(&mut tx, EntryKind::Reallocation).await? {
+            if let Some(e) = db::entry(&mut tx, seq).await? {
+                reallocations.push(EntryView::from(&e));
+            }
+        }
         let mut priority_flags = Vec::new();
         for r in db::proceeds_reports(&mut tx).await? {
             let flags: Vec<ledger::PriorityFlag> =
@@ -948,11 +950,8 @@ impl App {
         }
         let original = {
             let mut tx = self.store.read().await?;
-            db::entries(&mut tx, seq)
+            db::entry(&mut tx, seq)
                 .await?
-                .into_iter()
-                .next()
-                .filter(|e| e.seq == seq)
                 .ok_or_else(|| AppError::NotFound(format!("entry {seq}")))?
         };
         if original.kind == EntryKind::Reallocation && actor.role != Role::LeadingGroup {

@@ -154,8 +154,29 @@ pub async fn balances(
 
 /// Entries in chain order, from `from_seq` on (all when 1).
 pub async fn entries(tx: &mut Tx, from_seq: i64) -> Result<Vec<Stored>, sqlx::Error> {
-    let heads = on_tx!(tx, c => sqlx::query_as::<_, EntryRow>("SELECT seq, idem_key, entry_date, kind, memo, approval, listing_id, consents, posted_by, posted_at, prev_hash, hash FROM ledger_entries WHERE seq >= $1 ORDER BY seq").bind(from_seq).fetch_all(&mut *c).await)?;
-    let lines = on_tx!(tx, c => sqlx::query_as::<_, LineRow>("SELECT seq, account, amount_fen FROM ledger_lines WHERE seq >= $1 ORDER BY seq, line_no").bind(from_seq).fetch_all(&mut *c).await)?;
+    entries_between(tx, from_seq, i64::MAX).await
+}
+
+/// One entry, by its place in the chain.
+pub async fn entry(tx: &mut Tx, seq: i64) -> Result<Option<Stored>, sqlx::Error> {
+    Ok(entries_between(tx, seq, seq).await?.pop())
+}
+
+/// The seqs of the entries of one kind (e.g. reallocations for the HS-F8 report).
+pub async fn seqs_of_kind(tx: &mut Tx, kind: EntryKind) -> Result<Vec<i64>, sqlx::Error> {
+    let kind = enum_key(&kind);
+    let rows = on_tx!(tx, c => sqlx::query_as::<_, (i64,)>("SELECT seq FROM ledger_entries WHERE kind = $1 ORDER BY seq").bind(&kind).fetch_all(&mut *c).await)?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+/// Entries `from_seq..=to_seq` in chain order.
+async fn entries_between(
+    tx: &mut Tx,
+    from_seq: i64,
+    to_seq: i64,
+) -> Result<Vec<Stored>, sqlx::Error> {
+    let heads = on_tx!(tx, c => sqlx::query_as::<_, EntryRow>("SELECT seq, idem_key, entry_date, kind, memo, approval, listing_id, consents, posted_by, posted_at, prev_hash, hash FROM ledger_entries WHERE seq >= $1 AND seq <= $2 ORDER BY seq").bind(from_seq).bind(to_seq).fetch_all(&mut *c).await)?;
+    let lines = on_tx!(tx, c => sqlx::query_as::<_, LineRow>("SELECT seq, account, amount_fen FROM ledger_lines WHERE seq >= $1 AND seq <= $2 ORDER BY seq, line_no").bind(from_seq).bind(to_seq).fetch_all(&mut *c).await)?;
     let mut by_seq: BTreeMap<i64, Vec<Line>> = BTreeMap::new();
     for r in lines {
         by_seq.entry(r.seq).or_default().push(Line {
