@@ -230,4 +230,64 @@ mod tests {
             "{e:?}"
         );
     }
+
+    fn unit(room: &str, area: &str) -> crate::domain::unit_list::UnitRow {
+        let a: rust_decimal::Decimal = area.parse().unwrap();
+        crate::domain::unit_list::UnitRow {
+            building: "1号楼".into(),
+            stair_unit: "1单元".into(),
+            floor: 3,
+            room: room.into(),
+            layout: "三室两厅".into(),
+            gross_area_m2: crate::domain::units::AreaM2::new("a", a).unwrap(),
+            usable_area_m2: crate::domain::units::AreaM2::new("a", a / rust_decimal::Decimal::TWO)
+                .unwrap(),
+            orientation: "南北".into(),
+            mortgaged: false,
+            seized: false,
+        }
+    }
+
+    #[test]
+    fn nc_16_nanchang_units_are_in_principle_at_most_120_m2() {
+        use crate::domain::review::{ConstructionState, ListingFacts, OfferScope, review};
+        let r = Registry::load(&shipped()).unwrap();
+        let p = &r.packs["nanchang"].review;
+        let facts = ListingFacts {
+            construction_state: ConstructionState::Completed,
+            topped_out: true,
+            delivery_date: None,
+            offer_scope: OfferScope::WholeBuilding,
+        };
+        let cap = |units: &[crate::domain::unit_list::UnitRow]| {
+            review(units, &facts, p, &Default::default())
+                .checks
+                .into_iter()
+                .find(|c| c.id == "unit_area_cap")
+                .unwrap()
+        };
+        // 120.00 m² is within Nanchang's cap; 120.01 m² is not, and is an "in principle" limit.
+        assert!(cap(&[unit("101", "90"), unit("102", "120.00")]).passed);
+        let over = cap(&[unit("101", "90"), unit("102", "120.01")]);
+        assert!(!over.passed && over.in_principle);
+    }
+
+    #[test]
+    fn yq_14_yangquan_publicity_lasts_at_least_five_working_days() {
+        let r = Registry::load(&shipped()).unwrap();
+        let days = r.packs["yangquan"].params["publicity_working_days"]
+            .as_integer()
+            .unwrap();
+        assert!(
+            days >= 5,
+            "YQ-14 sets at least 5 working days, the pack says {days}"
+        );
+        // The listing workflow reads the parameter for its publicity deadline.
+        assert!(
+            r.get("yangquan/listing")
+                .unwrap()
+                .used_params
+                .contains("publicity_working_days")
+        );
+    }
 }
