@@ -240,8 +240,11 @@ mod tests {
             room: room.into(),
             layout: "三室两厅".into(),
             gross_area_m2: crate::domain::units::AreaM2::new("a", a).unwrap(),
-            usable_area_m2: crate::domain::units::AreaM2::new("a", a / rust_decimal::Decimal::TWO)
-                .unwrap(),
+            usable_area_m2: crate::domain::units::AreaM2::new(
+                "a",
+                (a / rust_decimal::Decimal::TWO).round_dp(2),
+            )
+            .unwrap(),
             orientation: "南北".into(),
             mortgaged: false,
             seized: false,
