@@ -9,6 +9,7 @@ use super::{App, AppError};
 use crate::domain::bids::{self, Bid, Criteria, Plan, Scored, TenderMode, Terms};
 use crate::domain::role::Role;
 use crate::domain::units::{AreaM2, Yuan};
+use crate::store::Tx;
 use crate::store::bids as db;
 use crate::store::listings as ldb;
 use crate::store::users::User;
@@ -45,6 +46,10 @@ pub struct TenderInput {
     pub budget: DecimalText,
     pub deadline_at: DateTime<Utc>,
     pub opening_at: DateTime<Utc>,
+    /// The acquiring company (收购主体) tendering: a current designation of the round's pack
+    /// where the pack limits its acquirers (YQ-7.1).
+    #[serde(default)]
+    pub acquirer: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -52,6 +57,8 @@ struct StoredTerms {
     terms: Terms,
     criteria: Criteria,
     budget: Decimal,
+    #[serde(default)]
+    acquirer: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -110,6 +117,8 @@ pub struct Comparison {
     pub ranking: Vec<Scored>,
     #[schema(value_type = Object)]
     pub plan: Plan,
+    /// The acquiring company that tendered (YQ-7.1), when the tender names one.
+    pub acquirer: Option<String>,
 }
 
 impl App {
@@ -156,6 +165,11 @@ impl App {
             .value();
         let mut tx = self.store.begin().await?;
         let inst = self.instance_of(&mut tx, round_id, "round").await?;
+        let round = ldb::round(&mut tx, round_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("round {round_id}")))?;
+        self.check_tender_acquirer(&mut tx, &round.pack, t.acquirer.as_deref())
+            .await?;
         if db::tender(&mut tx, round_id).await?.is_some() {
             return Err(AppError::Conflict {
                 code: "tender_set",
@@ -166,6 +180,7 @@ impl App {
             terms,
             criteria: t.criteria.clone(),
             budget,
+            acquirer: t.acquirer.as_deref().map(|a| a.trim().to_string()),
         };
         db::insert_tender(
             &mut tx,
@@ -419,26 +434,29 @@ impl App {
     pub async fn comparison(&self, actor: &User, round_id: i64) -> Result<Comparison, AppError> {
         require_role(actor, OFFICIALS, "read the bid comparison")?;
         let mut tx = self.store.read().await?;
-        let round = ldb::round(&mut tx, round_id)
+        self.comparison_in(&mut tx, round_id).await
+    }
+
+    async fn comparison_in(&self, tx: &mut Tx, round_id: i64) -> Result<Comparison, AppError> {
+        let round = ldb::round(tx, round_id)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("round {round_id}")))?;
-        let opened_at = db::opening(&mut tx, round_id)
+        let opened_at = db::opening(tx, round_id)
             .await?
             .ok_or_else(|| AppError::Forbidden("the bids are sealed until the opening".into()))?;
-        let tender = db::tender(&mut tx, round_id)
+        let tender = db::tender(tx, round_id)
             .await?
             .ok_or_else(|| AppError::Internal("opened without a tender".into()))?;
         let st: StoredTerms =
             serde_json::from_str(&tender.terms).map_err(|e| AppError::Internal(e.to_string()))?;
         let views = {
-            let rows = db::latest_bids(&mut tx, round_id, None).await?;
-            Self::views(&mut tx, rows).await
+            let rows = db::latest_bids(tx, round_id, None).await?;
+            Self::views(tx, rows).await
         }?;
         let list: Vec<Bid> = views.iter().map(|v| v.bid.clone()).collect();
         let ranking = bids::score(&st.terms, &st.criteria, &list);
-        let demand = crate::domain::survey::aggregate_by_band(
-            &ldb::survey_returns(&mut tx, round_id).await?,
-        );
+        let demand =
+            crate::domain::survey::aggregate_by_band(&ldb::survey_returns(tx, round_id).await?);
         let pack = self.pack(&round.pack)?;
         let plan = bids::plan(
             &ranking,
@@ -461,6 +479,93 @@ impl App {
             bids: views,
             ranking,
             plan,
+            acquirer: st.acquirer,
         })
     }
+
+    /// The housing bureau records the opened comparison's plan (收购方案) as the input of the
+    /// round's planning step (HS-A7.4): stored with its SHA-256, named in the round's history,
+    /// and approved by the leading group's `approve_plan` (guard `plan_recorded`). A newer
+    /// recording supersedes the older one until the approval.
+    pub async fn record_plan(&self, actor: &User, round_id: i64) -> Result<RecordedPlan, AppError> {
+        require_role(actor, &[Role::HousingBureau], "record the acquisition plan")?;
+        let mut tx = self.store.begin().await?;
+        let inst = self.instance_of(&mut tx, round_id, "round").await?;
+        if inst.state != "planning" {
+            return Err(AppError::Conflict {
+                code: "wrong_state",
+                message: format!(
+                    "the plan is recorded in the round's planning step; round {round_id} is in {}",
+                    inst.state
+                ),
+            });
+        }
+        if db::opening(&mut tx, round_id).await?.is_none() {
+            return Err(AppError::Conflict {
+                code: "not_opened",
+                message: "the bids have not been opened; the plan comes from their comparison"
+                    .into(),
+            });
+        }
+        let c = self.comparison_in(&mut tx, round_id).await?;
+        let text = serde_json::to_string(&c.plan).expect("serialises");
+        let sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(text.as_bytes()));
+        let now = self.now();
+        let id = db::insert_plan(&mut tx, round_id, &text, &sha256, actor.id, now).await?;
+        self.record(
+            &mut tx,
+            &inst,
+            actor,
+            "record_plan",
+            None,
+            serde_json::json!({ "rule": "HS-A7.4", "plan_id": id, "sha256": sha256, "by_band": c.plan.by_band, "spent": c.plan.spent, "budget": c.plan.budget, "units": c.plan.units.len() }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(RecordedPlan {
+            id,
+            round_id,
+            sha256,
+            recorded_by: actor.id,
+            recorded_at: now,
+            plan: c.plan,
+        })
+    }
+
+    /// The round's latest recorded plan (officials).
+    pub async fn recorded_plan(
+        &self,
+        actor: &User,
+        round_id: i64,
+    ) -> Result<RecordedPlan, AppError> {
+        require_role(actor, OFFICIALS, "read the acquisition plan")?;
+        let mut tx = self.store.read().await?;
+        self.instance_of(&mut tx, round_id, "round").await?;
+        let row = db::latest_plan(&mut tx, round_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("a recorded plan of round {round_id}")))?;
+        let plan: Plan =
+            serde_json::from_str(&row.plan).map_err(|e| AppError::Internal(e.to_string()))?;
+        Ok(RecordedPlan {
+            id: row.id,
+            round_id,
+            sha256: row.sha256,
+            recorded_by: row.recorded_by,
+            recorded_at: row.recorded_at,
+            plan,
+        })
+    }
+}
+
+/// A plan as recorded for the planning step.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RecordedPlan {
+    pub id: i64,
+    pub round_id: i64,
+    /// SHA-256 of the stored plan text; the approval's history entry names it.
+    pub sha256: String,
+    pub recorded_by: i64,
+    pub recorded_at: DateTime<Utc>,
+    #[schema(value_type = Object)]
+    pub plan: Plan,
 }

@@ -591,13 +591,17 @@ impl App {
                 let entered = decision.to != decision.from;
                 let now = app.now();
                 let deadline = if entered { decision.deadline.clone() } else { inst.deadline_name.clone().zip(inst.deadline_due) };
-                let payload = serde_json::json!({
+                let mut payload = serde_json::json!({
                     "request": req.payload,
                     "rule": decision.rule,
                     "guards_passed": decision.guards_passed,
                     "deadline": decision.deadline.as_ref().map(|(n, d)| serde_json::json!({ "name": n, "due": d })),
                     "price_per_m2": facts.agreed_price_per_m2,
                 });
+                // The approval names the plan it approves (HS-A7.4), by id and content hash.
+                if let Some(p) = &facts.plan {
+                    payload["plan"] = serde_json::json!({ "id": p.id, "sha256": p.sha256, "by_band": p.by_band });
+                }
                 let h = NewHistory {
                     instance_id,
                     version: req.expected_version + 1,

@@ -5,6 +5,7 @@
 //! no JSON shapes of the HTTP API beyond the serde types it returns, and reads the clock only
 //! through [`Clock`].
 
+pub mod acquirers;
 pub mod bids;
 pub mod error;
 pub mod facts;

@@ -701,7 +701,12 @@ async fn overdue_rents(
         super::bids_api::comparison,
         super::bids_api::comparison_xlsx,
         super::bids_api::submit_bid_xlsx,
-        super::bids_api::bid_template
+        super::bids_api::bid_template,
+        super::bids_api::designate_acquirer,
+        super::bids_api::list_acquirers,
+        super::bids_api::revoke_acquirer,
+        super::bids_api::record_plan,
+        super::bids_api::recorded_plan
     ),
     components(schemas(
         crate::app::error::Problem,

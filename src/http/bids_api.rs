@@ -3,7 +3,9 @@
 use super::api::{ApiJson, ApiPath};
 use super::auth::Caller;
 use super::{ApiError, State};
-use crate::app::bids::{BidInput, BidView, Comparison, TenderInput};
+use crate::app::acquirers::{AcquirerInput, RevokeInput};
+use crate::app::bids::{BidInput, BidView, Comparison, RecordedPlan, TenderInput};
+use crate::store::bids::AcquirerRow;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -132,8 +134,75 @@ pub async fn bid_template(Caller(_caller): Caller) -> Response {
         .into_response()
 }
 
+/// YQ-7.1: the leading group designates an acquiring company (收购主体) of a pack; a third in
+/// Yangquan, or a government financing platform, is refused (422).
+#[utoipa::path(post, path = "/api/packs/{pack}/acquirers", tag = "bids", params(("pack" = String, Path)), request_body = AcquirerInput,
+    responses((status = 201, body = AcquirerRow), (status = 409, body = crate::app::error::Problem), (status = 422, body = crate::app::error::Problem)))]
+pub async fn designate_acquirer(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    ApiPath(pack): ApiPath<String>,
+    ApiJson(a): ApiJson<AcquirerInput>,
+) -> Result<Response, ApiError> {
+    let v = app.designate_acquirer(&u, &pack, a).await?;
+    Ok((StatusCode::CREATED, Json(v)).into_response())
+}
+
+/// Every designation of a pack, revoked ones included.
+#[utoipa::path(get, path = "/api/packs/{pack}/acquirers", tag = "bids", params(("pack" = String, Path)),
+    responses((status = 200, body = Vec<AcquirerRow>), (status = 422, body = crate::app::error::Problem)))]
+pub async fn list_acquirers(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(_u): Caller,
+    ApiPath(pack): ApiPath<String>,
+) -> Result<Json<Vec<AcquirerRow>>, ApiError> {
+    Ok(Json(app.acquirers(&pack).await?))
+}
+
+#[utoipa::path(post, path = "/api/acquirers/{id}/revoke", tag = "bids", params(("id" = i64, Path)), request_body = RevokeInput,
+    responses((status = 200, body = AcquirerRow), (status = 409, body = crate::app::error::Problem)))]
+pub async fn revoke_acquirer(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(r): ApiJson<RevokeInput>,
+) -> Result<Json<AcquirerRow>, ApiError> {
+    Ok(Json(app.revoke_acquirer(&u, id, r).await?))
+}
+
+/// HS-A7.4: the housing bureau records the opened comparison's plan as the planning step's input.
+#[utoipa::path(post, path = "/api/rounds/{id}/plan", tag = "bids", params(("id" = i64, Path)),
+    responses((status = 201, body = RecordedPlan), (status = 409, body = crate::app::error::Problem)))]
+pub async fn record_plan(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Response, ApiError> {
+    let v = app.record_plan(&u, id).await?;
+    Ok((StatusCode::CREATED, Json(v)).into_response())
+}
+
+#[utoipa::path(get, path = "/api/rounds/{id}/plan", tag = "bids", params(("id" = i64, Path)),
+    responses((status = 200, body = RecordedPlan), (status = 404, body = crate::app::error::Problem)))]
+pub async fn recorded_plan(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<RecordedPlan>, ApiError> {
+    Ok(Json(app.recorded_plan(&u, id).await?))
+}
+
 pub fn routes() -> Router<State> {
     Router::new()
+        .route(
+            "/api/packs/{pack}/acquirers",
+            get(list_acquirers).post(designate_acquirer),
+        )
+        .route("/api/acquirers/{id}/revoke", post(revoke_acquirer))
+        .route(
+            "/api/rounds/{id}/plan",
+            get(recorded_plan).post(record_plan),
+        )
         .route("/api/rounds/{id}/tender", post(set_tender))
         .route("/api/rounds/{id}/bids", get(list_bids).post(submit_bid))
         .route("/api/rounds/{id}/bids/open", post(open_bids))

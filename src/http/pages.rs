@@ -507,6 +507,11 @@ async fn bids_page(
     axum::extract::Query(q): axum::extract::Query<SortQuery>,
 ) -> Result<Html<String>, PageError> {
     let c = state.comparison(&u, id).await?;
+    let recorded = match state.recorded_plan(&u, id).await {
+        Ok(p) => Some(p),
+        Err(crate::app::AppError::NotFound(_)) => None,
+        Err(e) => return Err(e.into()),
+    };
     let mut rows = c.ranking.clone();
     let price = |id: i64| {
         c.bids
@@ -524,8 +529,19 @@ async fn bids_page(
     render(
         &state,
         "bids.html",
-        minijinja::context! { user => v(&u), role_label => v(&u.role.label_zh()), c => v(&c), rows => v(&rows) },
+        minijinja::context! { user => v(&u), role_label => v(&u.role.label_zh()), c => v(&c), rows => v(&rows),
+        recorded => v(&recorded), can_record => u.role == crate::domain::role::Role::HousingBureau },
     )
+}
+
+/// HS-A7.4: the housing bureau records the comparison's plan for the planning step.
+async fn record_plan(
+    AxState(state): AxState<State>,
+    Person(u): Person,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    state.record_plan(&u, id).await?;
+    Ok(Redirect::to(&format!("/rounds/{id}/bids")).into_response())
 }
 
 pub fn routes() -> Router<State> {
@@ -548,6 +564,7 @@ pub fn routes() -> Router<State> {
         .route("/price/schedule", get(schedule_form).post(schedule_make))
         .route("/ledger", get(ledger_page))
         .route("/rounds/{id}/bids", get(bids_page))
+        .route("/rounds/{id}/plan", post(record_plan))
         .route("/ledger/reconciliation", get(reconciliation_page))
         .route("/ledger/projects/{project}", get(project_report_page))
 }

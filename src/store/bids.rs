@@ -73,3 +73,90 @@ pub async fn insert_opening(
     on_tx!(tx, c => { sqlx::query("INSERT INTO bid_openings (round_id, opened_by, opened_at) VALUES ($1, $2, $3)").bind(round_id).bind(by).bind(at).execute(&mut *c).await?; });
     Ok(())
 }
+
+/// A designated acquiring company (migration 0007), with its revocation if any.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
+pub struct AcquirerRow {
+    pub id: i64,
+    pub pack: String,
+    pub seq: i64,
+    pub name: String,
+    pub financing_platform: bool,
+    pub decision_ref: String,
+    pub designated_by: i64,
+    pub designated_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub revoked_reason: Option<String>,
+}
+
+const ACQUIRER_COLS: &str = "a.id, a.pack, a.seq, a.name, a.financing_platform, a.decision_ref, a.designated_by, a.designated_at, r.revoked_at, r.reason AS revoked_reason FROM acquirers a LEFT JOIN acquirer_revocations r ON r.acquirer_id = a.id";
+
+/// Every designation of a pack, oldest first, revoked ones included.
+pub async fn acquirers(tx: &mut Tx, pack: &str) -> Result<Vec<AcquirerRow>, sqlx::Error> {
+    let sql = format!("SELECT {ACQUIRER_COLS} WHERE a.pack = $1 ORDER BY a.seq");
+    on_tx!(tx, c => sqlx::query_as::<_, AcquirerRow>(sqlx::AssertSqlSafe(sql)).bind(pack).fetch_all(&mut *c).await)
+}
+
+pub async fn acquirer(tx: &mut Tx, id: i64) -> Result<Option<AcquirerRow>, sqlx::Error> {
+    let sql = format!("SELECT {ACQUIRER_COLS} WHERE a.id = $1");
+    on_tx!(tx, c => sqlx::query_as::<_, AcquirerRow>(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *c).await)
+}
+
+pub struct NewAcquirer<'a> {
+    pub pack: &'a str,
+    pub seq: i64,
+    pub name: &'a str,
+    pub financing_platform: bool,
+    pub decision_ref: &'a str,
+    pub by: i64,
+    pub at: DateTime<Utc>,
+}
+
+/// Inserts a designation; `None` when another designation took the same slot meanwhile.
+pub async fn insert_acquirer(tx: &mut Tx, a: &NewAcquirer<'_>) -> Result<Option<i64>, sqlx::Error> {
+    let r = on_tx!(tx, c => sqlx::query_as::<_, (i64,)>("INSERT INTO acquirers (pack, seq, name, financing_platform, decision_ref, designated_by, designated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (pack, seq) DO NOTHING RETURNING id")
+        .bind(a.pack).bind(a.seq).bind(a.name).bind(a.financing_platform).bind(a.decision_ref).bind(a.by).bind(a.at).fetch_optional(&mut *c).await)?;
+    Ok(r.map(|r| r.0))
+}
+
+/// Records a revocation; `false` when the designation was already revoked.
+pub async fn revoke_acquirer(
+    tx: &mut Tx,
+    id: i64,
+    reason: &str,
+    by: i64,
+    at: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let r = on_tx!(tx, c => sqlx::query_as::<_, (i64,)>("INSERT INTO acquirer_revocations (acquirer_id, reason, revoked_by, revoked_at) VALUES ($1, $2, $3, $4) ON CONFLICT (acquirer_id) DO NOTHING RETURNING acquirer_id")
+        .bind(id).bind(reason).bind(by).bind(at).fetch_optional(&mut *c).await)?;
+    Ok(r.is_some())
+}
+
+/// A recorded acquisition plan (收购方案) of a round.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PlanRow {
+    pub id: i64,
+    pub round_id: i64,
+    pub plan: String,
+    pub sha256: String,
+    pub recorded_by: i64,
+    pub recorded_at: DateTime<Utc>,
+}
+
+pub async fn insert_plan(
+    tx: &mut Tx,
+    round_id: i64,
+    plan: &str,
+    sha256: &str,
+    by: i64,
+    at: DateTime<Utc>,
+) -> Result<i64, sqlx::Error> {
+    let r = on_tx!(tx, c => sqlx::query_as::<_, (i64,)>("INSERT INTO round_plans (round_id, plan, sha256, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+        .bind(round_id).bind(plan).bind(sha256).bind(by).bind(at).fetch_one(&mut *c).await)?;
+    Ok(r.0)
+}
+
+/// The round's latest recorded plan: the one its planning step approves.
+pub async fn latest_plan(tx: &mut Tx, round_id: i64) -> Result<Option<PlanRow>, sqlx::Error> {
+    on_tx!(tx, c => sqlx::query_as::<_, PlanRow>("SELECT id, round_id, plan, sha256, recorded_by, recorded_at FROM round_plans WHERE round_id = $1 ORDER BY id DESC LIMIT 1").bind(round_id).fetch_optional(&mut *c).await)
+}

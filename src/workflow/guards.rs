@@ -26,6 +26,7 @@ pub enum GuardKind {
     WithinDemand,
     SurveyHasReturns,
     PlanWithinDemand,
+    PlanRecorded,
     CommentRequired,
 }
 
@@ -50,10 +51,11 @@ pub enum Need {
     Objections,
     Valuation,
     Demand,
+    Plan,
 }
 
 impl GuardKind {
-    pub const ALL: [GuardKind; 12] = [
+    pub const ALL: [GuardKind; 13] = [
         GuardKind::DocumentsComplete,
         GuardKind::DocumentPresent,
         GuardKind::ReviewPassed,
@@ -65,6 +67,7 @@ impl GuardKind {
         GuardKind::WithinDemand,
         GuardKind::SurveyHasReturns,
         GuardKind::PlanWithinDemand,
+        GuardKind::PlanRecorded,
         GuardKind::CommentRequired,
     ];
 
@@ -81,6 +84,7 @@ impl GuardKind {
             GuardKind::WithinDemand => "within_demand",
             GuardKind::SurveyHasReturns => "survey_has_returns",
             GuardKind::PlanWithinDemand => "plan_within_demand",
+            GuardKind::PlanRecorded => "plan_recorded",
             GuardKind::CommentRequired => "comment_required",
         }
     }
@@ -101,6 +105,7 @@ impl GuardKind {
             GuardKind::PriceWithinCeiling => "HS-A7.5",
             GuardKind::WithinDemand | GuardKind::PlanWithinDemand => "HS-A2",
             GuardKind::SurveyHasReturns => "HS-A7.1",
+            GuardKind::PlanRecorded => "HS-A7.4",
             GuardKind::CommentRequired => "HS-A7.6",
         }
     }
@@ -133,6 +138,7 @@ impl GuardKind {
             GuardKind::WithinDemand | GuardKind::SurveyHasReturns | GuardKind::PlanWithinDemand => {
                 &[Need::Demand]
             }
+            GuardKind::PlanRecorded => &[Need::Plan, Need::Demand],
             GuardKind::DeadlineElapsed | GuardKind::CommentRequired => &[],
         }
     }
@@ -203,8 +209,21 @@ pub struct Facts {
     pub this_listing: BTreeMap<String, u64>,
     /// The action's payload: agreed price, comment.
     pub agreed_price_per_m2: Option<YuanPerM2>,
+    /// Whether the round took developers' bids (a tender exists), and its latest recorded
+    /// acquisition plan (收购方案), if any.
+    pub tendered: bool,
+    pub plan: Option<PlanFact>,
     pub comment: Option<String>,
     pub today: Option<NaiveDate>,
+}
+
+/// A recorded acquisition plan as the round's approval reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlanFact {
+    pub id: i64,
+    pub sha256: String,
+    /// Units the plan takes per demand band.
+    pub by_band: BTreeMap<String, u64>,
 }
 
 /// Why a guard refused, with the data a person needs to fix it.
@@ -389,6 +408,24 @@ pub fn check(g: &GuardUse, facts: &Facts) -> Result<(), GuardFailure> {
                 )
             }
         }
+        // HS-A7.4 / YQ-7.4: a round that took bids approves a recorded plan (收购方案) drawn
+        // from their comparison, and that plan stays within the surveyed demand (HS-A2).
+        GuardKind::PlanRecorded => match &facts.plan {
+            None if facts.tendered => fail(
+                kind,
+                "the round took bids but no acquisition plan (收购方案) has been recorded from their comparison".into(),
+                serde_json::Value::Null,
+            ),
+            None => Ok(()),
+            Some(p) => match check_within_demand(&facts.demand, &p.by_band) {
+                Ok(()) => Ok(()),
+                Err(excess) => fail(
+                    kind,
+                    excess_message(&excess),
+                    serde_json::to_value(&excess).unwrap_or_default(),
+                ),
+            },
+        },
         GuardKind::CommentRequired => match facts.comment.as_deref().map(str::trim) {
             Some(c) if !c.is_empty() => Ok(()),
             _ => fail(

@@ -10,6 +10,9 @@ use crate::domain::survey::DemandBand;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
+/// Parameters the application reads itself rather than a guard or deadline (checked here).
+pub const PACK_PARAMS: &[&str] = &["max_acquirers", "acquirer_may_be_financing_platform"];
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawPack {
@@ -107,6 +110,20 @@ impl Pack {
                 }
             }
         }
+        for &k in &PACK_PARAMS[..1] {
+            match raw.params.get(k) {
+                None => {}
+                Some(toml::Value::Integer(n)) if *n >= 1 => {}
+                Some(v) => return Err(err(format!("{k} must be a whole number ≥ 1, not {v}"))),
+            }
+        }
+        if let Some(v) = raw.params.get("acquirer_may_be_financing_platform")
+            && !v.is_bool()
+        {
+            return Err(err(format!(
+                "acquirer_may_be_financing_platform must be true or false, not {v}"
+            )));
+        }
         Ok(Pack {
             key: raw.pack.key,
             name: raw.pack.name,
@@ -142,6 +159,23 @@ impl Pack {
         self.pricing
             .as_ref()
             .expect("the registry loads pricing.toml for every pack")
+    }
+
+    /// How many acquiring companies (收购主体) the jurisdiction may designate, when its policy
+    /// says (YQ-7.1: two; Huoshan measures art. 3: one).
+    pub fn max_acquirers(&self) -> Option<u32> {
+        self.params
+            .get("max_acquirers")
+            .and_then(toml::Value::as_integer)
+            .and_then(|n| u32::try_from(n).ok())
+    }
+
+    /// Whether an acquiring company may be a government financing platform (YQ-7.1: no).
+    pub fn acquirer_may_be_financing_platform(&self) -> bool {
+        self.params
+            .get("acquirer_may_be_financing_platform")
+            .and_then(toml::Value::as_bool)
+            .unwrap_or(true)
     }
 
     pub fn document_label<'a>(&'a self, kind: &'a str) -> &'a str {

@@ -106,7 +106,9 @@ impl Registry {
             }
             // Unused parameters are only meaningful when every workflow of the flow was read.
             let flow_ok = errors.len() == errors_before;
-            for p in pack.params.keys().filter(|p| flow_ok && !used.contains(*p)) {
+            for p in pack.params.keys().filter(|p| {
+                flow_ok && !used.contains(*p) && !super::pack::PACK_PARAMS.contains(&p.as_str())
+            }) {
                 errors.push(DefError {
                     file: pack.file.clone(),
                     line: None,

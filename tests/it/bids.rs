@@ -16,7 +16,8 @@ on_both!(
     |t: TestApp| async move {
         t.set_today(date("2026-11-25"));
         let round = t.open_round_in("yangquan").await;
-        let tender = json!({
+        let acq = t.acquirer_of("yangquan").await;
+        let tender = json!({ "acquirer": acq,
             "mode": "fixed_area_compete_price", "min_unit_m2": "70", "max_unit_m2": "120",
             "criteria": { "competition": "60", "location": "15", "transport": "10", "amenities": "5", "compliance": "10", "near_m": 500, "far_m": 3000 },
             "budget": "1000000", "deadline_at": "2026-12-01T00:00:00Z", "opening_at": "2026-12-02T00:00:00Z"
@@ -212,9 +213,10 @@ on_both!(
     |t: TestApp| async move {
         t.set_today(date("2026-11-25"));
         let round = t.open_round_in("yangquan").await;
+        let acq = t.acquirer_of("yangquan").await;
         let (s, v) = t
             .post("housing_bureau", &format!("/api/rounds/{round}/tender"), json!({
-                "mode": "negotiated", "max_unit_m2": "120",
+                "acquirer": acq, "mode": "negotiated", "max_unit_m2": "120",
                 "criteria": { "competition": "60", "location": "15", "transport": "10", "amenities": "5", "compliance": "10", "near_m": 500, "far_m": 3000 },
                 "budget": "1000000", "deadline_at": "2026-12-01T00:00:00Z", "opening_at": "2026-12-02T00:00:00Z" }))
             .await;
@@ -282,9 +284,10 @@ on_both!(
         let round = t.open_round().await;
         // 甲公司's listing is valued: ceiling 3,990.00 per m².
         let listing = t.listing_in_negotiation(round).await;
+        let acq = t.acquirer_of("huoshan").await;
         let (s, v) = t
             .post("housing_bureau", &format!("/api/rounds/{round}/tender"), json!({
-                "mode": "negotiated", "max_unit_m2": "120",
+                "acquirer": acq, "mode": "negotiated", "max_unit_m2": "120",
                 "criteria": { "competition": "60", "location": "15", "transport": "10", "amenities": "5", "compliance": "10", "near_m": 500, "far_m": 3000 },
                 "budget": "100000000", "deadline_at": "2027-06-01T00:00:00Z", "opening_at": "2027-06-02T00:00:00Z" }))
             .await;
@@ -331,5 +334,185 @@ on_both!(
             page.contains("3,990.00") && page.contains("-10.00"),
             "{page}"
         );
+    }
+);
+
+on_both!(
+    yq_7_1_at_most_two_acquirers_and_none_a_financing_platform,
+    |t: TestApp| async move {
+        let path = "/api/packs/yangquan/acquirers";
+        let body = |name: &str, platform: bool| json!({ "name": name, "financing_platform": platform, "decision_ref": "阳政办〔2026〕3号" });
+        // Only the leading group designates, for the city government.
+        let (s, v) = t
+            .post("housing_bureau", path, body("阳泉安居投资公司", false))
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+        // A government financing platform is refused outright (not an "in principle" limit).
+        let (s, v) = t
+            .post("leading_group", path, body("阳泉城投公司", true))
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(
+            (v["code"].as_str(), v["rule"].as_str()),
+            (Some("financing_platform"), Some("YQ-7.1"))
+        );
+        let (s, a) = t
+            .post("leading_group", path, body("阳泉安居投资公司", false))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{a}");
+        let (s, b) = t
+            .post("leading_group", path, body("阳泉国有住房公司", false))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        // A third is one too many: 选定不超过2家.
+        let (s, v) = t
+            .post("leading_group", path, body("阳泉第三公司", false))
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(
+            (v["code"].as_str(), v["rule"].as_str()),
+            (Some("acquirer_limit"), Some("YQ-7.1"))
+        );
+        // Revoking one frees its place; the revocation is a new record, the designation stays.
+        let (s, v) = t
+            .post(
+                "leading_group",
+                &format!("/api/acquirers/{}/revoke", b["id"]),
+                json!({ "reason": "并入阳泉安居投资公司" }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert!(v["revoked_at"].is_string(), "{v}");
+        let (s, _) = t
+            .post("leading_group", path, body("阳泉第三公司", false))
+            .await;
+        assert_eq!(s, StatusCode::CREATED);
+        let (_, all) = t.get("supervisor", path).await;
+        assert_eq!(all.as_array().unwrap().len(), 3, "{all}");
+        // A tender names a current acquirer: none, a revoked one or a stranger is refused.
+        t.set_today(date("2026-11-25"));
+        let round = t.open_round_in("yangquan").await;
+        let tender = |acq: Value| {
+            json!({ "acquirer": acq, "mode": "negotiated", "max_unit_m2": "120",
+                "criteria": { "competition": "60", "location": "15", "transport": "10", "amenities": "5", "compliance": "10", "near_m": 500, "far_m": 3000 },
+                "budget": "1000000", "deadline_at": "2026-12-01T00:00:00Z", "opening_at": "2026-12-02T00:00:00Z" })
+        };
+        let tp = format!("/api/rounds/{round}/tender");
+        let (s, v) = t.post("housing_bureau", &tp, tender(Value::Null)).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["field"], "acquirer");
+        let (s, v) = t
+            .post("housing_bureau", &tp, tender(json!("阳泉国有住房公司")))
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(
+            (v["code"].as_str(), v["rule"].as_str()),
+            (Some("not_an_acquirer"), Some("YQ-7.1"))
+        );
+        let (s, v) = t
+            .post("housing_bureau", &tp, tender(json!("阳泉安居投资公司")))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        // Huoshan's measures (art. 3) designate one company only.
+        let hp = "/api/packs/huoshan/acquirers";
+        let (s, _) = t
+            .post("leading_group", hp, body("霍山安居公司", false))
+            .await;
+        assert_eq!(s, StatusCode::CREATED);
+        let (s, v) = t
+            .post("leading_group", hp, body("霍山第二公司", false))
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["code"], "acquirer_limit");
+    }
+);
+
+on_both!(
+    hs_a7_4_the_leading_group_approves_the_plan_recorded_from_the_bids,
+    |t: TestApp| async move {
+        t.set_today(date("2026-11-25"));
+        let round = t.open_round_in("yangquan").await;
+        let acq = t.acquirer_of("yangquan").await;
+        let (s, v) = t
+            .post("housing_bureau", &format!("/api/rounds/{round}/tender"), json!({
+                "acquirer": acq, "mode": "fixed_area_compete_price", "min_unit_m2": "70", "max_unit_m2": "120",
+                "criteria": { "competition": "60", "location": "15", "transport": "10", "amenities": "5", "compliance": "10", "near_m": 500, "far_m": 3000 },
+                "budget": "1000000", "deadline_at": "2026-12-01T00:00:00Z", "opening_at": "2026-12-02T00:00:00Z" }))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let path = format!("/api/rounds/{round}/bids");
+        let (s, _) = t.post("developer", &path, bid("3800", &["90", "95"])).await;
+        assert_eq!(s, StatusCode::CREATED);
+        let (s, _) = t
+            .post("developer_b", &path, bid("4000", &["90", "95"]))
+            .await;
+        assert_eq!(s, StatusCode::CREATED);
+        t.ok(
+            "housing_bureau",
+            round,
+            "close_solicitation",
+            None,
+            Value::Null,
+        )
+        .await;
+        t.ok("housing_bureau", round, "start_planning", None, Value::Null)
+            .await;
+        let plan_path = format!("/api/rounds/{round}/plan");
+        // Sealed bids give no plan yet, and without one the leading group cannot approve.
+        let (s, v) = t.post("housing_bureau", &plan_path, Value::Null).await;
+        assert_eq!(s, StatusCode::CONFLICT, "{v}");
+        assert_eq!(v["code"], "not_opened");
+        let (s, v) = t
+            .act("leading_group", round, "approve_plan", None, Value::Null)
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert!(v.to_string().contains("plan_recorded"), "{v}");
+        t.set_today(date("2026-12-02"));
+        let (s, _) = t
+            .post("housing_bureau", &format!("{path}/open"), Value::Null)
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        // Only the housing bureau writes the plan.
+        let (s, _) = t.post("leading_group", &plan_path, Value::Null).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let bids_page = format!("/rounds/{round}/bids");
+        let (s, page) = t.page("housing_bureau", &bids_page).await;
+        assert_eq!(s, StatusCode::OK, "{page}");
+        assert!(
+            page.contains("尚未记录收购方案") && page.contains("收购主体：yangquan安居公司"),
+            "{page}"
+        );
+        let (s, p) = t.post("housing_bureau", &plan_path, Value::Null).await;
+        assert_eq!(s, StatusCode::CREATED, "{p}");
+        // 甲公司 (3,800/m², best) fills two units: 90 × 3,800 + 95 × 3,800 = 703,000.00 within
+        // the 1,000,000 budget; 乙公司's 90 m² at 4,000 (360,000.00) would pass it.
+        assert_eq!(p["plan"]["spent"], "703000.00");
+        assert_eq!(p["plan"]["by_band"]["60_90"], 1);
+        assert_eq!(p["plan"]["by_band"]["90_120"], 1);
+        let sha = p["sha256"].as_str().unwrap().to_string();
+        assert_eq!(sha.len(), 64);
+        let (_, page) = t.page("supervisor", &bids_page).await;
+        assert!(
+            page.contains("已记录为本批次的收购方案")
+                && !page.contains("当前比选结果与已记录的方案不同"),
+            "{page}"
+        );
+        let (_, again) = t.get("supervisor", &plan_path).await;
+        assert_eq!(again["sha256"], sha.as_str());
+        let v = t
+            .ok("leading_group", round, "approve_plan", None, Value::Null)
+            .await;
+        assert_eq!(v["state"], "done");
+        let h = t.history(round).await;
+        let payload = |action: &str| -> Value {
+            let e = h.iter().find(|e| e["action"] == action).unwrap();
+            serde_json::from_str(e["payload"].as_str().unwrap()).unwrap()
+        };
+        assert_eq!(payload("approve_plan")["plan"]["sha256"], sha.as_str());
+        assert_eq!(payload("record_plan")["sha256"], sha.as_str());
+        // The plan is recorded in the planning step only.
+        let (s, v) = t.post("housing_bureau", &plan_path, Value::Null).await;
+        assert_eq!(s, StatusCode::CONFLICT, "{v}");
+        assert_eq!(v["code"], "wrong_state");
     }
 );

@@ -301,6 +301,33 @@ impl TestApp {
         v
     }
 
+    /// The pack's designated acquiring company (YQ-7.1), designating `<pack>安居公司` by the
+    /// leading group on first use.
+    pub async fn acquirer_of(&self, pack: &str) -> String {
+        let (s, v) = self
+            .get("supervisor", &format!("/api/packs/{pack}/acquirers"))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        if let Some(a) = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["revoked_at"].is_null())
+        {
+            return a["name"].as_str().unwrap().to_string();
+        }
+        let name = format!("{pack}安居公司");
+        let (s, v) = self
+            .post(
+                "leading_group",
+                &format!("/api/packs/{pack}/acquirers"),
+                json!({ "name": name, "financing_platform": false, "decision_ref": "政府常务会议纪要〔2026〕1号" }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        name
+    }
+
     /// A round in `solicitation_open` with demand 60_90: 100, 90_120: 50.
     pub async fn open_round(&self) -> i64 {
         self.open_round_in("huoshan").await
