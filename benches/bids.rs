@@ -131,6 +131,40 @@ fn benches(c: &mut Criterion) {
         })
     });
     g.finish();
+    paired(&book);
+}
+
+/// The two import figures above are taken minutes apart, and this VM's speed drifts by ±20 %
+/// over minutes. This measures them paired — bare read then import, alternating, 31 pairs —
+/// and prints each pair's ratio and their median: the figure BENCHMARKS.md quotes beside
+/// criterion's.
+fn paired(book: &[u8]) {
+    let mut ratios = Vec::new();
+    for _ in 0..31 {
+        let t = std::time::Instant::now();
+        let mut wb: Xlsx<_> = Xlsx::new(Cursor::new(book)).unwrap();
+        let r = wb.worksheet_range("楼盘表").unwrap();
+        std::hint::black_box(r.rows().map(|row| row.len()).sum::<usize>());
+        drop(r);
+        let bare = t.elapsed();
+        let t = std::time::Instant::now();
+        std::hint::black_box(anju::excel::unit_list::parse_unit_list(book).unwrap().len());
+        let import = t.elapsed();
+        ratios.push(bare.as_secs_f64() / import.as_secs_f64());
+        println!(
+            "paired: bare {:.1} ms, import {:.1} ms, import speed = {:.1} % of bare",
+            bare.as_secs_f64() * 1e3,
+            import.as_secs_f64() * 1e3,
+            100.0 * ratios.last().unwrap()
+        );
+    }
+    ratios.sort_by(f64::total_cmp);
+    println!(
+        "paired median: import speed = {:.1} % of the bare read (min {:.1} %, max {:.1} %)",
+        100.0 * ratios[ratios.len() / 2],
+        100.0 * ratios[0],
+        100.0 * ratios[ratios.len() - 1]
+    );
 }
 
 criterion_group!(group, benches);

@@ -148,9 +148,76 @@ fn parse_flag(raw: &str) -> Option<bool> {
     }
 }
 
+/// A positive area typed with at most two decimals, read from a number cell without a detour
+/// through text: `f` is that number exactly when it is the double nearest to hundredths `h`.
+/// The result equals what the text path gives for the same cell (shortest form, normalised).
+fn area_of(c: &Data) -> Option<AreaM2> {
+    let f = match c {
+        Data::Float(f) => *f,
+        Data::Int(i) => *i as f64,
+        _ => return None,
+    };
+    if !(f > 0.0 && f < 1e12) {
+        return None;
+    }
+    let h = (f * 100.0).round();
+    if h / 100.0 != f {
+        return None;
+    }
+    AreaM2::new("area", rust_decimal::Decimal::new(h as i64, 2).normalize()).ok()
+}
+
+/// A cell's text, moving a text cell's string out of the sheet instead of copying it (each
+/// cell is read once).
+fn take_text(range: &mut calamine::Range<Data>, (r, c): (u32, u32)) -> Option<String> {
+    let (sr, sc) = range.start()?;
+    if r < sr || c < sc {
+        return None;
+    }
+    let (rr, cc) = ((r - sr) as usize, (c - sc) as usize);
+    if rr >= range.height() || cc >= range.width() {
+        return None;
+    }
+    match &mut range[(rr, cc)] {
+        Data::String(s) => {
+            let t = s.trim();
+            if t.is_empty() {
+                None
+            } else if t.len() == s.len() {
+                Some(std::mem::take(s))
+            } else {
+                Some(t.to_string())
+            }
+        }
+        other => cell_text(other),
+    }
+}
+
+/// A whole floor number from a number cell.
+fn floor_of(c: &Data) -> Option<i32> {
+    match c {
+        Data::Int(i) => i32::try_from(*i).ok(),
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e6 => Some(*f as i32),
+        _ => None,
+    }
+}
+
+/// 是/否 (or a boolean cell) without allocating.
+fn flag_of(c: &Data) -> Option<bool> {
+    match c {
+        Data::Bool(b) => Some(*b),
+        Data::String(s) => match s.trim() {
+            "是" => Some(true),
+            "否" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// Parses a unit list. Nothing is returned unless the whole sheet is clean.
 pub fn parse_unit_list(bytes: &[u8]) -> Result<Vec<UnitRow>, Vec<CellError>> {
-    let (sheet, range) = open_sheet(bytes, "楼盘表")?;
+    let (sheet, mut range) = open_sheet(bytes, "楼盘表")?;
     let s = sheet.as_str();
     let mut errors = check_headers(s, &range, &UNIT_LIST_HEADERS);
     if !errors.is_empty() {
@@ -185,8 +252,34 @@ pub fn parse_unit_list(bytes: &[u8]) -> Result<Vec<UnitRow>, Vec<CellError>> {
     let mut seen: HashMap<String, u32> = HashMap::with_capacity(height);
     for r in 1..height as u32 {
         let excel_row = r + 1;
-        let mut texts: [Option<String>; 10] =
-            std::array::from_fn(|c| range.get_value((r, c as u32)).and_then(cell_text));
+        let cell = |c: u32| range.get_value((r, c));
+        // Fast path for the common cells — a number typed with at most two decimals, a whole
+        // floor, 是/否 — read straight from calamine's value; anything else takes the text
+        // path below, which reports the problem with its place.
+        let quick_floor = cell(2).and_then(floor_of);
+        let quick_gross = cell(5).and_then(area_of);
+        let quick_usable = cell(6).and_then(area_of);
+        let quick_mortgaged = cell(8).and_then(flag_of);
+        let quick_seized = cell(9).and_then(flag_of);
+        let quick = [
+            false,
+            false,
+            quick_floor.is_some(),
+            false,
+            false,
+            quick_gross.is_some(),
+            quick_usable.is_some(),
+            false,
+            quick_mortgaged.is_some(),
+            quick_seized.is_some(),
+        ];
+        let mut texts: [Option<String>; 10] = std::array::from_fn(|c| {
+            if quick[c] {
+                Some(String::new())
+            } else {
+                take_text(&mut range, (r, c as u32))
+            }
+        });
         if texts.iter().all(Option::is_none) {
             continue;
         }
@@ -242,7 +335,9 @@ pub fn parse_unit_list(bytes: &[u8]) -> Result<Vec<UnitRow>, Vec<CellError>> {
                 m,
             )
         };
-        let floor = if floor_t.is_empty() {
+        let floor = if let Some(f) = quick_floor {
+            f
+        } else if floor_t.is_empty() {
             0
         } else {
             match floor_t.parse::<i32>() {
@@ -300,8 +395,8 @@ pub fn parse_unit_list(bytes: &[u8]) -> Result<Vec<UnitRow>, Vec<CellError>> {
                 },
             }
         };
-        let gross = area(5, &gross_t);
-        let usable = area(6, &usable_t);
+        let gross = quick_gross.or_else(|| area(5, &gross_t));
+        let usable = quick_usable.or_else(|| area(6, &usable_t));
         if let (Some(g), Some(u)) = (gross, usable)
             && u > g
         {
@@ -320,8 +415,8 @@ pub fn parse_unit_list(bytes: &[u8]) -> Result<Vec<UnitRow>, Vec<CellError>> {
                 false
             })
         };
-        let mortgaged = flag(8, &mort_t);
-        let seized = flag(9, &seize_t);
+        let mortgaged = quick_mortgaged.unwrap_or_else(|| flag(8, &mort_t));
+        let seized = quick_seized.unwrap_or_else(|| flag(9, &seize_t));
         if !building.is_empty()
             && !room.is_empty()
             && let Some(first) = seen.insert(
@@ -456,6 +551,45 @@ pub fn write_unit_list(rows: &[UnitRow]) -> Result<Vec<u8>, rust_xlsxwriter::Xls
 mod tests {
     use super::*;
     use rust_decimal_macros::dec;
+
+    /// The number-cell fast path gives what the text path gives, for every cell it takes, and
+    /// declines (leaving the text path to report) a number with more than two decimals.
+    fn text_path(f: f64) -> Option<AreaM2> {
+        let t = cell_text(&Data::Float(f))?;
+        let d = parse_decimal("area", &t).ok()?;
+        if d <= rust_decimal::Decimal::ZERO {
+            return None;
+        }
+        AreaM2::new("area", d).ok()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn area_fast_path_agrees_with_the_text_path(h in 1i64..=100_000_000i64, extra in 0u32..1000) {
+            let f = h as f64 / 100.0;
+            let got = area_of(&Data::Float(f));
+            proptest::prop_assert_eq!(got, text_path(f));
+            let a = got.unwrap();
+            proptest::prop_assert_eq!(a.value().to_string(), text_path(f).unwrap().value().to_string());
+            // A third decimal: the fast path declines; the text path refuses it as too precise.
+            let g = (h * 1000 + i64::from(extra % 9 + 1)) as f64 / 100_000.0;
+            proptest::prop_assert_eq!(area_of(&Data::Float(g)), None);
+        }
+    }
+
+    #[test]
+    fn floor_and_flag_fast_paths() {
+        assert_eq!(floor_of(&Data::Float(-1.0)), Some(-1));
+        assert_eq!(floor_of(&Data::Float(3.5)), None);
+        assert_eq!(flag_of(&Data::String(" 是 ".into())), Some(true));
+        assert_eq!(
+            flag_of(&Data::String("Y".into())),
+            None,
+            "left to the text path"
+        );
+        assert_eq!(area_of(&Data::Float(0.0)), None);
+        assert_eq!(area_of(&Data::Float(-90.0)), None);
+    }
 
     fn unit(room: &str, gross: rust_decimal::Decimal) -> UnitRow {
         UnitRow {
