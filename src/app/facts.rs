@@ -125,20 +125,16 @@ pub async fn load(
                         units_by_band(&def.pack, &db::current_units(tx, inst.id).await?);
                 }
             }
-            Need::Plan => {
-                if !is_listing {
-                    f.tendered = crate::store::bids::tender(tx, inst.id).await?.is_some();
-                    if let Some(row) = crate::store::bids::latest_plan(tx, inst.id).await? {
-                        let plan: crate::domain::bids::Plan = serde_json::from_str(&row.plan)
-                            .map_err(|e| {
-                                AppError::Internal(format!("stored plan {}: {e}", row.id))
-                            })?;
-                        f.plan = Some(crate::workflow::guards::PlanFact {
-                            id: row.id,
-                            sha256: row.sha256,
-                            by_band: plan.by_band,
-                        });
-                    }
+            Need::Plan if !is_listing => {
+                f.tendered = crate::store::bids::tender(tx, inst.id).await?.is_some();
+                if let Some(row) = crate::store::bids::latest_plan(tx, inst.id).await? {
+                    let plan: crate::domain::bids::Plan = serde_json::from_str(&row.plan)
+                        .map_err(|e| AppError::Internal(format!("stored plan {}: {e}", row.id)))?;
+                    f.plan = Some(crate::workflow::guards::PlanFact {
+                        id: row.id,
+                        sha256: row.sha256,
+                        by_band: plan.by_band,
+                    });
                 }
             }
             _ => {}

@@ -548,6 +548,12 @@ impl App {
 
     /// Takes a workflow action: checks role, version, state and guards in the engine, then
     /// writes the new state, the history entry and the action's effect, in one transaction.
+    ///
+    /// On PostgreSQL, without an `Idempotency-Key`, an action whose only write is the state move
+    /// with its history entry runs on an autocommit connection: its reads, then that one
+    /// statement (one transaction by itself, with the same optimistic version check). Two round
+    /// trips fewer than `BEGIN … COMMIT`; under READ COMMITTED the reads see the same data. An
+    /// action with an effect (more rows to write) goes the transactional way.
     pub async fn act(
         &self,
         actor: &User,
@@ -556,84 +562,164 @@ impl App {
         action: &str,
         req: ActionRequest,
     ) -> Result<(u16, InstanceView), AppError> {
+        if idem.is_none()
+            && let Some(mut tx) = self.store.autocommit().await?
+            && let Some(view) = self
+                .act_in(&mut tx, actor, instance_id, action, &req)
+                .await?
+        {
+            return Ok((200, view));
+        }
         let actor2 = actor.clone();
         let action = action.to_string();
-        self.command(actor, idem, 200, move |app, tx| boxed(async move {
-                let (inst, org) = instances::get_with_org(tx, instance_id).await?.ok_or_else(|| AppError::NotFound(format!("instance {instance_id}")))?;
-                // A developer acts only on its company's listings (404, as if absent, otherwise).
-                if inst.kind == "listing" && !actor2.role.sees_all_listings() && (actor2.org.is_none() || actor2.org != org) {
-                    return Err(AppError::NotFound(format!("listing {instance_id}")));
-                }
-                let def = app.def_by_hash(tx, &inst.def_hash).await?;
-                let effect = def.action(&action).and_then(|a| a.effect);
-                // The full listing row is read only for an effect that writes a listing record.
-                let listing = if inst.kind == "listing" && effect.is_some() {
-                    Some(db::listing(tx, instance_id).await?.ok_or_else(|| AppError::NotFound(format!("listing {instance_id}")))?)
-                } else {
-                    None
-                };
-                let needs = engine::needs(&def, &action);
-                let mut facts = facts::load(app, tx, &def, &inst, &needs).await?;
-                let today = app.today();
-                facts.today = Some(today);
-                facts.comment = req.comment.clone();
-                facts.agreed_price_per_m2 = match req.payload.get("price_per_m2") {
-                    Some(v) => Some(parse_price("payload.price_per_m2", v)?),
-                    // HS-P6: the leading group decides on the agreed price unless it names another.
-                    None if effect == Some(Effect::FinalPrice) => {
-                        db::prices(tx, instance_id).await?.into_iter().rev().find(|p| p.kind == "agreed").map(|p| YuanPerM2::from_fen(p.price_per_m2_fen))
-                    }
-                    None => None,
-                };
-                let state = InstanceState { state: inst.state.clone(), version: inst.version, deadline_due: inst.deadline_due };
-                let cmd = Command { action: &action, role: actor2.role, expected_version: req.expected_version, today };
-                let decision = engine::decide(&def, &state, &cmd, &facts, &app.calendar())?;
-                let entered = decision.to != decision.from;
-                let now = app.now();
-                let deadline = if entered { decision.deadline.clone() } else { inst.deadline_name.clone().zip(inst.deadline_due) };
-                let mut payload = serde_json::json!({
-                    "request": req.payload,
-                    "rule": decision.rule,
-                    "guards_passed": decision.guards_passed,
-                    "deadline": decision.deadline.as_ref().map(|(n, d)| serde_json::json!({ "name": n, "due": d })),
-                    "price_per_m2": facts.agreed_price_per_m2,
-                });
-                // The approval names the plan it approves (HS-A7.4), by id and content hash.
-                if let Some(p) = &facts.plan {
-                    payload["plan"] = serde_json::json!({ "id": p.id, "sha256": p.sha256, "by_band": p.by_band });
-                }
-                let h = NewHistory {
-                    instance_id,
-                    version: req.expected_version + 1,
-                    at: now,
-                    actor_id: actor2.id,
-                    actor_name: &actor2.name,
-                    role: actor2.role.key(),
-                    action: &decision.action,
-                    from_state: Some(&decision.from),
-                    to_state: &decision.to,
-                    comment: req.comment.as_deref(),
-                    payload: &payload,
-                    def_hash: &inst.def_hash,
-                };
-                let Some(history_id) = instances::advance_with_history(tx, req.expected_version, if entered { now } else { inst.entered_at }, deadline.as_ref(), &h).await? else {
-                    return Err(AppError::Conflict { code: "stale_version", message: format!("instance {instance_id} changed meanwhile; reload and retry") });
-                };
-                if let (Some(effect), Some(listing)) = (effect, listing.as_ref()) {
-                    app.apply_effect(tx, effect, listing, &actor2, &req, facts.agreed_price_per_m2, history_id).await?;
-                }
-                // The new row is known: answer from it rather than reading it back.
-                let after = InstanceRow {
-                    state: decision.to.clone(),
-                    version: req.expected_version + 1,
-                    entered_at: if entered { now } else { inst.entered_at },
-                    deadline_name: deadline.as_ref().map(|d| d.0.clone()),
-                    deadline_due: deadline.as_ref().map(|d| d.1),
-                    ..inst.clone()
-                };
-                app.view_for(tx, &actor2, &after, &def).await
-        }))
+        self.command(actor, idem, 200, move |app, tx| {
+            boxed(async move {
+                let view = app.act_in(tx, &actor2, instance_id, &action, &req).await?;
+                view.ok_or_else(|| {
+                    AppError::Internal("an action in a transaction always completes".into())
+                })
+            })
+        })
         .await
+    }
+
+    /// The action itself, on `tx`. `None`: `tx` is an autocommit connection and the action
+    /// writes more than one statement, so it must be retried in a transaction (nothing written).
+    async fn act_in(
+        &self,
+        tx: &mut Tx,
+        actor: &User,
+        instance_id: i64,
+        action: &str,
+        req: &ActionRequest,
+    ) -> Result<Option<InstanceView>, AppError> {
+        let app = self;
+
+        let (inst, org, documents_present) = instances::get_with_org(tx, instance_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("instance {instance_id}")))?;
+        // A developer acts only on its company's listings (404, as if absent, otherwise).
+        if inst.kind == "listing"
+            && !actor.role.sees_all_listings()
+            && (actor.org.is_none() || actor.org != org)
+        {
+            return Err(AppError::NotFound(format!("listing {instance_id}")));
+        }
+        let def = app.def_by_hash(tx, &inst.def_hash).await?;
+        let effect = def.action(action).and_then(|a| a.effect);
+        if effect.is_some() && tx.is_autocommit() {
+            return Ok(None);
+        }
+        // The full listing row is read only for an effect that writes a listing record.
+        let listing = if inst.kind == "listing" && effect.is_some() {
+            Some(
+                db::listing(tx, instance_id)
+                    .await?
+                    .ok_or_else(|| AppError::NotFound(format!("listing {instance_id}")))?,
+            )
+        } else {
+            None
+        };
+        let mut needs = engine::needs(&def, action);
+        // The listing's document kinds came with the instance.
+        needs.remove(&crate::workflow::guards::Need::Documents);
+        let mut facts = facts::load(app, tx, &def, &inst, &needs).await?;
+        facts.documents_present = documents_present;
+        let today = app.today();
+        facts.today = Some(today);
+        facts.comment = req.comment.clone();
+        facts.agreed_price_per_m2 = match req.payload.get("price_per_m2") {
+            Some(v) => Some(parse_price("payload.price_per_m2", v)?),
+            // HS-P6: the leading group decides on the agreed price unless it names another.
+            None if effect == Some(Effect::FinalPrice) => db::prices(tx, instance_id)
+                .await?
+                .into_iter()
+                .rev()
+                .find(|p| p.kind == "agreed")
+                .map(|p| YuanPerM2::from_fen(p.price_per_m2_fen)),
+            None => None,
+        };
+        let state = InstanceState {
+            state: inst.state.clone(),
+            version: inst.version,
+            deadline_due: inst.deadline_due,
+        };
+        let cmd = Command {
+            action,
+            role: actor.role,
+            expected_version: req.expected_version,
+            today,
+        };
+        let decision = engine::decide(&def, &state, &cmd, &facts, &app.calendar())?;
+        let entered = decision.to != decision.from;
+        let now = app.now();
+        let deadline = if entered {
+            decision.deadline.clone()
+        } else {
+            inst.deadline_name.clone().zip(inst.deadline_due)
+        };
+        let mut payload = serde_json::json!({
+            "request": req.payload,
+            "rule": decision.rule,
+            "guards_passed": decision.guards_passed,
+            "deadline": decision.deadline.as_ref().map(|(n, d)| serde_json::json!({ "name": n, "due": d })),
+            "price_per_m2": facts.agreed_price_per_m2,
+        });
+        // The approval names the plan it approves (HS-A7.4), by id and content hash.
+        if let Some(p) = &facts.plan {
+            payload["plan"] =
+                serde_json::json!({ "id": p.id, "sha256": p.sha256, "by_band": p.by_band });
+        }
+        let h = NewHistory {
+            instance_id,
+            version: req.expected_version + 1,
+            at: now,
+            actor_id: actor.id,
+            actor_name: &actor.name,
+            role: actor.role.key(),
+            action: &decision.action,
+            from_state: Some(&decision.from),
+            to_state: &decision.to,
+            comment: req.comment.as_deref(),
+            payload: &payload,
+            def_hash: &inst.def_hash,
+        };
+        let Some(history_id) = instances::advance_with_history(
+            tx,
+            req.expected_version,
+            if entered { now } else { inst.entered_at },
+            deadline.as_ref(),
+            &h,
+        )
+        .await?
+        else {
+            return Err(AppError::Conflict {
+                code: "stale_version",
+                message: format!("instance {instance_id} changed meanwhile; reload and retry"),
+            });
+        };
+        if let (Some(effect), Some(listing)) = (effect, listing.as_ref()) {
+            app.apply_effect(
+                tx,
+                effect,
+                listing,
+                actor,
+                req,
+                facts.agreed_price_per_m2,
+                history_id,
+            )
+            .await?;
+        }
+        // The new row is known: answer from it rather than reading it back.
+        let after = InstanceRow {
+            state: decision.to.clone(),
+            version: req.expected_version + 1,
+            entered_at: if entered { now } else { inst.entered_at },
+            deadline_name: deadline.as_ref().map(|d| d.0.clone()),
+            deadline_due: deadline.as_ref().map(|d| d.1),
+            ..inst.clone()
+        };
+        app.view_for(tx, actor, &after, &def).await.map(Some)
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -522,8 +522,8 @@ async fn bids_page(
     };
     match q.sort.as_deref() {
         Some("price") => rows.sort_by_key(|s| price(s.id)),
-        Some("area") => rows.sort_by(|a, b| b.compliant_area_m2.cmp(&a.compliant_area_m2)),
-        Some("total") => rows.sort_by(|a, b| b.total.cmp(&a.total)),
+        Some("area") => rows.sort_by_key(|s| std::cmp::Reverse(s.compliant_area_m2)),
+        Some("total") => rows.sort_by_key(|s| std::cmp::Reverse(s.total)),
         _ => {}
     }
     render(

@@ -5,6 +5,7 @@ use super::Tx;
 use crate::on_tx;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::Row;
+use std::collections::BTreeSet;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct InstanceRow {
@@ -135,16 +136,46 @@ pub async fn append_history(tx: &mut Tx, h: &NewHistory<'_>) -> Result<i64, sqlx
 pub async fn get_with_org(
     tx: &mut Tx,
     id: i64,
-) -> Result<Option<(InstanceRow, Option<String>)>, sqlx::Error> {
+) -> Result<Option<(InstanceRow, Option<String>, BTreeSet<String>)>, sqlx::Error> {
     #[derive(sqlx::FromRow)]
     struct Joined {
         #[sqlx(flatten)]
         inst: InstanceRow,
         developer_org: Option<String>,
+        doc_kinds: Option<String>,
     }
-    let row = on_tx!(tx, c => sqlx::query_as::<_, Joined>("SELECT i.*, l.developer_org FROM instances i LEFT JOIN listings l ON l.instance_id = i.id WHERE i.id = $1")
-        .bind(id).fetch_optional(&mut *c).await)?;
-    Ok(row.map(|j| (j.inst, j.developer_org)))
+    // The kinds of document the listing holds come in the same round trip: HS-A8's guard reads
+    // them on every submission. Kinds are keys of the pack (letters and underscores).
+    const Q: &str = "SELECT i.*, l.developer_org, (SELECT AGG FROM documents d WHERE d.listing_id = i.id) AS doc_kinds FROM instances i LEFT JOIN listings l ON l.instance_id = i.id WHERE i.id = $1";
+    let row = match tx {
+        Tx::Sqlite(c) => {
+            sqlx::query_as::<_, Joined>(sqlx::AssertSqlSafe(
+                Q.replace("AGG", "group_concat(DISTINCT d.kind)"),
+            ))
+            .bind(id)
+            .fetch_optional(&mut **c)
+            .await?
+        }
+        tx => {
+            sqlx::query_as::<_, Joined>(sqlx::AssertSqlSafe(
+                Q.replace("AGG", "string_agg(DISTINCT d.kind, ',')"),
+            ))
+            .bind(id)
+            .fetch_optional(tx.pg())
+            .await?
+        }
+    };
+    Ok(row.map(|j| {
+        let docs = j
+            .doc_kinds
+            .as_deref()
+            .unwrap_or_default()
+            .split(',')
+            .filter(|k| !k.is_empty())
+            .map(str::to_string)
+            .collect();
+        (j.inst, j.developer_org, docs)
+    }))
 }
 
 /// Moves an instance (optimistic version check) and appends its history entry: one round trip
@@ -177,7 +208,8 @@ pub async fn advance_with_history(
             }
             append_history(tx, h).await.map(Some)
         }
-        Tx::Postgres(c) => {
+        tx => {
+            let c = tx.pg();
             let payload = h.payload.to_string();
             let sql = format!(
                 "WITH moved AS ({MOVE} RETURNING id) INSERT INTO history (instance_id, version, at, actor_id, actor_name, role, action, from_state, to_state, comment, payload, def_hash) SELECT moved.id, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 FROM moved RETURNING id"
@@ -200,7 +232,7 @@ pub async fn advance_with_history(
                 .bind(dn)
                 .bind(dd)
                 .bind(expected_version)
-                .fetch_optional(&mut **c)
+                .fetch_optional(&mut *c)
                 .await?;
             row.map(|r| r.try_get("id")).transpose()
         }

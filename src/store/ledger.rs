@@ -19,6 +19,9 @@ pub async fn lock_for_posting(tx: &mut Tx) -> Result<(), sqlx::Error> {
                 .await?;
             Ok(())
         }
+        Tx::PgAuto(_) => Err(sqlx::Error::Protocol(
+            "posting needs a transaction, not an autocommit connection".into(),
+        )),
     }
 }
 
@@ -303,6 +306,7 @@ pub async fn by_keys(
     match tx {
         Tx::Sqlite(c) => lookup!(c, sqlx::Sqlite),
         Tx::Postgres(c) => lookup!(c, sqlx::Postgres),
+        Tx::PgAuto(c) => lookup!(c, sqlx::Postgres),
     }
     Ok(out)
 }
@@ -359,6 +363,11 @@ pub async fn insert_entries(tx: &mut Tx, items: &[Ready]) -> Result<(), sqlx::Er
     match tx {
         Tx::Sqlite(c) => bulk!(c, sqlx::Sqlite),
         Tx::Postgres(c) => bulk!(c, sqlx::Postgres),
+        Tx::PgAuto(_) => {
+            return Err(sqlx::Error::Protocol(
+                "posting needs a transaction, not an autocommit connection".into(),
+            ));
+        }
     }
     Ok(())
 }
