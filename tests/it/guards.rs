@@ -577,3 +577,61 @@ on_both!(
         assert_eq!(t.history(id).await.len(), before);
     }
 );
+
+on_both!(
+    hs_a10_signing_needs_the_agreement_and_filing_the_legal_formalities,
+    |t: TestApp| async move {
+        // HS-A10 (Huoshan measures art. 10): handover, delivery, payment, settlement and
+        // liabilities are agreed in the acquisition agreement; HS-A7.6: filing comes after the
+        // legal formalities. Neither step passes without its document.
+        let round = t.open_round().await;
+        let id = t.listing_in_negotiation(round).await;
+        t.ok(
+            "acquirer",
+            id,
+            "submit_result",
+            None,
+            json!({ "price_per_m2": "3850.00" }),
+        )
+        .await;
+        t.ok("leading_group", id, "approve", Some("同意"), Value::Null)
+            .await;
+        let (s, v) = t.act("acquirer", id, "sign", None, Value::Null).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        refused(&v, "HS-A8", "document_present");
+        assert!(v.to_string().contains("agreement"), "{v}");
+        let (s, _) = t
+            .upload("acquirer", id, "agreement", "协议.pdf", b"signed".to_vec())
+            .await;
+        assert_eq!(s, StatusCode::CREATED);
+        let v = t.ok("acquirer", id, "sign", None, Value::Null).await;
+        assert_eq!(v["state"], "signed");
+        let (s, v) = t.act("acquirer", id, "file", None, Value::Null).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        refused(&v, "HS-A8", "document_present");
+        assert!(v.to_string().contains("legal_formalities"), "{v}");
+        // A developer cannot supply the acquirer's formalities.
+        let (s, _) = t
+            .upload(
+                "developer",
+                id,
+                "legal_formalities",
+                "登记.pdf",
+                b"x".to_vec(),
+            )
+            .await;
+        assert!(s.is_client_error(), "{s}");
+        let (s, _) = t
+            .upload(
+                "acquirer",
+                id,
+                "legal_formalities",
+                "登记.pdf",
+                b"done".to_vec(),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED);
+        let v = t.ok("acquirer", id, "file", None, Value::Null).await;
+        assert_eq!(v["state"], "filed");
+    }
+);
