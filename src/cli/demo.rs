@@ -275,6 +275,25 @@ pub async fn build(
     let acq = u("acquirer");
     let lg = u("leading_group");
     let appraiser = u("appraiser");
+    // Huoshan measures art. 3 (YQ-7.1 in Yangquan): the government designates the acquirer.
+    let designated = app
+        .designate_acquirer(
+            &lg,
+            "huoshan",
+            crate::app::acquirers::AcquirerInput {
+                name: acq
+                    .org
+                    .clone()
+                    .unwrap_or_else(|| "霍山县安居投资有限公司".into()),
+                financing_platform: false,
+                decision_ref: "县政府常务会议纪要〔2026〕12号".into(),
+            },
+        )
+        .await?;
+    say(format!(
+        "领导组确定收购主体：{}（{}），非政府融资平台",
+        designated.name, designated.decision_ref
+    ));
     for (id, outcome, dev, _) in &in_pool {
         let v = app.instance_view(&hb, *id).await?;
         let v = act(
