@@ -6,6 +6,12 @@ use crate::on_both;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+/// The weights every tender here uses: price or area 60, location 15, transport 10, amenities
+/// 5, compliance 10; distances score full within 500 m and nothing beyond 3,000 m.
+fn criteria() -> Value {
+    json!({ "competition": "60", "location": "15", "transport": "10", "amenities": "5", "compliance": "10", "near_m": 500, "far_m": 3000 })
+}
+
 fn bid(price: &str, units: &[&str]) -> Value {
     json!({ "units": units, "price_per_m2": price, "whole_building": true, "clear_title": true, "has_delivery_date": true,
             "transit_m": 400, "school_m": 400, "hospital_m": 400, "shops_m": 400, "amenities": 10 })
@@ -19,7 +25,7 @@ on_both!(
         let acq = t.acquirer_of("yangquan").await;
         let tender = json!({ "acquirer": acq,
             "mode": "fixed_area_compete_price", "min_unit_m2": "70", "max_unit_m2": "120",
-            "criteria": { "competition": "60", "location": "15", "transport": "10", "amenities": "5", "compliance": "10", "near_m": 500, "far_m": 3000 },
+            "criteria": criteria(),
             "budget": "1000000", "deadline_at": "2026-12-01T00:00:00Z", "opening_at": "2026-12-02T00:00:00Z"
         });
         let (s, v) = t
@@ -217,7 +223,7 @@ on_both!(
         let (s, v) = t
             .post("housing_bureau", &format!("/api/rounds/{round}/tender"), json!({
                 "acquirer": acq, "mode": "negotiated", "max_unit_m2": "120",
-                "criteria": { "competition": "60", "location": "15", "transport": "10", "amenities": "5", "compliance": "10", "near_m": 500, "far_m": 3000 },
+                "criteria": criteria(),
                 "budget": "1000000", "deadline_at": "2026-12-01T00:00:00Z", "opening_at": "2026-12-02T00:00:00Z" }))
             .await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
@@ -288,7 +294,7 @@ on_both!(
         let (s, v) = t
             .post("housing_bureau", &format!("/api/rounds/{round}/tender"), json!({
                 "acquirer": acq, "mode": "negotiated", "max_unit_m2": "120",
-                "criteria": { "competition": "60", "location": "15", "transport": "10", "amenities": "5", "compliance": "10", "near_m": 500, "far_m": 3000 },
+                "criteria": criteria(),
                 "budget": "100000000", "deadline_at": "2027-06-01T00:00:00Z", "opening_at": "2027-06-02T00:00:00Z" }))
             .await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
@@ -394,7 +400,7 @@ on_both!(
         let round = t.open_round_in("yangquan").await;
         let tender = |acq: Value| {
             json!({ "acquirer": acq, "mode": "negotiated", "max_unit_m2": "120",
-                "criteria": { "competition": "60", "location": "15", "transport": "10", "amenities": "5", "compliance": "10", "near_m": 500, "far_m": 3000 },
+                "criteria": criteria(),
                 "budget": "1000000", "deadline_at": "2026-12-01T00:00:00Z", "opening_at": "2026-12-02T00:00:00Z" })
         };
         let tp = format!("/api/rounds/{round}/tender");
@@ -436,7 +442,7 @@ on_both!(
         let (s, v) = t
             .post("housing_bureau", &format!("/api/rounds/{round}/tender"), json!({
                 "acquirer": acq, "mode": "fixed_area_compete_price", "min_unit_m2": "70", "max_unit_m2": "120",
-                "criteria": { "competition": "60", "location": "15", "transport": "10", "amenities": "5", "compliance": "10", "near_m": 500, "far_m": 3000 },
+                "criteria": criteria(),
                 "budget": "1000000", "deadline_at": "2026-12-01T00:00:00Z", "opening_at": "2026-12-02T00:00:00Z" }))
             .await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
