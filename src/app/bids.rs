@@ -7,6 +7,7 @@ use super::flow::{DecimalText, require_role};
 use super::pricing::dec;
 use super::{App, AppError};
 use crate::domain::bids::{self, Bid, Criteria, Plan, Scored, TenderMode, Terms};
+use crate::domain::review::ConstructionState;
 use crate::domain::role::Role;
 use crate::domain::units::{AreaM2, Yuan};
 use crate::store::Tx;
@@ -67,8 +68,23 @@ pub struct BidInput {
     /// Gross floor area of each unit offered (the 楼盘表's 建筑面积).
     #[schema(value_type = Vec<String>)]
     pub units: Vec<DecimalText>,
-    #[schema(value_type = String, example = "3850")]
-    pub price_per_m2: DecimalText,
+    /// The asking price per m² of gross floor area — or leave it out and give `unit_prices`.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "3850")]
+    pub price_per_m2: Option<DecimalText>,
+    /// The asking price of each unit, yuan, in the order of `units`, for a developer pricing
+    /// by the unit; the bid then competes at Σ prices ÷ Σ areas, half-up to the fen.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<String>>)]
+    pub unit_prices: Option<Vec<DecimalText>>,
+    /// Delivery date (交付时间), completion state and decoration (装修) as offered.
+    #[serde(default)]
+    pub delivery_date: Option<chrono::NaiveDate>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "completed")]
+    pub construction_state: Option<ConstructionState>,
+    #[serde(default)]
+    pub decoration: Option<String>,
     pub whole_building: bool,
     pub clear_title: bool,
     pub has_delivery_date: bool,
@@ -91,6 +107,7 @@ pub struct BidView {
     #[schema(value_type = Object)]
     pub bid: Bid,
     pub listing_id: Option<i64>,
+    pub facts: BidFacts,
     /// Ceiling per m² minus the bid's price, once the listing is valued (negative: above it).
     #[schema(value_type = Option<String>)]
     pub gap_to_ceiling_per_m2: Option<Decimal>,
@@ -100,6 +117,20 @@ pub struct BidView {
 struct StoredBid {
     bid: Bid,
     listing_id: Option<i64>,
+    #[serde(default)]
+    facts: BidFacts,
+}
+
+/// What a bid states beside the scored facts, shown in the comparison.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct BidFacts {
+    pub delivery_date: Option<chrono::NaiveDate>,
+    #[schema(value_type = Option<String>)]
+    pub construction_state: Option<ConstructionState>,
+    pub decoration: Option<String>,
+    /// Each unit's asking price, yuan, when the bid prices by the unit.
+    #[schema(value_type = Option<Vec<String>>)]
+    pub unit_prices: Option<Vec<Decimal>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -221,7 +252,57 @@ impl App {
         if units.is_empty() {
             return Err(AppError::invalid("units", "a bid offers at least one unit"));
         }
-        let price = dec("price_per_m2", &b.price_per_m2)?;
+        let unit_prices = match &b.unit_prices {
+            None => None,
+            Some(ps) => {
+                if ps.len() != units.len() {
+                    return Err(AppError::invalid(
+                        "unit_prices",
+                        format!(
+                            "one price per unit: {} units, {} prices",
+                            units.len(),
+                            ps.len()
+                        ),
+                    ));
+                }
+                let mut out = Vec::with_capacity(ps.len());
+                for (i, p) in ps.iter().enumerate() {
+                    let v = Yuan::parse_fen_exact("unit price", &p.0)
+                        .map_err(|e| {
+                            AppError::invalid(&format!("unit_prices[{i}]"), e.to_string())
+                        })?
+                        .value();
+                    if v <= Decimal::ZERO {
+                        return Err(AppError::invalid(
+                            &format!("unit_prices[{i}]"),
+                            "the price must be above zero",
+                        ));
+                    }
+                    out.push(v);
+                }
+                Some(out)
+            }
+        };
+        let price = match (&b.price_per_m2, &unit_prices) {
+            (Some(p), None) => dec("price_per_m2", p)?,
+            (None, Some(ps)) => {
+                let area: Decimal = units.iter().map(|a| a.value()).sum();
+                (ps.iter().sum::<Decimal>() / area)
+                    .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+            }
+            (Some(_), Some(_)) => {
+                return Err(AppError::invalid(
+                    "price_per_m2",
+                    "give the price per m² or the price of each unit, not both",
+                ));
+            }
+            (None, None) => {
+                return Err(AppError::invalid(
+                    "price_per_m2",
+                    "the asking price is required: price_per_m2, or unit_prices",
+                ));
+            }
+        };
         if price <= Decimal::ZERO {
             return Err(AppError::invalid(
                 "price_per_m2",
@@ -256,13 +337,24 @@ impl App {
                 ),
             });
         }
+        let facts = BidFacts {
+            delivery_date: b.delivery_date,
+            construction_state: b.construction_state,
+            decoration: b
+                .decoration
+                .as_deref()
+                .map(str::trim)
+                .filter(|d| !d.is_empty())
+                .map(str::to_string),
+            unit_prices,
+        };
         let bid = Bid {
             id: 0,
             units,
             price_per_m2: price,
             whole_building: b.whole_building,
             clear_title: b.clear_title,
-            has_delivery_date: b.has_delivery_date,
+            has_delivery_date: b.has_delivery_date || b.delivery_date.is_some(),
             transit_m: b.transit_m,
             school_m: b.school_m,
             hospital_m: b.hospital_m,
@@ -278,6 +370,7 @@ impl App {
             &serde_json::to_string(&StoredBid {
                 bid: bid.clone(),
                 listing_id: b.listing_id,
+                facts: facts.clone(),
             })
             .expect("serialises"),
             actor.id,
@@ -295,6 +388,7 @@ impl App {
                 ..bid
             },
             listing_id: b.listing_id,
+            facts,
             gap_to_ceiling_per_m2: None,
         })
     }
@@ -316,7 +410,11 @@ impl App {
                 .iter()
                 .map(|u| DecimalText(u.gross_area_m2.to_string()))
                 .collect(),
-            price_per_m2: DecimalText(f.price_per_m2),
+            price_per_m2: Some(DecimalText(f.price_per_m2)),
+            unit_prices: None,
+            delivery_date: None,
+            construction_state: None,
+            decoration: None,
             whole_building: f.whole_building,
             clear_title: f.clear_title && !encumbered,
             has_delivery_date: f.has_delivery_date,
@@ -357,6 +455,7 @@ impl App {
                     ..st.bid
                 },
                 listing_id: st.listing_id,
+                facts: st.facts,
             });
         }
         Ok(out)

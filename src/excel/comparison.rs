@@ -49,6 +49,8 @@ pub fn comparison_workbook(c: &Comparison) -> Vec<u8> {
             "总分",
             "重置价(元/m²)",
             "与重置价差额",
+            "建设状态",
+            "装修",
         ];
         for (i, h) in headers.iter().enumerate() {
             ws.write_with_format(0, i as u16, *h, &bold)?;
@@ -76,7 +78,20 @@ pub fn comparison_workbook(c: &Comparison) -> Vec<u8> {
             )?;
             ws.write(row, 7, yes(s.flags.whole_building))?;
             ws.write(row, 8, yes(s.flags.clear_title))?;
-            ws.write(row, 9, yes(s.flags.has_delivery_date))?;
+            match v.facts.delivery_date {
+                Some(d) => ws.write(row, 9, d.to_string())?,
+                None => ws.write(row, 9, yes(s.flags.has_delivery_date))?,
+            };
+            if let Some(cs) = v.facts.construction_state {
+                let label = match cs {
+                    crate::domain::review::ConstructionState::Completed => "已建成",
+                    crate::domain::review::ConstructionState::UnderConstruction => "在建",
+                };
+                ws.write(row, 21, label)?;
+            }
+            if let Some(d) = &v.facts.decoration {
+                ws.write(row, 22, d)?;
+            }
             ws.write(row, 10, yes(s.flags.above_ceiling))?;
             ws.write(row, 11, yes(s.flags.above_price_cap))?;
             ws.write(row, 12, yes(s.flags.valid))?;

@@ -522,3 +522,96 @@ on_both!(
         assert_eq!(v["code"], "wrong_state");
     }
 );
+
+on_both!(
+    yq_7_4_a_bid_priced_by_the_unit_competes_at_its_average_per_m2,
+    |t: TestApp| async move {
+        t.set_today(date("2026-11-25"));
+        let round = t.open_round_in("yangquan").await;
+        let acq = t.acquirer_of("yangquan").await;
+        let (s, v) = t
+            .post("housing_bureau", &format!("/api/rounds/{round}/tender"), json!({
+                "acquirer": acq, "mode": "fixed_area_compete_price", "min_unit_m2": "70", "max_unit_m2": "120",
+                "criteria": criteria(), "budget": "1000000",
+                "deadline_at": "2026-12-01T00:00:00Z", "opening_at": "2026-12-02T00:00:00Z" }))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let path = format!("/api/rounds/{round}/bids");
+        let by_unit = |prices: Value| {
+            let mut b = bid("0", &["90", "95"]);
+            b.as_object_mut().unwrap().remove("price_per_m2");
+            b["unit_prices"] = prices;
+            b["delivery_date"] = json!("2027-06-30");
+            b["construction_state"] = json!("under_construction");
+            b["decoration"] = json!("简装");
+            b
+        };
+        // One price per unit; not both ways at once; not neither.
+        let (s, v) = t.post("developer", &path, by_unit(json!(["342000"]))).await;
+        assert_eq!(
+            (s, v["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("unit_prices")),
+            "{v}"
+        );
+        let mut both = by_unit(json!(["342000", "361950"]));
+        both["price_per_m2"] = json!("3800");
+        let (s, v) = t.post("developer", &path, both).await;
+        assert_eq!(
+            (s, v["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("price_per_m2")),
+            "{v}"
+        );
+        let mut neither = bid("0", &["90", "95"]);
+        neither.as_object_mut().unwrap().remove("price_per_m2");
+        let (s, _) = t.post("developer", &path, neither).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        // 342,000 + 361,950 = 703,950 yuan over 90 + 95 = 185 m²: 3,805.135… → 3,805.14 per m².
+        let (s, v) = t
+            .post("developer", &path, by_unit(json!(["342000", "361950"])))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        assert_eq!(v["bid"]["price_per_m2"], "3805.14");
+        assert_eq!(v["facts"]["unit_prices"], json!(["342000", "361950"]));
+        assert_eq!(v["facts"]["delivery_date"], "2027-06-30");
+        assert_eq!(v["bid"]["has_delivery_date"], true);
+        let (s, _) = t
+            .post("developer_b", &path, bid("3900", &["90", "95"]))
+            .await;
+        assert_eq!(s, StatusCode::CREATED);
+        t.set_today(date("2026-12-02"));
+        let (s, _) = t
+            .post("housing_bureau", &format!("{path}/open"), Value::Null)
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        // Lowest valid price 3,805.14 scores the full 60; 3,900 scores 3,805.14 ÷ 3,900 × 60 = 58.54.
+        let (_, c) = t.get("housing_bureau", &format!("{path}/comparison")).await;
+        assert_eq!(c["ranking"][0]["competition_score"], "60.00", "{c}");
+        assert_eq!(c["ranking"][1]["competition_score"], "58.54", "{c}");
+        let (s, page) = t
+            .page("housing_bureau", &format!("/rounds/{round}/bids"))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{page}");
+        assert!(
+            page.contains("2027-06-30 · 在建 · 简装") && page.contains("按套报价均价"),
+            "{page}"
+        );
+        // The workbook carries the same facts: the delivery date, the state, the decoration.
+        let r = reqwest::Client::new()
+            .get(format!("{}{path}/comparison.xlsx", t.base))
+            .bearer_auth(t.token("housing_bureau"))
+            .send()
+            .await
+            .unwrap();
+        use calamine::{Data, Reader};
+        let mut wb =
+            calamine::Xlsx::new(std::io::Cursor::new(r.bytes().await.unwrap().to_vec())).unwrap();
+        let sheet = wb.worksheet_range("比选总表").unwrap();
+        assert_eq!(
+            sheet.get_value((1, 9)),
+            Some(&Data::String("2027-06-30".into()))
+        );
+        assert_eq!(sheet.get_value((1, 21)), Some(&Data::String("在建".into())));
+        assert_eq!(sheet.get_value((1, 22)), Some(&Data::String("简装".into())));
+        assert_eq!(sheet.get_value((1, 2)), Some(&Data::Float(3805.14)));
+    }
+);
