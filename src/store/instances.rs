@@ -178,10 +178,11 @@ pub async fn get_with_org(
     }))
 }
 
-/// Moves an instance (optimistic version check) and appends its history entry: one round trip
-/// on PostgreSQL (a data-modifying CTE: no row moved, no entry written), two statements on
-/// SQLite, where a statement costs no network. The caller passes the row's new state, entry
-/// time and deadline (unchanged ones for a self-loop). `None` when the version was stale.
+/// Moves an instance (optimistic version check) and appends its history entry in one round
+/// trip: on PostgreSQL a data-modifying CTE, on SQLite two statements sent as one (the entry is
+/// inserted only `WHERE changes() = 1`, i.e. when the move matched). No row moved, no entry
+/// written. The caller passes the row's new state, entry time and deadline (unchanged ones for a
+/// self-loop). `None` when the version was stale.
 pub async fn advance_with_history(
     tx: &mut Tx,
     expected_version: i64,
@@ -189,32 +190,13 @@ pub async fn advance_with_history(
     deadline: Option<&(String, NaiveDate)>,
     h: &NewHistory<'_>,
 ) -> Result<Option<i64>, sqlx::Error> {
-    let (dn, dd) = (deadline.map(|d| d.0.clone()), deadline.map(|d| d.1));
     const MOVE: &str = "UPDATE instances SET state = $13, version = version + 1, entered_at = $14, deadline_name = $15, deadline_due = $16 WHERE id = $1 AND version = $17";
-    match tx {
-        Tx::Sqlite(c) => {
-            let moved = sqlx::query("UPDATE instances SET state = $2, version = version + 1, entered_at = $3, deadline_name = $4, deadline_due = $5 WHERE id = $1 AND version = $6")
-                .bind(h.instance_id)
-                .bind(h.to_state)
-                .bind(entered_at)
-                .bind(dn)
-                .bind(dd)
-                .bind(expected_version)
-                .execute(&mut **c)
-                .await?
-                .rows_affected();
-            if moved != 1 {
-                return Ok(None);
-            }
-            append_history(tx, h).await.map(Some)
-        }
-        tx => {
-            let c = tx.pg();
-            let payload = h.payload.to_string();
-            let sql = format!(
-                "WITH moved AS ({MOVE} RETURNING id) INSERT INTO history (instance_id, version, at, actor_id, actor_name, role, action, from_state, to_state, comment, payload, def_hash) SELECT moved.id, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 FROM moved RETURNING id"
-            );
-            let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+    const COLS: &str = "INSERT INTO history (instance_id, version, at, actor_id, actor_name, role, action, from_state, to_state, comment, payload, def_hash)";
+    let (dn, dd) = (deadline.map(|d| d.0.clone()), deadline.map(|d| d.1));
+    let payload = h.payload.to_string();
+    macro_rules! run {
+        ($sql:expr, $c:expr) => {
+            sqlx::query(sqlx::AssertSqlSafe($sql))
                 .bind(h.instance_id)
                 .bind(h.version)
                 .bind(h.at)
@@ -229,14 +211,30 @@ pub async fn advance_with_history(
                 .bind(h.def_hash)
                 .bind(h.to_state)
                 .bind(entered_at)
-                .bind(dn)
+                .bind(&dn)
                 .bind(dd)
                 .bind(expected_version)
-                .fetch_optional(&mut *c)
-                .await?;
-            row.map(|r| r.try_get("id")).transpose()
-        }
+                .fetch_optional($c)
+                .await?
+                .map(|r| r.try_get::<i64, _>("id"))
+                .transpose()?
+        };
     }
+    let row = match tx {
+        Tx::Sqlite(c) => run!(
+            format!(
+                "{MOVE}; {COLS} SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 WHERE changes() = 1 RETURNING id"
+            ),
+            &mut **c
+        ),
+        tx => run!(
+            format!(
+                "WITH moved AS ({MOVE} RETURNING id) {COLS} SELECT moved.id, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 FROM moved RETURNING id"
+            ),
+            tx.pg()
+        ),
+    };
+    Ok(row)
 }
 
 pub async fn history(tx: &mut Tx, instance_id: i64) -> Result<Vec<HistoryRow>, sqlx::Error> {

@@ -297,3 +297,59 @@ on_both!(
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
     }
 );
+
+on_both!(
+    the_store_moves_nothing_and_writes_no_history_on_a_stale_version,
+    |t: TestApp| async move {
+        // The last line of defence under the engine's own check: the one statement (SQLite) or
+        // CTE (PostgreSQL) that moves an instance appends its history entry only if it moved.
+        use anju::store::instances::{self, NewHistory};
+        let round = t.open_round().await;
+        let id = t.listing_in_review(round).await;
+        let store = anju::store::Store::connect(&t.url).await.unwrap();
+        let mut tx = store.begin().await.unwrap();
+        let (inst, _, _) = instances::get_with_org(&mut tx, id).await.unwrap().unwrap();
+        let before = instances::history(&mut tx, id).await.unwrap().len();
+        let payload = json!({});
+        let h = |version: i64| NewHistory {
+            instance_id: id,
+            version,
+            at: chrono::Utc::now(),
+            actor_id: 1,
+            actor_name: "测试",
+            role: "housing_bureau",
+            action: "reject",
+            from_state: Some("in_review"),
+            to_state: "rejected",
+            comment: None,
+            payload: &payload,
+            def_hash: &inst.def_hash,
+        };
+        let stale = instances::advance_with_history(
+            &mut tx,
+            inst.version - 1,
+            chrono::Utc::now(),
+            None,
+            &h(inst.version),
+        )
+        .await
+        .unwrap();
+        assert_eq!(stale, None);
+        assert_eq!(instances::history(&mut tx, id).await.unwrap().len(), before);
+        let moved = instances::advance_with_history(
+            &mut tx,
+            inst.version,
+            chrono::Utc::now(),
+            None,
+            &h(inst.version + 1),
+        )
+        .await
+        .unwrap();
+        assert!(moved.is_some());
+        let after = instances::history(&mut tx, id).await.unwrap();
+        assert_eq!(after.len(), before + 1);
+        assert_eq!(after.last().unwrap().to_state, "rejected");
+        drop(tx);
+        store.close().await;
+    }
+);
