@@ -19,6 +19,9 @@ pub const FACTS: [&str; 9] = [
     "配套设施(项)",
 ];
 
+/// Facts a bid may state (rows below the required ones; empty or absent means not stated).
+pub const OPTIONAL_FACTS: [&str; 3] = ["交付日期(年-月-日)", "建设状态(已建成/在建)", "装修"];
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BidFacts {
     pub price_per_m2: String,
@@ -27,6 +30,9 @@ pub struct BidFacts {
     pub has_delivery_date: bool,
     /// Transit, school, hospital, shops (metres), amenities (count).
     pub numbers: [u32; 5],
+    pub delivery_date: Option<chrono::NaiveDate>,
+    pub construction_state: Option<crate::domain::review::ConstructionState>,
+    pub decoration: Option<String>,
 }
 
 pub fn parse_bid(bytes: &[u8]) -> Result<(Vec<UnitRow>, BidFacts), Vec<CellError>> {
@@ -51,6 +57,7 @@ pub fn parse_bid(bytes: &[u8]) -> Result<(Vec<UnitRow>, BidFacts), Vec<CellError
         return Err(errors);
     }
     let mut found: Vec<Option<(u32, String)>> = vec![None; FACTS.len()];
+    let mut optional: Vec<Option<(u32, String)>> = vec![None; OPTIONAL_FACTS.len()];
     for r in 0..range.height() as u32 {
         let label = range.get_value((r, 0)).and_then(cell_text);
         let value = range.get_value((r, 1)).and_then(cell_text);
@@ -59,8 +66,57 @@ pub fn parse_bid(bytes: &[u8]) -> Result<(Vec<UnitRow>, BidFacts), Vec<CellError
             .and_then(|l| FACTS.iter().position(|f| *f == l))
         {
             found[i] = Some((r + 1, value.unwrap_or_default()));
+        } else if let Some(i) = label
+            .as_deref()
+            .and_then(|l| OPTIONAL_FACTS.iter().position(|f| *f == l))
+        {
+            // A date cell holds an Excel serial day (1900 system: day 1 is 1900-01-01, counted
+            // from 1899-12-30 for every date after February 1900).
+            let value = match range.get_value((r, 1)) {
+                Some(calamine::Data::DateTime(dt)) => chrono::NaiveDate::from_ymd_opt(1899, 12, 30)
+                    .and_then(|d| {
+                        d.checked_add_signed(chrono::Duration::days(dt.as_f64().floor() as i64))
+                    })
+                    .map(|d| d.to_string()),
+                _ => value,
+            };
+            optional[i] = value.map(|v| (r + 1, v));
         }
     }
+    // A date cell reads as its date and time; a text cell as written.
+    let delivery_date = optional[0].as_ref().and_then(|(row, v)| {
+        let d = chrono::NaiveDate::parse_from_str(v.get(..10).unwrap_or(v), "%Y-%m-%d").ok();
+        if d.is_none() {
+            errors.push(err(
+                "报价",
+                Some(*row),
+                Some(1),
+                Some(OPTIONAL_FACTS[0]),
+                "not_a_date",
+                format!("write the date as 2027-06-30, got {v:?}"),
+            ));
+        }
+        d
+    });
+    let construction_state = optional[1].as_ref().and_then(|(row, v)| {
+        use crate::domain::review::ConstructionState as S;
+        match v.trim() {
+            "已建成" => Some(S::Completed),
+            "在建" => Some(S::UnderConstruction),
+            other => {
+                errors.push(err(
+                    "报价",
+                    Some(*row),
+                    Some(1),
+                    Some(OPTIONAL_FACTS[1]),
+                    "not_a_state",
+                    format!("write 已建成 or 在建, got {other:?}"),
+                ));
+                None
+            }
+        }
+    });
+    let decoration = optional[2].as_ref().map(|(_, v)| v.clone());
     let mut get = |i: usize| -> Option<(u32, String)> {
         match &found[i] {
             None => {
@@ -159,6 +215,9 @@ pub fn parse_bid(bytes: &[u8]) -> Result<(Vec<UnitRow>, BidFacts), Vec<CellError
             clear_title: bools[1].expect("checked"),
             has_delivery_date: bools[2].expect("checked"),
             numbers: [n(0), n(1), n(2), n(3), n(4)],
+            delivery_date,
+            construction_state,
+            decoration,
         },
     ))
 }
@@ -179,6 +238,9 @@ pub fn bid_template() -> Vec<u8> {
         ws.set_column_width(1, 16)?;
         for (i, f) in FACTS.iter().enumerate() {
             ws.write_with_format(i as u32, 0, *f, &bold)?;
+        }
+        for (i, f) in OPTIONAL_FACTS.iter().enumerate() {
+            ws.write((FACTS.len() + i) as u32, 0, *f)?;
         }
         wb.save_to_buffer()
     };

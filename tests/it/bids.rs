@@ -210,6 +210,21 @@ fn bid_book(price: &str, with_facts: bool, mortgaged_first: bool) -> Vec<u8> {
     if with_facts {
         facts.write(8, 0, "配套设施(项)").unwrap();
         facts.write(8, 1, 6).unwrap();
+        // The optional facts: a real date cell, the state, the decoration.
+        facts.write(9, 0, "交付日期(年-月-日)").unwrap();
+        let d = rust_xlsxwriter::ExcelDateTime::from_ymd(2027, 6, 30).unwrap();
+        facts
+            .write_datetime_with_format(
+                9,
+                1,
+                &d,
+                &rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd"),
+            )
+            .unwrap();
+        facts.write(10, 0, "建设状态(已建成/在建)").unwrap();
+        facts.write(10, 1, "已建成").unwrap();
+        facts.write(11, 0, "装修").unwrap();
+        facts.write(11, 1, "精装").unwrap();
     }
     wb.save_to_buffer().unwrap()
 }
@@ -268,6 +283,9 @@ on_both!(
         );
         assert_eq!(v["bid"]["clear_title"], false);
         assert_eq!(v["bid"]["amenities"], 6);
+        assert_eq!(v["facts"]["delivery_date"], "2027-06-30", "{v}");
+        assert_eq!(v["facts"]["construction_state"], "completed");
+        assert_eq!(v["facts"]["decoration"], "精装");
         // The template names the sheets and facts.
         let r = reqwest::Client::new()
             .get(format!("{}/api/templates/bid.xlsx", t.base))
@@ -279,7 +297,7 @@ on_both!(
         let mut wb =
             calamine::Xlsx::new(std::io::Cursor::new(r.bytes().await.unwrap().to_vec())).unwrap();
         assert_eq!(wb.sheet_names(), vec!["楼盘表", "报价"]);
-        assert_eq!(wb.worksheet_range("报价").unwrap().height(), 9);
+        assert_eq!(wb.worksheet_range("报价").unwrap().height(), 12);
     }
 );
 
