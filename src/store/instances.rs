@@ -146,23 +146,24 @@ pub async fn get_with_org(
     }
     // The kinds of document the listing holds come in the same round trip: HS-A8's guard reads
     // them on every submission. Kinds are keys of the pack (letters and underscores).
-    const Q: &str = "SELECT i.*, l.developer_org, (SELECT AGG FROM documents d WHERE d.listing_id = i.id) AS doc_kinds FROM instances i LEFT JOIN listings l ON l.instance_id = i.id WHERE i.id = $1";
+    // Fixed text per backend, built at compile time: this runs on every action.
+    macro_rules! q {
+        ($agg:literal) => {
+            concat!("SELECT i.*, l.developer_org, (SELECT ", $agg, " FROM documents d WHERE d.listing_id = i.id) AS doc_kinds FROM instances i LEFT JOIN listings l ON l.instance_id = i.id WHERE i.id = $1")
+        };
+    }
     let row = match tx {
         Tx::Sqlite(c) => {
-            sqlx::query_as::<_, Joined>(sqlx::AssertSqlSafe(
-                Q.replace("AGG", "group_concat(DISTINCT d.kind)"),
-            ))
-            .bind(id)
-            .fetch_optional(&mut **c)
-            .await?
+            sqlx::query_as::<_, Joined>(q!("group_concat(DISTINCT d.kind)"))
+                .bind(id)
+                .fetch_optional(&mut **c)
+                .await?
         }
         tx => {
-            sqlx::query_as::<_, Joined>(sqlx::AssertSqlSafe(
-                Q.replace("AGG", "string_agg(DISTINCT d.kind, ',')"),
-            ))
-            .bind(id)
-            .fetch_optional(tx.pg())
-            .await?
+            sqlx::query_as::<_, Joined>(q!("string_agg(DISTINCT d.kind, ',')"))
+                .bind(id)
+                .fetch_optional(tx.pg())
+                .await?
         }
     };
     Ok(row.map(|j| {
@@ -190,13 +191,22 @@ pub async fn advance_with_history(
     deadline: Option<&(String, NaiveDate)>,
     h: &NewHistory<'_>,
 ) -> Result<Option<i64>, sqlx::Error> {
-    const MOVE: &str = "UPDATE instances SET state = $13, version = version + 1, entered_at = $14, deadline_name = $15, deadline_due = $16 WHERE id = $1 AND version = $17";
-    const COLS: &str = "INSERT INTO history (instance_id, version, at, actor_id, actor_name, role, action, from_state, to_state, comment, payload, def_hash)";
+    // Fixed text built at compile time (this runs on every action).
+    macro_rules! move_sql {
+        () => {
+            "UPDATE instances SET state = $13, version = version + 1, entered_at = $14, deadline_name = $15, deadline_due = $16 WHERE id = $1 AND version = $17"
+        };
+    }
+    macro_rules! cols {
+        () => {
+            "INSERT INTO history (instance_id, version, at, actor_id, actor_name, role, action, from_state, to_state, comment, payload, def_hash)"
+        };
+    }
     let (dn, dd) = (deadline.map(|d| d.0.clone()), deadline.map(|d| d.1));
     let payload = h.payload.to_string();
     macro_rules! run {
         ($sql:expr, $c:expr) => {
-            sqlx::query(sqlx::AssertSqlSafe($sql))
+            sqlx::query($sql)
                 .bind(h.instance_id)
                 .bind(h.version)
                 .bind(h.at)
@@ -222,14 +232,21 @@ pub async fn advance_with_history(
     }
     let row = match tx {
         Tx::Sqlite(c) => run!(
-            format!(
-                "{MOVE}; {COLS} SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 WHERE changes() = 1 RETURNING id"
+            concat!(
+                move_sql!(),
+                "; ",
+                cols!(),
+                " SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 WHERE changes() = 1 RETURNING id"
             ),
             &mut **c
         ),
         tx => run!(
-            format!(
-                "WITH moved AS ({MOVE} RETURNING id) {COLS} SELECT moved.id, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 FROM moved RETURNING id"
+            concat!(
+                "WITH moved AS (",
+                move_sql!(),
+                " RETURNING id) ",
+                cols!(),
+                " SELECT moved.id, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 FROM moved RETURNING id"
             ),
             tx.pg()
         ),
