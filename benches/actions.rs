@@ -193,7 +193,7 @@ impl Fixture {
 
 async fn bare_setup(store: &Store) {
     match store {
-        Store::Sqlite(p) => {
+        Store::Sqlite { write: p, .. } => {
             sqlx::query("CREATE TABLE IF NOT EXISTS bench_rows (id INTEGER PRIMARY KEY, version INTEGER NOT NULL, state TEXT NOT NULL)").execute(p).await.unwrap();
             sqlx::query("CREATE TABLE IF NOT EXISTS bench_log (id INTEGER PRIMARY KEY, row_id INTEGER NOT NULL, version INTEGER NOT NULL, at TEXT NOT NULL, payload TEXT NOT NULL)").execute(p).await.unwrap();
             sqlx::query("INSERT INTO bench_rows (id, version, state) VALUES (1, 0, 'a') ON CONFLICT DO NOTHING").execute(p).await.unwrap();
@@ -210,7 +210,7 @@ async fn bare_setup(store: &Store) {
 async fn bare(store: &Store) {
     let now = Utc::now();
     match store {
-        Store::Sqlite(p) => {
+        Store::Sqlite { write: p, .. } => {
             let mut tx = p.begin_with("BEGIN IMMEDIATE").await.unwrap();
             sqlx::query("UPDATE bench_rows SET version = version + 1, state = CASE state WHEN 'a' THEN 'b' ELSE 'a' END WHERE id = 1").execute(&mut *tx).await.unwrap();
             sqlx::query(

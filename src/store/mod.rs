@@ -22,7 +22,16 @@ use std::time::Duration;
 
 #[derive(Debug, Clone)]
 pub enum Store {
-    Sqlite(sqlx::SqlitePool),
+    /// SQLite admits one writer at a time, so write transactions share one connection (`write`)
+    /// and queue for it in the pool, first come first served, instead of retrying inside
+    /// SQLite's busy handler. The one writer also keeps its page cache from command to command:
+    /// in WAL mode a connection that did not make the last commit drops its whole cache when
+    /// its next transaction starts, and re-reads every page it touches. Pages and reports read
+    /// on `read`, beside the writer (WAL readers do not block it).
+    Sqlite {
+        write: sqlx::SqlitePool,
+        read: sqlx::SqlitePool,
+    },
     Postgres(sqlx::PgPool),
 }
 
@@ -86,32 +95,44 @@ impl Store {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(30));
-        let pool = SqlitePoolOptions::new()
+        // No ping before handing out a connection: it tests that a network peer is still
+        // there, and a SQLite connection is a file handle in this process (a dead worker
+        // thread fails the next statement anyway). The writer is opened first: it creates the
+        // file and puts it in WAL mode.
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .test_before_acquire(false)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(opts.clone())
+            .await?;
+        let read = SqlitePoolOptions::new()
             .max_connections(8)
+            .test_before_acquire(false)
             .connect_with(opts)
             .await?;
-        Ok(Store::Sqlite(pool))
+        Ok(Store::Sqlite { write, read })
     }
 
     pub fn backend(&self) -> &'static str {
         match self {
-            Store::Sqlite(_) => "sqlite",
+            Store::Sqlite { .. } => "sqlite",
             Store::Postgres(_) => "postgres",
         }
     }
 
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
         match self {
-            Store::Sqlite(p) => SQLITE_MIGRATIONS.run(p).await,
+            Store::Sqlite { write, .. } => SQLITE_MIGRATIONS.run(write).await,
             Store::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await,
         }
     }
 
-    /// A write transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`), so two
-    /// concurrent commands queue instead of failing to upgrade a read lock.
+    /// A write transaction. On SQLite it runs on the one writer connection and takes the write
+    /// lock at once (`BEGIN IMMEDIATE`), so a command never fails to upgrade a read lock, also
+    /// when another process (the CLI) writes to the same file.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
-            Store::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Store::Sqlite { write, .. } => Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
             Store::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
     }
@@ -120,7 +141,7 @@ impl Store {
     /// `BEGIN IMMEDIATE` to take the write lock before they read).
     pub async fn autocommit(&self) -> Result<Option<Tx>, sqlx::Error> {
         Ok(match self {
-            Store::Sqlite(_) => None,
+            Store::Sqlite { .. } => None,
             Store::Postgres(p) => Some(Tx::PgAuto(p.acquire().await?)),
         })
     }
@@ -128,7 +149,7 @@ impl Store {
     /// A read transaction: one consistent snapshot for a page or a report.
     pub async fn read(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
-            Store::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Store::Sqlite { read, .. } => Tx::Sqlite(read.begin().await?),
             Store::Postgres(p) => Tx::Postgres(
                 p.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                     .await?,
@@ -138,7 +159,10 @@ impl Store {
 
     pub async fn close(&self) {
         match self {
-            Store::Sqlite(p) => p.close().await,
+            Store::Sqlite { write, read } => {
+                read.close().await;
+                write.close().await;
+            }
             Store::Postgres(p) => p.close().await,
         }
     }

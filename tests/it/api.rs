@@ -353,3 +353,48 @@ on_both!(
         store.close().await;
     }
 );
+
+on_both!(
+    a_read_proceeds_while_a_command_holds_the_writer_and_sees_only_what_committed,
+    |t: TestApp| async move {
+        // SQLite's write transactions share one connection; pages and reports must not queue
+        // behind a long command (an import, a batch of postings) for it.
+        use anju::store::instances::{self, NewHistory};
+        use std::time::Duration;
+        let round = t.open_round().await;
+        let id = t.listing_in_review(round).await;
+        let store = anju::store::Store::connect(&t.url).await.unwrap();
+        let mut tx = store.begin().await.unwrap();
+        let (inst, _, _) = instances::get_with_org(&mut tx, id).await.unwrap().unwrap();
+        let payload = json!({});
+        let h = NewHistory {
+            instance_id: id,
+            version: inst.version + 1,
+            at: chrono::Utc::now(),
+            actor_id: 1,
+            actor_name: "测试",
+            role: "housing_bureau",
+            action: "reject",
+            from_state: Some("in_review"),
+            to_state: "rejected",
+            comment: None,
+            payload: &payload,
+            def_hash: &inst.def_hash,
+        };
+        instances::advance_with_history(&mut tx, inst.version, chrono::Utc::now(), None, &h)
+            .await
+            .unwrap()
+            .unwrap();
+        let read_state = || async {
+            let mut r = store.read().await.unwrap();
+            instances::get(&mut r, id).await.unwrap().unwrap().state
+        };
+        let during = tokio::time::timeout(Duration::from_secs(5), read_state())
+            .await
+            .expect("a read must not wait for the writer");
+        assert_eq!(during, "in_review", "the uncommitted move is not visible");
+        tx.commit().await.unwrap();
+        assert_eq!(read_state().await, "rejected");
+        store.close().await;
+    }
+);
