@@ -8,7 +8,10 @@
 //!   the definition by content hash, the optimistic version check, `UPDATE instances`, the history
 //!   INSERT and the commit. The listing alternates `return_to_developer` (housing bureau) and
 //!   `submit_for_review` (developer), a cycle the Huoshan flow allows forever.
-//! - `bare`: one transaction of one UPDATE and one INSERT on the same pool, same durability.
+//! - `bare`: one transaction of one UPDATE and one INSERT on the same pool (on SQLite the
+//!   store's writer connection), same durability.
+//! - `paired`: the two interleaved in blocks (see [`paired`]), and on SQLite `contended`: eight
+//!   tasks committing at once, on the store's one writer connection and on a shared pool of eight.
 //!
 //! Run: `cargo bench --bench actions`. Figures go in BENCHMARKS.md. Without PostgreSQL the PG
 //! group is skipped with a message, except under CI=true, where that is a failure.
@@ -237,6 +240,23 @@ async fn bare(store: &Store) {
     }
 }
 
+/// For reference only (SQLite): the same transaction sent as one call to sqlx's SQLite worker
+/// thread (`BEGIN IMMEDIATE; UPDATE …; INSERT …; COMMIT`) on the same writer connection, so
+/// what remains is the pool, SQLite's own work and the WAL's fsync. The target is set against
+/// `bare`, the transaction as an application writes it with sqlx (one call per statement); this
+/// shows how much of `bare` those calls are.
+async fn one_call(store: &Store) {
+    let Store::Sqlite { write, .. } = store else {
+        return;
+    };
+    let mut c = write.acquire().await.unwrap();
+    sqlx::query("BEGIN IMMEDIATE; UPDATE bench_rows SET version = version + 1, state = CASE state WHEN 'a' THEN 'b' ELSE 'a' END WHERE id = 1; INSERT INTO bench_log (row_id, version, at, payload) VALUES (1, 0, $1, '{}'); COMMIT")
+        .bind(Utc::now())
+        .execute(&mut *c)
+        .await
+        .unwrap();
+}
+
 fn run_backend(c: &mut Criterion, rt: &tokio::runtime::Runtime, name: &str, url: &str) {
     let fx = rt.block_on(fixture(url));
     rt.block_on(bare_setup(&fx.app.store));
@@ -279,38 +299,144 @@ fn run_backend(c: &mut Criterion, rt: &tokio::runtime::Runtime, name: &str, url:
 
 /// Criterion times the engine and the bare transaction a minute apart, and this VM's disk
 /// latency drifts by tens of percent over minutes. This measures them interleaved — blocks of
-/// 50 engine actions and 50 bare transactions, alternating, 21 pairs — and prints each pair's
-/// rate ratio and their median: the figure BENCHMARKS.md quotes beside criterion's means.
+/// 50 engine actions and 50 bare transactions, 41 pairs, which side goes first alternating from
+/// pair to pair — and prints each pair's rate ratio, their median and quartiles: the figures
+/// BENCHMARKS.md quotes beside criterion's means. On SQLite each pair also times 50 one-call
+/// transactions (`one_call`), for reference.
 fn paired(rt: &tokio::runtime::Runtime, fx: &Fixture, name: &str) {
+    let sqlite = matches!(fx.app.store, Store::Sqlite { .. });
     let mut ratios = Vec::new();
+    let mut to_one_call = Vec::new();
     rt.block_on(async {
-        for _ in 0..21 {
-            let t = Instant::now();
-            for _ in 0..50 {
-                bare(&fx.app.store).await;
+        for pair in 0..41 {
+            let block = |side: u8| async move {
+                let t = Instant::now();
+                for _ in 0..50 {
+                    match side {
+                        0 => bare(&fx.app.store).await,
+                        1 => fx.act_once().await,
+                        _ => one_call(&fx.app.store).await,
+                    }
+                }
+                t.elapsed().as_secs_f64()
+            };
+            let (bare_t, engine_t) = if pair % 2 == 0 {
+                let b = block(0).await;
+                (b, block(1).await)
+            } else {
+                let e = block(1).await;
+                (block(0).await, e)
+            };
+            ratios.push(bare_t / engine_t);
+            if sqlite {
+                to_one_call.push(block(2).await / engine_t);
             }
-            let bare_t = t.elapsed();
-            let t = Instant::now();
-            for _ in 0..50 {
-                fx.act_once().await;
-            }
-            let engine_t = t.elapsed();
-            ratios.push(bare_t.as_secs_f64() / engine_t.as_secs_f64());
             println!(
                 "paired {name}: bare {:.1} µs, engine {:.1} µs per action, engine rate = {:.1} % of bare",
-                bare_t.as_secs_f64() * 1e6 / 50.0,
-                engine_t.as_secs_f64() * 1e6 / 50.0,
+                bare_t * 1e6 / 50.0,
+                engine_t * 1e6 / 50.0,
                 100.0 * ratios.last().unwrap()
             );
         }
     });
-    ratios.sort_by(f64::total_cmp);
+    let spread = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        let at = |q: f64| 100.0 * v[((v.len() - 1) as f64 * q) as usize];
+        format!(
+            "{:.1} % (quartiles {:.1}–{:.1} %, min {:.1} %, max {:.1} %)",
+            at(0.5),
+            at(0.25),
+            at(0.75),
+            at(0.0),
+            at(1.0)
+        )
+    };
     println!(
-        "paired {name} median: engine rate = {:.1} % of the bare transaction's (min {:.1} %, max {:.1} %)",
-        100.0 * ratios[ratios.len() / 2],
-        100.0 * ratios[0],
-        100.0 * ratios[ratios.len() - 1]
+        "paired {name} median: engine rate = {} of the bare transaction's",
+        spread(&mut ratios)
     );
+    if sqlite {
+        println!(
+            "paired {name} median, for reference: engine rate = {} of a one-call transaction's",
+            spread(&mut to_one_call)
+        );
+    }
+}
+
+/// Why SQLite's store has one writer connection: eight tasks each commit 50 bare transactions
+/// at once, on the store as `Store::connect` opens it (write transactions queue for one
+/// connection in the pool) and on one pool of eight connections shared by reads and writes (the
+/// store before 2026-12-01), where waiting writers sleep in SQLite's busy handler. Three rounds,
+/// alternating; prints throughput and the latency of one transaction (p50, p99, max).
+fn contended(rt: &tokio::runtime::Runtime, dir: &Path) {
+    use sqlx::sqlite::{
+        SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+    };
+    let one_writer = rt.block_on(async {
+        let url = format!("sqlite://{}", dir.join("one_writer.db").display());
+        let s = Store::connect(&url).await.unwrap();
+        bare_setup(&s).await;
+        s
+    });
+    let shared_pool = rt.block_on(async {
+        let opts = SqliteConnectOptions::new()
+            .filename(dir.join("shared_pool.db"))
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(30));
+        let p = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(opts)
+            .await
+            .unwrap();
+        let s = Store::Sqlite {
+            write: p.clone(),
+            read: p,
+        };
+        bare_setup(&s).await;
+        s
+    });
+    for round in 0..6 {
+        let (name, store) = if round % 2 == 0 {
+            ("one writer connection", &one_writer)
+        } else {
+            ("one shared pool of 8", &shared_pool)
+        };
+        let t = Instant::now();
+        let mut ms: Vec<f64> = rt.block_on(async {
+            let tasks: Vec<_> = (0..8)
+                .map(|_| {
+                    let store = store.clone();
+                    tokio::spawn(async move {
+                        let mut out = Vec::with_capacity(50);
+                        for _ in 0..50 {
+                            let t = Instant::now();
+                            bare(&store).await;
+                            out.push(t.elapsed().as_secs_f64() * 1e3);
+                        }
+                        out
+                    })
+                })
+                .collect();
+            let mut all = Vec::new();
+            for t in tasks {
+                all.extend(t.await.unwrap());
+            }
+            all
+        });
+        let secs = t.elapsed().as_secs_f64();
+        ms.sort_by(f64::total_cmp);
+        let at = |q: f64| ms[((ms.len() - 1) as f64 * q) as usize];
+        println!(
+            "contended sqlite, {name}: 8 tasks x 50 transactions, {:.0} tx/s; latency p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+            ms.len() as f64 / secs,
+            at(0.5),
+            at(0.99),
+            at(1.0)
+        );
+    }
 }
 
 fn benches(c: &mut Criterion) {
@@ -321,6 +447,7 @@ fn benches(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let sqlite = format!("sqlite://{}", dir.path().join("bench.db").display());
     run_backend(c, &rt, "sqlite", &sqlite);
+    contended(&rt, dir.path());
 
     common::with_postgres(&rt, "anju_bench", |url| {
         run_backend(c, &rt, "postgres", url)
