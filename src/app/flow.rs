@@ -684,6 +684,25 @@ impl App {
             payload: &payload,
             def_hash: &inst.def_hash,
         };
+        // The new row is known: answer from it rather than reading it back.
+        let after = InstanceRow {
+            state: decision.to.clone(),
+            version: req.expected_version + 1,
+            entered_at: if entered { now } else { inst.entered_at },
+            deadline_name: deadline.as_ref().map(|d| d.0.clone()),
+            deadline_due: deadline.as_ref().map(|d| d.1),
+            ..inst.clone()
+        };
+        // On PostgreSQL's autocommit path the write below commits at once, so the answer is
+        // built first: a read failing here must leave the action undone, not done and
+        // unanswered. (Its reads cannot see the write: it has no effect, and the move itself
+        // is in `after`.) In a transaction an effect may change what comes next, so the answer
+        // is built after it.
+        let early_view = if tx.is_autocommit() {
+            Some(app.view_for(tx, actor, &after, &def).await?)
+        } else {
+            None
+        };
         let Some(history_id) = instances::advance_with_history(
             tx,
             req.expected_version,
@@ -710,16 +729,10 @@ impl App {
             )
             .await?;
         }
-        // The new row is known: answer from it rather than reading it back.
-        let after = InstanceRow {
-            state: decision.to.clone(),
-            version: req.expected_version + 1,
-            entered_at: if entered { now } else { inst.entered_at },
-            deadline_name: deadline.as_ref().map(|d| d.0.clone()),
-            deadline_due: deadline.as_ref().map(|d| d.1),
-            ..inst.clone()
-        };
-        app.view_for(tx, actor, &after, &def).await.map(Some)
+        match early_view {
+            Some(view) => Ok(Some(view)),
+            None => app.view_for(tx, actor, &after, &def).await.map(Some),
+        }
     }
 
     #[allow(clippy::too_many_arguments)]

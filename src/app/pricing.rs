@@ -344,7 +344,7 @@ impl App {
     /// Resolves an exception id offered to a calculator: it must exist and be approved.
     pub async fn waiver(&self, id: Option<i64>) -> Result<Option<Waiver>, AppError> {
         let Some(id) = id else { return Ok(None) };
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.store.read().await?;
         let e = db::exception(&mut tx, id)
             .await?
             .ok_or_else(|| AppError::invalid("exception_id", format!("no exception {id}")))?;
