@@ -1,10 +1,12 @@
-//! The rent register of bought units (HS-P8, HS-P9): initial rents from the latest valuation's
-//! market rent, adjustments checked against the yearly limit, and the list of rents overdue for
-//! review. Append-only: every setting is a new record; a unit's rent is its newest record.
+//! The registers of bought units: each unit's use (HS-A6: rental 配租, sale 配售 or
+//! resettlement 安置) and the rent register (HS-P8, HS-P9): initial rents from the latest
+//! valuation's market rent, adjustments checked against the yearly limit, and the list of rents
+//! overdue for review. Append-only: every decision is a new record; a unit's use and rent are its
+//! newest records. Only a unit operated as rental gets a rent (HS-A6).
 //!
-//! Rents are set once a listing is acquired (the workflow file's `price_exceptions` states) by
-//! the acquiring company, which operates the units. An "in principle" excess needs an approved
-//! exception of the same listing for that limit.
+//! Uses and rents are set once a listing is acquired (the workflow file's `price_exceptions`
+//! states) by the acquiring company, which operates the units. An "in principle" excess needs an
+//! approved exception of the same listing for that limit.
 
 use super::flow::{DecimalText, ensure_listing_scope, require_role};
 use super::pricing::{per_m2, pricing_error};
@@ -14,7 +16,7 @@ use crate::domain::role::Role;
 use crate::domain::units::{AreaM2, Yuan, YuanPerM2, parse_decimal};
 use crate::store::Tx;
 use crate::store::listings as db;
-use crate::store::rents::{self, RentRecord};
+use crate::store::rents::{self, RentRecord, UseRecord};
 use crate::store::users::User;
 use crate::workflow::def::Capability;
 use chrono::NaiveDate;
@@ -31,6 +33,57 @@ pub enum RentKind {
     Adjustment,
 }
 
+/// HS-A6: the three ways a bought unit is operated (霍山县收购存量商品房管理办法 第六条).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UseKind {
+    /// 配租: let at a regulated rent (HS-P8, HS-P9).
+    Rental,
+    /// 配售: sold at the regulated price.
+    Sale,
+    /// 安置: resettlement housing (HS-P14's price).
+    Resettlement,
+}
+
+impl UseKind {
+    pub fn key(self) -> &'static str {
+        match self {
+            UseKind::Rental => "rental",
+            UseKind::Sale => "sale",
+            UseKind::Resettlement => "resettlement",
+        }
+    }
+
+    pub fn from_key(k: &str) -> Option<UseKind> {
+        [UseKind::Rental, UseKind::Sale, UseKind::Resettlement]
+            .into_iter()
+            .find(|u| u.key() == k)
+    }
+}
+
+/// HS-A6: the use of some or all units of an acquired listing.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema, validator::Validate)]
+#[serde(deny_unknown_fields)]
+pub struct UseSetting {
+    pub use_kind: UseKind,
+    /// Units to set (ids from the unit list); default every unit of the listing.
+    #[serde(default)]
+    pub unit_ids: Vec<i64>,
+    /// What for, e.g. 人才房, 青年公寓, 城中村改造安置房.
+    #[validate(length(max = 2000))]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct UseRecordView {
+    pub id: i64,
+    pub unit_id: i64,
+    pub use_kind: UseKind,
+    pub note: Option<String>,
+    pub decided_by: String,
+    pub decided_at: chrono::DateTime<chrono::Utc>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema, validator::Validate)]
 #[serde(deny_unknown_fields)]
 pub struct RentSetting {
@@ -42,7 +95,8 @@ pub struct RentSetting {
     /// Adjustment: the new rent, yuan per m² per month.
     #[schema(value_type = Option<String>, example = "23.60")]
     pub rent_per_m2: Option<DecimalText>,
-    /// Units to set (ids from the unit list); default every unit of the listing.
+    /// Units to set (ids from the unit list); default every unit of the listing operated as
+    /// rental (HS-A6).
     #[serde(default)]
     pub unit_ids: Vec<i64>,
     /// An approved exception of this listing (initial_rent_ratio or rent_change).
@@ -58,6 +112,8 @@ pub struct UnitRent {
     pub stair_unit: String,
     pub room: String,
     pub area_m2: AreaM2,
+    /// HS-A6: how the unit is operated; none until the acquiring company decides.
+    pub use_kind: Option<UseKind>,
     pub rent_per_m2: Option<YuanPerM2>,
     pub monthly_rent: Option<Yuan>,
     pub effective_date: Option<NaiveDate>,
@@ -91,8 +147,10 @@ pub struct RentRegister {
     pub rent_change_max_per_year: Decimal,
     pub rent_review_cycle_years: u32,
     pub units: Vec<UnitRent>,
-    /// Every record, oldest first.
+    /// Every rent record, oldest first.
     pub records: Vec<RentRecordView>,
+    /// Every use decision (HS-A6), oldest first.
+    pub uses: Vec<UseRecordView>,
     /// Σ current monthly rents.
     pub monthly_total: Yuan,
 }
@@ -128,12 +186,19 @@ impl App {
         for r in &records {
             latest.insert(r.unit_id, r);
         }
+        let use_records = rents::uses_of_listing(tx, listing_id).await?;
+        let current_use = current_uses_of(&use_records);
         let today = self.today();
         let mut total = Yuan::ZERO;
         let units = units
             .iter()
             .map(|u| {
-                let r = latest.get(&u.id);
+                let use_kind = current_use.get(&u.id).copied();
+                // HS-A6: a rent is current while the unit is let; a unit turned to sale or
+                // resettlement keeps its rent records, but no rent is due or to review.
+                let r = latest
+                    .get(&u.id)
+                    .filter(|_| use_kind == Some(UseKind::Rental));
                 let due = r.map(|r| rent::review_due(r.effective_date, p.rent_review_cycle_years));
                 if let Some(r) = r {
                     total = total
@@ -146,6 +211,7 @@ impl App {
                     stair_unit: u.stair_unit.clone(),
                     room: u.room.clone(),
                     area_m2: AreaM2::from_centi(u.gross_area_centi),
+                    use_kind,
                     rent_per_m2: r.map(|r| YuanPerM2::from_fen(r.rent_per_m2_fen)),
                     monthly_rent: r.map(|r| Yuan::from_fen(r.monthly_rent_fen)),
                     effective_date: r.map(|r| r.effective_date),
@@ -171,6 +237,18 @@ impl App {
                 recorded_at: r.recorded_at,
             });
         }
+        let mut uses = Vec::with_capacity(use_records.len());
+        for r in &use_records {
+            uses.push(UseRecordView {
+                id: r.id,
+                unit_id: r.unit_id,
+                use_kind: UseKind::from_key(&r.use_kind)
+                    .ok_or_else(|| AppError::Internal(format!("unknown use {:?}", r.use_kind)))?,
+                note: r.note.clone(),
+                decided_by: crate::store::users::name_of(tx, r.decided_by).await?,
+                decided_at: r.decided_at,
+            });
+        }
         Ok(RentRegister {
             listing_id,
             project_name: l.project_name,
@@ -179,6 +257,7 @@ impl App {
             rent_review_cycle_years: p.rent_review_cycle_years,
             units,
             records: views,
+            uses,
             monthly_total: total,
         })
     }
@@ -189,7 +268,7 @@ impl App {
         actor: &User,
         listing_id: i64,
     ) -> Result<RentRegister, AppError> {
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.store.read().await?;
         let l = db::listing(&mut tx, listing_id)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("listing {listing_id}")))?;
@@ -216,17 +295,48 @@ impl App {
                     .await?;
                 let p = app.pack(&def.pack.key)?.pricing().clone();
                 let all = rents::current_unit_refs(tx, listing_id).await?;
+                // HS-A6: only a unit operated as rental gets a rent.
+                let uses = current_uses_of(&rents::uses_of_listing(tx, listing_id).await?);
                 let chosen: Vec<_> = if s.unit_ids.is_empty() {
-                    all.clone()
+                    let out: Vec<_> = all
+                        .iter()
+                        .filter(|u| uses.get(&u.id) == Some(&UseKind::Rental))
+                        .cloned()
+                        .collect();
+                    if out.is_empty() && !all.is_empty() {
+                        return Err(AppError::Rule {
+                            code: "no_rental_units",
+                            rule: "HS-A6",
+                            message: format!(
+                                "no unit of listing {listing_id} is operated as rental (配租): record the units' use first"
+                            ),
+                        });
+                    }
+                    out
                 } else {
                     let mut out = Vec::new();
                     for id in &s.unit_ids {
-                        out.push(all.iter().find(|u| u.id == *id).cloned().ok_or_else(|| {
+                        let u = all.iter().find(|u| u.id == *id).cloned().ok_or_else(|| {
                             AppError::invalid(
                                 "unit_ids",
                                 format!("unit {id} is not on listing {listing_id}'s unit list"),
                             )
-                        })?);
+                        })?;
+                        if uses.get(id) != Some(&UseKind::Rental) {
+                            return Err(AppError::Rule {
+                                code: "not_a_rental_unit",
+                                rule: "HS-A6",
+                                message: format!(
+                                    "unit {} is {}: only a unit operated as rental (配租) gets a rent",
+                                    u.room,
+                                    match uses.get(id) {
+                                        Some(k) => format!("operated as {}", k.key()),
+                                        None => "not yet assigned a use".to_string(),
+                                    }
+                                ),
+                            });
+                        }
+                        out.push(u);
                     }
                     out
                 };
@@ -374,14 +484,93 @@ impl App {
         .await
     }
 
+    /// HS-A6: records how some or all units of an acquired listing are operated — rental,
+    /// sale or resettlement — in one transaction. A change of use is a new record; the rent
+    /// records of a unit turned away from rental stay, no longer current.
+    pub async fn set_unit_uses(
+        &self,
+        actor: &User,
+        idem: Option<&Idem>,
+        listing_id: i64,
+        s: UseSetting,
+    ) -> Result<(u16, RentRegister), AppError> {
+        require_role(actor, &[Role::Acquirer], "decide the use of bought units")?;
+        let actor2 = actor.clone();
+        self.command(actor, idem, 201, move |app, tx| {
+            boxed(async move {
+                let inst = app.instance_of(tx, listing_id, "listing").await?;
+                app.require_capability(tx, &inst, Capability::PriceExceptions)
+                    .await?;
+                let all = rents::current_unit_refs(tx, listing_id).await?;
+                let chosen: Vec<i64> = if s.unit_ids.is_empty() {
+                    all.iter().map(|u| u.id).collect()
+                } else {
+                    let mut out = Vec::new();
+                    for id in &s.unit_ids {
+                        if !all.iter().any(|u| u.id == *id) {
+                            return Err(AppError::invalid(
+                                "unit_ids",
+                                format!("unit {id} is not on listing {listing_id}'s unit list"),
+                            ));
+                        }
+                        if !out.contains(id) {
+                            out.push(*id);
+                        }
+                    }
+                    out
+                };
+                if chosen.is_empty() {
+                    return Err(AppError::invalid("unit_ids", "the listing has no units"));
+                }
+                let now = app.now();
+                for unit_id in &chosen {
+                    rents::insert_use(
+                        tx,
+                        &UseRecord {
+                            id: 0,
+                            listing_id,
+                            unit_id: *unit_id,
+                            use_kind: s.use_kind.key().into(),
+                            note: s.note.clone(),
+                            decided_by: actor2.id,
+                            decided_at: now,
+                        },
+                    )
+                    .await?;
+                }
+                app.record(
+                    tx,
+                    &inst,
+                    &actor2,
+                    "set_unit_uses",
+                    s.note.as_deref(),
+                    serde_json::json!({
+                        "rule": "HS-A6",
+                        "use": s.use_kind.key(),
+                        "units": chosen,
+                    }),
+                )
+                .await?;
+                app.rent_register_in(tx, listing_id).await
+            })
+        })
+        .await
+    }
+
     /// HS-P9: every unit whose rent has not been reviewed within the pack's cycle, most overdue
     /// first (a developer sees only its own listings).
     pub async fn overdue_rents(&self, actor: &User) -> Result<Vec<OverdueRent>, AppError> {
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.store.read().await?;
         let today = self.today();
         let mut out = Vec::new();
         let mut listings: BTreeMap<i64, Option<(String, u32)>> = BTreeMap::new();
-        let latest = rents::latest_per_unit(&mut tx).await?;
+        // HS-A6: only units still operated as rental have a rent to review.
+        let uses: BTreeMap<i64, String> = rents::current_uses(&mut tx).await?.into_iter().collect();
+        let latest: Vec<RentRecord> = rents::latest_per_unit(&mut tx)
+            .await?
+            .into_iter()
+            .filter(|r| uses.get(&r.unit_id).map(String::as_str) == Some(UseKind::Rental.key()))
+            .collect();
         let rooms: BTreeMap<i64, String> = {
             let mut m = BTreeMap::new();
             for lid in latest
@@ -436,4 +625,12 @@ impl App {
         });
         Ok(out)
     }
+}
+
+/// Each unit's newest use decision (HS-A6), from a listing's decisions oldest first.
+fn current_uses_of(records: &[UseRecord]) -> BTreeMap<i64, UseKind> {
+    records
+        .iter()
+        .filter_map(|r| UseKind::from_key(&r.use_kind).map(|k| (r.unit_id, k)))
+        .collect()
 }

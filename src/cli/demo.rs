@@ -520,7 +520,38 @@ pub async fn build(
         )
         .await?;
         say(format!("#{id} 报领导组备案 → {}", v.state_label));
-        // HS-P8: the bought units are let at 90 % of the appraised market rent.
+        // HS-A6: the acquiring company lets the units, all but the last, which houses a
+        // household moved out of a village being redeveloped.
+        let (_, reg) = app
+            .set_unit_uses(
+                &acq,
+                None,
+                *id,
+                crate::app::rents::UseSetting {
+                    use_kind: crate::app::rents::UseKind::Rental,
+                    unit_ids: Vec::new(),
+                    note: Some("保障性租赁住房".into()),
+                },
+            )
+            .await?;
+        if let Some(last) = reg.units.last() {
+            app.set_unit_uses(
+                &acq,
+                None,
+                *id,
+                crate::app::rents::UseSetting {
+                    use_kind: crate::app::rents::UseKind::Resettlement,
+                    unit_ids: vec![last.unit_id],
+                    note: Some("城中村改造安置房".into()),
+                },
+            )
+            .await?;
+        }
+        say(format!(
+            "#{id} 登记房源用途（HS-A6）：{} 套配租，1 套安置",
+            reg.units.len().saturating_sub(1)
+        ));
+        // HS-P8: the let units are rented at 90 % of the appraised market rent.
         let (_, reg) = app
             .set_rents(
                 &acq,
@@ -538,8 +569,8 @@ pub async fn build(
             )
             .await?;
         say(format!(
-            "#{id} 初次租金定价（HS-P8）：{} 套，月租金合计 {} 元",
-            reg.units.len(),
+            "#{id} 初次租金定价（HS-P8）：{} 套配租房源，月租金合计 {} 元",
+            reg.units.iter().filter(|u| u.rent_per_m2.is_some()).count(),
             reg.monthly_total
         ));
         fund_and_pay(&app, &acq, round.id, *id, &say).await?;

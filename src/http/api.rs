@@ -613,6 +613,24 @@ async fn set_rents(
     Ok(reply(app.set_rents(&u, idem.as_ref(), id, input).await?))
 }
 
+/// HS-A6: record how some or all units of an acquired listing are operated (rental, sale or
+/// resettlement), in one transaction. Only rental units get rents.
+#[utoipa::path(post, path = "/api/listings/{id}/uses", params(("id" = i64, Path)), request_body = crate::app::rents::UseSetting, tag = "rents",
+    responses((status = 201, body = crate::app::rents::RentRegister), (status = 403, body = crate::app::error::Problem), (status = 409, body = crate::app::error::Problem), (status = 422, body = crate::app::error::Problem)))]
+async fn set_unit_uses(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    ApiPath(id): ApiPath<i64>,
+    headers: HeaderMap,
+    ApiJson(input): ApiJson<crate::app::rents::UseSetting>,
+) -> ApiResult {
+    validate(&input)?;
+    let idem = json_idem(&headers, &format!("POST /api/listings/{id}/uses"), &input)?;
+    Ok(reply(
+        app.set_unit_uses(&u, idem.as_ref(), id, input).await?,
+    ))
+}
+
 /// HS-P9: rents not reviewed within the pack's cycle (2 years), most overdue first.
 #[utoipa::path(get, path = "/api/rents/overdue", tag = "rents",
     responses((status = 200, body = Vec<crate::app::rents::OverdueRent>)))]
@@ -660,6 +678,7 @@ async fn overdue_rents(
         negotiation,
         rent_register,
         set_rents,
+        set_unit_uses,
         overdue_rents,
         super::price_api::price_ceiling,
         super::price_api::price_rent,
@@ -754,6 +773,7 @@ pub fn routes() -> Router<State> {
             "/api/listings/{id}/rents",
             get(rent_register).post(set_rents),
         )
+        .route("/api/listings/{id}/uses", post(set_unit_uses))
         .route("/api/rents/overdue", get(overdue_rents))
         .route("/api/exceptions/{id}/decision", post(decide_exception))
         .route("/api/templates/unit-list.xlsx", get(unit_list_template))

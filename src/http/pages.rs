@@ -362,6 +362,46 @@ async fn rents_set(
     Ok(Redirect::to(&format!("/listings/{id}/rents")).into_response())
 }
 
+/// HS-A6: the use form of the rent register page: `use_kind`, an optional `note`, and one
+/// `unit_ids` field per ticked unit (none ticked: every unit). Repeated fields, so read as pairs.
+async fn uses_set(
+    AxState(state): AxState<State>,
+    Person(u): Person,
+    Path(id): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let mut use_kind = None;
+    let mut note = None;
+    let mut unit_ids = Vec::new();
+    for (k, v) in pairs {
+        match k.as_str() {
+            "use_kind" => {
+                use_kind = Some(crate::app::rents::UseKind::from_key(&v).ok_or_else(|| {
+                    AppError::invalid(
+                        "use_kind",
+                        format!("not a use: {v:?} (rental, sale or resettlement)"),
+                    )
+                })?)
+            }
+            "note" if !v.trim().is_empty() => note = Some(v.trim().to_string()),
+            "unit_ids" => unit_ids.push(
+                v.parse::<i64>()
+                    .map_err(|_| AppError::invalid("unit_ids", format!("not a unit id: {v:?}")))?,
+            ),
+            _ => {}
+        }
+    }
+    let setting = crate::app::rents::UseSetting {
+        use_kind: use_kind.ok_or_else(|| AppError::invalid("use_kind", "choose a use"))?,
+        unit_ids,
+        note,
+    };
+    validator::Validate::validate(&setting)
+        .map_err(|e| AppError::invalid("note", e.to_string().replace('\n', "; ")))?;
+    state.set_unit_uses(&u, None, id, setting).await?;
+    Ok(Redirect::to(&format!("/listings/{id}/rents")).into_response())
+}
+
 async fn schedule_form(
     AxState(state): AxState<State>,
     Person(u): Person,
@@ -561,6 +601,7 @@ pub fn routes() -> Router<State> {
         .route("/rounds/{id}/exceptions", get(exceptions_report))
         .route("/exceptions/{id}/decision", post(exception_decision))
         .route("/listings/{id}/rents", get(rents_page).post(rents_set))
+        .route("/listings/{id}/uses", post(uses_set))
         .route("/price/schedule", get(schedule_form).post(schedule_make))
         .route("/ledger", get(ledger_page))
         .route("/rounds/{id}/bids", get(bids_page))

@@ -1,5 +1,6 @@
-//! The rent register of bought units (HS-P8, HS-P9). Append-only: a unit's rent is its newest
-//! record; an adjustment is a new row, never an update.
+//! The registers of bought units: each unit's use (HS-A6) and its rent (HS-P8, HS-P9).
+//! Append-only: a unit's use and rent are its newest records; a change is a new row, never an
+//! update.
 
 use super::Tx;
 use crate::on_tx;
@@ -54,4 +55,32 @@ pub async fn of_listing(tx: &mut Tx, listing_id: i64) -> Result<Vec<RentRecord>,
 /// The newest rent record of every unit that has one (all listings).
 pub async fn latest_per_unit(tx: &mut Tx) -> Result<Vec<RentRecord>, sqlx::Error> {
     on_tx!(tx, c => sqlx::query_as::<_, RentRecord>("SELECT r.* FROM rent_records r WHERE r.id = (SELECT MAX(x.id) FROM rent_records x WHERE x.unit_id = r.unit_id) ORDER BY r.listing_id, r.unit_id").fetch_all(&mut *c).await)
+}
+
+/// HS-A6: one decision on a unit's use (`rental`, `sale` or `resettlement`).
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct UseRecord {
+    pub id: i64,
+    pub listing_id: i64,
+    pub unit_id: i64,
+    pub use_kind: String,
+    pub note: Option<String>,
+    pub decided_by: i64,
+    pub decided_at: DateTime<Utc>,
+}
+
+pub async fn insert_use(tx: &mut Tx, r: &UseRecord) -> Result<i64, sqlx::Error> {
+    on_tx!(tx, c => sqlx::query("INSERT INTO unit_uses (listing_id, unit_id, use_kind, note, decided_by, decided_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
+        .bind(r.listing_id).bind(r.unit_id).bind(&r.use_kind).bind(&r.note).bind(r.decided_by).bind(r.decided_at)
+        .fetch_one(&mut *c).await?.try_get("id"))
+}
+
+/// Every use decision of a listing, oldest first.
+pub async fn uses_of_listing(tx: &mut Tx, listing_id: i64) -> Result<Vec<UseRecord>, sqlx::Error> {
+    on_tx!(tx, c => sqlx::query_as::<_, UseRecord>("SELECT * FROM unit_uses WHERE listing_id = $1 ORDER BY id").bind(listing_id).fetch_all(&mut *c).await)
+}
+
+/// The current use of every unit that has one (all listings): unit id → use.
+pub async fn current_uses(tx: &mut Tx) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    on_tx!(tx, c => sqlx::query_as::<_, (i64, String)>("SELECT u.unit_id, u.use_kind FROM unit_uses u WHERE u.id = (SELECT MAX(x.id) FROM unit_uses x WHERE x.unit_id = u.unit_id)").fetch_all(&mut *c).await)
 }

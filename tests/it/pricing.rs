@@ -664,6 +664,15 @@ on_both!(
             )
             .await;
         assert_eq!(s, StatusCode::CONFLICT, "{v}");
+        // HS-A6: every unit is let (the use register has its own test).
+        let (s, v) = t
+            .post(
+                "acquirer",
+                &format!("/api/listings/{id}/uses"),
+                json!({ "use_kind": "rental" }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
         // HS-P8: market rent 14.50 × 0.9 = 13.05 per m² a month; each unit's rent = 13.05 × area.
         let (s, r) = t.post("acquirer", &path, initial.clone()).await;
         assert_eq!(s, StatusCode::CREATED, "{r}");
@@ -739,6 +748,185 @@ on_both!(
 );
 
 on_both!(
+    hs_a6_each_bought_unit_is_let_sold_or_resettled_and_only_let_units_pay_rent,
+    |t: TestApp| async move {
+        use rust_decimal::RoundingStrategy::MidpointAwayFromZero;
+        let round = t.open_round().await;
+        let early = t.listing_in_negotiation(round).await;
+        let id = t.listing_filed(round).await;
+        let uses = format!("/api/listings/{id}/uses");
+        let rents = format!("/api/listings/{id}/rents");
+        let initial = json!({ "kind": "initial", "effective_date": "2026-12-01" });
+        // The acquiring company decides (第六条: 收购主体…统一运营管理), on a bought listing only.
+        for who in ["developer", "housing_bureau", "finance_bureau"] {
+            let (s, _) = t.post(who, &uses, json!({ "use_kind": "rental" })).await;
+            assert_eq!(s, StatusCode::FORBIDDEN, "{who}");
+        }
+        let (s, _) = t
+            .post(
+                "acquirer",
+                &format!("/api/listings/{early}/uses"),
+                json!({ "use_kind": "rental" }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT);
+        // No use decided: no rent.
+        let (s, v) = t.post("acquirer", &rents, initial.clone()).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["code"], "no_rental_units");
+        assert_eq!(v["rule"], "HS-A6");
+        // Every unit let; then one turned to sale (配售) and one to resettlement (安置).
+        let (s, r) = t
+            .post(
+                "acquirer",
+                &uses,
+                json!({ "use_kind": "rental", "note": "保障性租赁住房" }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{r}");
+        let units: Vec<i64> = r["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["unit_id"].as_i64().unwrap())
+            .collect();
+        assert!(units.len() >= 3, "{r}");
+        assert!(
+            r["units"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|u| u["use_kind"] == "rental")
+        );
+        let (s, _) = t
+            .post(
+                "acquirer",
+                &uses,
+                json!({ "use_kind": "sale", "unit_ids": [units[0]] }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED);
+        let (s, r) = t
+            .post(
+                "acquirer",
+                &uses,
+                json!({ "use_kind": "resettlement", "unit_ids": [units[1]], "note": "城中村改造安置房" }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED);
+        let kinds: Vec<&str> = r["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["use_kind"].as_str().unwrap())
+            .collect();
+        assert_eq!(kinds[..3], ["sale", "resettlement", "rental"]);
+        // Append-only: the first decisions stay beside the changes.
+        assert_eq!(r["uses"].as_array().unwrap().len(), units.len() + 2);
+        // A use that is not one of the three, or a unit of no listing of ours, changes nothing.
+        let (s, _) = t
+            .post("acquirer", &uses, json!({ "use_kind": "gift" }))
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        let (s, v) = t
+            .post(
+                "acquirer",
+                &uses,
+                json!({ "use_kind": "sale", "unit_ids": [units[2], 999999] }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(v["field"], "unit_ids");
+        let (_, reg) = t.get("supervisor", &rents).await;
+        assert_eq!(reg["uses"].as_array().unwrap().len(), units.len() + 2);
+        assert_eq!(reg["units"][2]["use_kind"], "rental");
+        // A rent for the unit on sale is refused; by default only the let units are rented.
+        let (s, v) = t
+            .post(
+                "acquirer",
+                &rents,
+                json!({ "kind": "initial", "effective_date": "2026-12-01", "unit_ids": [units[0]] }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["code"], "not_a_rental_unit");
+        assert_eq!(v["rule"], "HS-A6");
+        let (s, r) = t.post("acquirer", &rents, initial).await;
+        assert_eq!(s, StatusCode::CREATED, "{r}");
+        assert_eq!(r["records"].as_array().unwrap().len(), units.len() - 2);
+        let rent_of = |u: &Value| {
+            let area = dec(u["area_m2"].as_str().unwrap());
+            (dec("13.05") * area).round_dp_with_strategy(2, MidpointAwayFromZero)
+        };
+        let listed = r["units"].as_array().unwrap();
+        assert!(listed[0]["rent_per_m2"].is_null() && listed[1]["rent_per_m2"].is_null());
+        assert_eq!(listed[2]["rent_per_m2"], "13.05");
+        let total: Decimal = listed[2..].iter().map(rent_of).sum();
+        assert_eq!(dec(r["monthly_total"].as_str().unwrap()), total);
+        // A let unit later put on sale leaves the rent roll and the review list; its rent
+        // record stays.
+        let (s, r) = t
+            .post(
+                "acquirer",
+                &uses,
+                json!({ "use_kind": "sale", "unit_ids": [units[2]] }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED);
+        assert!(r["units"][2]["rent_per_m2"].is_null());
+        assert_eq!(r["records"].as_array().unwrap().len(), units.len() - 2);
+        assert_eq!(
+            dec(r["monthly_total"].as_str().unwrap()),
+            total - rent_of(&listed[2])
+        );
+        t.set_today(date("2028-12-01"));
+        let (_, o) = t.get("acquirer", "/api/rents/overdue").await;
+        assert_eq!(o.as_array().unwrap().len(), units.len() - 3, "{o}");
+        assert!(
+            o.as_array()
+                .unwrap()
+                .iter()
+                .all(|e| e["unit_id"] != units[2])
+        );
+        // The listing's history names the rule for each decision.
+        let h = t.history(id).await;
+        let decided: Vec<(String, String)> = h
+            .iter()
+            .filter(|e| e["action"] == "set_unit_uses")
+            .map(|e| {
+                let p: Value = serde_json::from_str(e["payload"].as_str().unwrap()).unwrap();
+                (
+                    p["rule"].as_str().unwrap().into(),
+                    p["use"].as_str().unwrap().into(),
+                )
+            })
+            .collect();
+        let expect: Vec<(String, String)> = ["rental", "sale", "resettlement", "sale"]
+            .iter()
+            .map(|u| ("HS-A6".to_string(), u.to_string()))
+            .collect();
+        assert_eq!(decided, expect);
+        // Even hand-written SQL cannot rewrite a decision.
+        for sql in [
+            "UPDATE unit_uses SET use_kind = 'rental'",
+            "DELETE FROM unit_uses",
+        ] {
+            let refused = match t.backend {
+                Backend::Sqlite => {
+                    let pool = sqlx::SqlitePool::connect(&t.url).await.unwrap();
+                    sqlx::query(sql).execute(&pool).await.is_err()
+                }
+                Backend::Postgres => {
+                    let pool = sqlx::PgPool::connect(&t.url).await.unwrap();
+                    sqlx::query(sql).execute(&pool).await.is_err()
+                }
+            };
+            assert!(refused, "{sql} was allowed");
+        }
+    }
+);
+
+on_both!(
     pages_let_the_acquirer_keep_the_rent_register_and_print_a_schedule,
     |t: TestApp| async move {
         let round = t.open_round().await;
@@ -749,6 +937,15 @@ on_both!(
             page.contains(&format!("/listings/{id}/rents")),
             "link to the rent register"
         );
+        // HS-A6: the page's use form, no unit ticked: every unit is let.
+        let (s, body) = t
+            .form(
+                "acquirer",
+                &format!("/listings/{id}/uses"),
+                &[("use_kind", "rental"), ("note", "保障性租赁住房")],
+            )
+            .await;
+        assert_eq!(s, StatusCode::SEE_OTHER, "{body}");
         let (s, body) = t
             .form(
                 "acquirer",
@@ -767,6 +964,16 @@ on_both!(
         assert!(
             page.contains("13.05") && page.contains("2028-12-01"),
             "{page}"
+        );
+        assert!(
+            page.contains("配租") && page.contains("保障性租赁住房"),
+            "{page}"
+        );
+        let (s, page) = t.page("acquirer", &format!("/listings/{id}/rents")).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(
+            page.contains("name=\"unit_ids\"") && page.contains("/uses"),
+            "the acquirer's page has the use form: {page}"
         );
         // A bad form value is an HTML error page with the problem, not a 500.
         let (s, body) = t
