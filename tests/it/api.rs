@@ -298,12 +298,35 @@ on_both!(
     }
 );
 
+/// A housing-bureau rejection of a listing in review, as the store receives it.
+fn rejection<'a>(
+    id: i64,
+    version: i64,
+    payload: &'a Value,
+    def_hash: &'a str,
+) -> anju::store::instances::NewHistory<'a> {
+    anju::store::instances::NewHistory {
+        instance_id: id,
+        version,
+        at: chrono::Utc::now(),
+        actor_id: 1,
+        actor_name: "测试",
+        role: "housing_bureau",
+        action: "reject",
+        from_state: Some("in_review"),
+        to_state: "rejected",
+        comment: None,
+        payload,
+        def_hash,
+    }
+}
+
 on_both!(
     the_store_moves_nothing_and_writes_no_history_on_a_stale_version,
     |t: TestApp| async move {
         // The last line of defence under the engine's own check: the one statement (SQLite) or
         // CTE (PostgreSQL) that moves an instance appends its history entry only if it moved.
-        use anju::store::instances::{self, NewHistory};
+        use anju::store::instances;
         let round = t.open_round().await;
         let id = t.listing_in_review(round).await;
         let store = anju::store::Store::connect(&t.url).await.unwrap();
@@ -311,20 +334,7 @@ on_both!(
         let (inst, _, _) = instances::get_with_org(&mut tx, id).await.unwrap().unwrap();
         let before = instances::history(&mut tx, id).await.unwrap().len();
         let payload = json!({});
-        let h = |version: i64| NewHistory {
-            instance_id: id,
-            version,
-            at: chrono::Utc::now(),
-            actor_id: 1,
-            actor_name: "测试",
-            role: "housing_bureau",
-            action: "reject",
-            from_state: Some("in_review"),
-            to_state: "rejected",
-            comment: None,
-            payload: &payload,
-            def_hash: &inst.def_hash,
-        };
+        let h = |version: i64| rejection(id, version, &payload, &inst.def_hash);
         let stale = instances::advance_with_history(
             &mut tx,
             inst.version - 1,
@@ -359,7 +369,7 @@ on_both!(
     |t: TestApp| async move {
         // SQLite's write transactions share one connection; pages and reports must not queue
         // behind a long command (an import, a batch of postings) for it.
-        use anju::store::instances::{self, NewHistory};
+        use anju::store::instances;
         use std::time::Duration;
         let round = t.open_round().await;
         let id = t.listing_in_review(round).await;
@@ -367,20 +377,7 @@ on_both!(
         let mut tx = store.begin().await.unwrap();
         let (inst, _, _) = instances::get_with_org(&mut tx, id).await.unwrap().unwrap();
         let payload = json!({});
-        let h = NewHistory {
-            instance_id: id,
-            version: inst.version + 1,
-            at: chrono::Utc::now(),
-            actor_id: 1,
-            actor_name: "测试",
-            role: "housing_bureau",
-            action: "reject",
-            from_state: Some("in_review"),
-            to_state: "rejected",
-            comment: None,
-            payload: &payload,
-            def_hash: &inst.def_hash,
-        };
+        let h = rejection(id, inst.version + 1, &payload, &inst.def_hash);
         instances::advance_with_history(&mut tx, inst.version, chrono::Utc::now(), None, &h)
             .await
             .unwrap()

@@ -80,6 +80,27 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    /// Runs one hand-written statement on the test database, outside the product: whether the
+    /// database itself refused it (the append-only triggers).
+    pub async fn raw_sql_is_refused(&self, sql: &str) -> bool {
+        match self.backend {
+            Backend::Sqlite => {
+                let pool = sqlx::SqlitePool::connect(&self.url).await.unwrap();
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .execute(&pool)
+                    .await
+                    .is_err()
+            }
+            Backend::Postgres => {
+                let pool = sqlx::PgPool::connect(&self.url).await.unwrap();
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .execute(&pool)
+                    .await
+                    .is_err()
+            }
+        }
+    }
+
     pub async fn spawn(backend: Backend) -> TestApp {
         Self::spawn_with(backend, &manifest().join("workflows")).await
     }
