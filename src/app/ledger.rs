@@ -888,7 +888,8 @@ impl App {
         checkpoint: Option<&Checkpoint>,
     ) -> Result<VerifyReport, AppError> {
         let mut tx = self.store.read().await?;
-        let entries = db::entries(&mut tx, 1).await?;
+        // One read of the lines serves both checks.
+        let (entries, bad_balance) = db::chain_and_first_bad_balance(&mut tx).await?;
         let head = entries.last().map(|e| e.hash.clone());
         let mut report = VerifyReport {
             ok: true,
@@ -903,13 +904,12 @@ impl App {
             report.reason = Some(b.reason);
             return Ok(report);
         }
-        if let Some((seq, account, stored, recomputed)) =
-            db::first_bad_running_balance(&mut tx).await?
-        {
+        if let Some(b) = bad_balance {
             report.ok = false;
-            report.broken_at = Some(seq);
+            report.broken_at = Some(b.seq);
             report.reason = Some(format!(
-                "the running balance of {account} stored with entry {seq} is {stored} fen, the lines sum to {recomputed}"
+                "the running balance of {} stored with entry {} is {} fen, the lines sum to {}",
+                b.account, b.seq, b.stored_fen, b.recomputed_fen
             ));
             return Ok(report);
         }

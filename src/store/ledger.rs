@@ -82,31 +82,16 @@ struct LineRow {
     seq: i64,
     account: String,
     amount_fen: i64,
-}
-
-#[derive(sqlx::FromRow)]
-struct RunningRow {
-    seq: i64,
-    account: String,
-    amount_fen: i64,
     balance_after_fen: i64,
 }
 
-/// The first line whose stored running balance disagrees with the sum of the lines before it:
-/// (seq, account, stored, recomputed).
-pub async fn first_bad_running_balance(
-    tx: &mut Tx,
-) -> Result<Option<(i64, String, i64, i64)>, sqlx::Error> {
-    let rows = on_tx!(tx, c => sqlx::query_as::<_, RunningRow>("SELECT seq, account, amount_fen, balance_after_fen FROM ledger_lines ORDER BY seq, line_no").fetch_all(&mut *c).await)?;
-    let mut run: BTreeMap<String, i64> = BTreeMap::new();
-    for r in rows {
-        let b = run.entry(r.account.clone()).or_insert(0);
-        *b += r.amount_fen;
-        if *b != r.balance_after_fen {
-            return Ok(Some((r.seq, r.account, r.balance_after_fen, *b)));
-        }
-    }
-    Ok(None)
+/// A line whose stored running balance disagrees with the sum of the lines before it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadBalance {
+    pub seq: i64,
+    pub account: String,
+    pub stored_fen: i64,
+    pub recomputed_fen: i64,
 }
 
 fn decode(e: String) -> sqlx::Error {
@@ -160,6 +145,14 @@ pub async fn entries(tx: &mut Tx, from_seq: i64) -> Result<Vec<Stored>, sqlx::Er
     entries_between(tx, from_seq, i64::MAX).await
 }
 
+/// The whole chain, and the first line whose stored running balance disagrees with the sum of
+/// the lines before it — both from one read of the lines (`anju ledger verify`).
+pub async fn chain_and_first_bad_balance(
+    tx: &mut Tx,
+) -> Result<(Vec<Stored>, Option<BadBalance>), sqlx::Error> {
+    read_chain(tx, 1, i64::MAX).await
+}
+
 /// One entry, by its place in the chain.
 pub async fn entry(tx: &mut Tx, seq: i64) -> Result<Option<Stored>, sqlx::Error> {
     Ok(entries_between(tx, seq, seq).await?.pop())
@@ -178,10 +171,34 @@ async fn entries_between(
     from_seq: i64,
     to_seq: i64,
 ) -> Result<Vec<Stored>, sqlx::Error> {
+    Ok(read_chain(tx, from_seq, to_seq).await?.0)
+}
+
+/// Entries `from_seq..=to_seq` in chain order and, when read from the first entry, the first
+/// line whose running balance is wrong.
+async fn read_chain(
+    tx: &mut Tx,
+    from_seq: i64,
+    to_seq: i64,
+) -> Result<(Vec<Stored>, Option<BadBalance>), sqlx::Error> {
     let heads = on_tx!(tx, c => sqlx::query_as::<_, EntryRow>("SELECT seq, idem_key, entry_date, kind, memo, approval, listing_id, consents, posted_by, posted_at, prev_hash, hash FROM ledger_entries WHERE seq >= $1 AND seq <= $2 ORDER BY seq").bind(from_seq).bind(to_seq).fetch_all(&mut *c).await)?;
-    let lines = on_tx!(tx, c => sqlx::query_as::<_, LineRow>("SELECT seq, account, amount_fen FROM ledger_lines WHERE seq >= $1 AND seq <= $2 ORDER BY seq, line_no").bind(from_seq).bind(to_seq).fetch_all(&mut *c).await)?;
+    let lines = on_tx!(tx, c => sqlx::query_as::<_, LineRow>("SELECT seq, account, amount_fen, balance_after_fen FROM ledger_lines WHERE seq >= $1 AND seq <= $2 ORDER BY seq, line_no").bind(from_seq).bind(to_seq).fetch_all(&mut *c).await)?;
     let mut by_seq: BTreeMap<i64, Vec<Line>> = BTreeMap::new();
+    let mut running: BTreeMap<String, i64> = BTreeMap::new();
+    let mut bad = None;
     for r in lines {
+        if from_seq <= 1 && bad.is_none() {
+            let b = running.entry(r.account.clone()).or_insert(0);
+            *b += r.amount_fen;
+            if *b != r.balance_after_fen {
+                bad = Some(BadBalance {
+                    seq: r.seq,
+                    account: r.account.clone(),
+                    stored_fen: r.balance_after_fen,
+                    recomputed_fen: *b,
+                });
+            }
+        }
         by_seq.entry(r.seq).or_default().push(Line {
             account: r.account,
             amount_fen: r.amount_fen,
@@ -210,11 +227,11 @@ async fn entries_between(
             posted_at: r.posted_at,
         });
     }
-    Ok(out)
+    Ok((out, bad))
 }
 
 /// Balance of every account with lines, by name: each account's latest running balance (one
-/// index seek per account, whatever the ledger's size). `first_bad_running_balance` is the
+/// index seek per account, whatever the ledger's size). `chain_and_first_bad_balance` is the
 /// check that these equal the sum of the lines.
 pub async fn trial_balance(tx: &mut Tx) -> Result<Vec<(String, i64)>, sqlx::Error> {
     let names = on_tx!(tx, c => sqlx::query_as::<_, (String,)>("SELECT name FROM ledger_accounts ORDER BY name").fetch_all(&mut *c).await)?;

@@ -80,6 +80,14 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    /// Runs hand-written statements on the test database, outside the product (tampering, as
+    /// someone with database access could), each one required to succeed.
+    pub async fn raw_sql(&self, statements: &[&str]) {
+        for sql in statements {
+            assert!(!self.raw_sql_is_refused(sql).await, "{sql} was refused");
+        }
+    }
+
     /// Runs one hand-written statement on the test database, outside the product: whether the
     /// database itself refused it (the append-only triggers).
     pub async fn raw_sql_is_refused(&self, sql: &str) -> bool {

@@ -237,6 +237,49 @@ on_both!(
 );
 
 on_both!(
+    hs_f6_a_stored_running_balance_that_disagrees_with_its_lines_fails_verification,
+    |t: TestApp| async move {
+        open_books(&t).await;
+        for i in 1..=3 {
+            let (s, v) = t
+                .post(
+                    "acquirer",
+                    "/api/ledger/entries",
+                    entry(
+                        &format!("r{i}"),
+                        "receipt",
+                        &[(BOND, "1000.00"), (SRC_BOND, "-1000.00")],
+                    ),
+                )
+                .await;
+            assert_eq!(s, StatusCode::CREATED, "{v}");
+        }
+        // The trial balance reads the stored running balances; the chain does not cover them.
+        // Entry 2's are raised by one fen, its amounts and the hash chain left alone.
+        let unlock = match t.backend {
+            Backend::Sqlite => "DROP TRIGGER ledger_lines_no_update",
+            Backend::Postgres => {
+                "ALTER TABLE ledger_lines DISABLE TRIGGER ledger_lines_append_only"
+            }
+        };
+        t.raw_sql(&[
+            unlock,
+            "UPDATE ledger_lines SET balance_after_fen = balance_after_fen + 1 WHERE seq = 2",
+        ])
+        .await;
+        let (_, v) = t.get("supervisor", "/api/ledger/verify").await;
+        assert_eq!(v["ok"], false, "{v}");
+        assert_eq!(v["broken_at"], 2, "{v}");
+        let reason = v["reason"].as_str().unwrap();
+        assert!(reason.contains("running balance"), "{reason}");
+        assert!(
+            reason.contains("200001 fen") && reason.contains("sum to 200000"),
+            "{reason}"
+        );
+    }
+);
+
+on_both!(
     hs_f6_any_changed_byte_in_a_stored_entry_fails_verification,
     |t: TestApp| async move {
         open_books(&t).await;
