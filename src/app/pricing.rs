@@ -62,6 +62,30 @@ impl Waiver {
     }
 }
 
+/// HS-P9: the refusal of a rent change past the yearly limit, worded once for the calculator
+/// and the rent register (which names the unit).
+pub(crate) fn rent_change_refused(
+    c: &rent::RentChange,
+    max_per_year: Decimal,
+    unit: Option<&str>,
+) -> AppError {
+    AppError::Rule {
+        code: "limit_exceeded",
+        rule: "HS-P9",
+        message: format!(
+            "{}{} → {} per m² is a change of {} over {} year(s), past the limit of {} a year; without an approved exception the rent must stay within {} … {} per m²",
+            unit.map(|u| format!("unit {u}: ")).unwrap_or_default(),
+            c.old_per_m2,
+            c.new_per_m2,
+            c.change,
+            c.years_counted,
+            max_per_year,
+            c.lowest_allowed_per_m2,
+            c.highest_allowed_per_m2
+        ),
+    }
+}
+
 pub(crate) fn pricing_error(e: PricingError) -> AppError {
     match &e {
         PricingError::LimitExceeded { rule, message } => AppError::Rule {
@@ -454,18 +478,7 @@ impl PriceCalc<'_> {
         )
         .map_err(pricing_error)?;
         if !c.within_limit && !waived {
-            return Err(AppError::Rule {
-                code: "limit_exceeded",
-                rule: "HS-P9",
-                message: format!(
-                    "a change of {} over {} year(s) passes the limit of {} a year ({} to {} per m²); that needs an approved exception",
-                    c.change,
-                    c.years_counted,
-                    p.rent_change_max_per_year,
-                    c.lowest_allowed_per_m2,
-                    c.highest_allowed_per_m2
-                ),
-            });
+            return Err(rent_change_refused(&c, p.rent_change_max_per_year, None));
         }
         Ok(PriceAnswer {
             policy,

@@ -9,7 +9,7 @@
 //! approved exception of the same listing for that limit.
 
 use super::flow::{DecimalText, ensure_listing_scope, require_role};
-use super::pricing::{per_m2, pricing_error};
+use super::pricing::{per_m2, pricing_error, rent_change_refused};
 use super::{App, AppError, Idem, boxed};
 use crate::domain::pricing::rent;
 use crate::domain::role::Role;
@@ -423,15 +423,7 @@ impl App {
                             )
                             .map_err(pricing_error)?;
                             if !c.within_limit && !waived {
-                                return Err(AppError::Rule {
-                                    code: "limit_exceeded",
-                                    rule: "HS-P9",
-                                    message: format!(
-                                        "unit {}: {} → {} is a change of {} over {} year(s); without an exception the rent must stay within {} … {}",
-                                        u.room, c.old_per_m2, c.new_per_m2, c.change, c.years_counted,
-                                        c.lowest_allowed_per_m2, c.highest_allowed_per_m2
-                                    ),
-                                });
+                                return Err(rent_change_refused(&c, p.rent_change_max_per_year, Some(&u.room)));
                             }
                             used_exception |= !c.within_limit;
                             ("HS-P9", new, new.times_area(area).round_fen(), YuanPerM2::from_fen(prev.market_rent_per_m2_fen))
