@@ -906,6 +906,10 @@ on_both!(
             .map(|u| ("HS-A6".to_string(), u.to_string()))
             .collect();
         assert_eq!(decided, expect);
+        // The API documents the register.
+        let (_, doc) = t.get("acquirer", "/api/openapi.json").await;
+        assert!(doc["paths"]["/api/listings/{id}/uses"]["post"].is_object());
+        assert!(doc["components"]["schemas"]["UseSetting"].is_object());
         // Even hand-written SQL cannot rewrite a decision.
         for sql in [
             "UPDATE unit_uses SET use_kind = 'rental'",
