@@ -410,8 +410,10 @@ impl App {
                 .iter()
                 .map(|u| DecimalText(u.gross_area_m2.to_string()))
                 .collect(),
-            price_per_m2: Some(DecimalText(f.price_per_m2)),
-            unit_prices: None,
+            price_per_m2: f.price_per_m2.map(DecimalText),
+            unit_prices: f
+                .unit_prices
+                .map(|ps| ps.into_iter().map(DecimalText).collect()),
             delivery_date: f.delivery_date,
             construction_state: f.construction_state,
             decoration: f.decoration,

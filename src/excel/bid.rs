@@ -1,8 +1,11 @@
-//! A developer's bid as a workbook (issue 4 intake): the 楼盘表 sheet in the unit-list format
-//! and a 报价 sheet of facts (label, value). All or nothing; every problem with row and column.
+//! A developer's bid as a workbook (issue 4 intake): the 楼盘表 sheet in the unit-list format,
+//! a 报价 sheet of facts (label, value) and, for a developer pricing by the unit (一房一价), a
+//! 分户报价 sheet with each unit's price. All or nothing; every problem with row and column.
 
 use super::CellError;
-use super::unit_list::{UNIT_LIST_HEADERS, cell_text, err, open_sheet, parse_unit_list};
+use super::unit_list::{
+    UNIT_LIST_HEADERS, cell_text, check_headers, err, open_sheet, parse_unit_list,
+};
 use crate::domain::unit_list::UnitRow;
 use rust_xlsxwriter::{Format, Workbook};
 
@@ -22,9 +25,17 @@ pub const FACTS: [&str; 9] = [
 /// Facts a bid may state (rows below the required ones; empty or absent means not stated).
 pub const OPTIONAL_FACTS: [&str; 3] = ["交付日期(年-月-日)", "建设状态(已建成/在建)", "装修"];
 
+/// The optional sheet of a bid priced by the unit: one row per unit of the 楼盘表, found by
+/// building, stair-unit and room. Left empty (headers only), the bid prices per m² on 报价.
+pub const UNIT_PRICE_SHEET: &str = "分户报价";
+pub const UNIT_PRICE_HEADERS: [&str; 4] = ["楼栋", "单元", "房号", "总价(元)"];
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BidFacts {
-    pub price_per_m2: String,
+    /// 报价(元/m²), absent when the bid prices by the unit.
+    pub price_per_m2: Option<String>,
+    /// 分户报价: each unit's price in yuan, in the order of the 楼盘表's units.
+    pub unit_prices: Option<Vec<String>>,
     pub whole_building: bool,
     pub clear_title: bool,
     pub has_delivery_date: bool,
@@ -117,6 +128,26 @@ pub fn parse_bid(bytes: &[u8]) -> Result<(Vec<UnitRow>, BidFacts), Vec<CellError
         }
     });
     let decoration = optional[2].as_ref().map(|(_, v)| v.clone());
+    let unit_prices = match &units {
+        Some(u) => parse_unit_prices(bytes, u, &mut errors),
+        None => None,
+    };
+    if unit_prices.is_some()
+        && let Some((row, v)) = &found[0]
+        && !v.trim().is_empty()
+    {
+        errors.push(err(
+            "报价",
+            Some(*row),
+            Some(1),
+            Some(FACTS[0]),
+            "priced_twice",
+            format!(
+                "the bid prices each unit on sheet {UNIT_PRICE_SHEET}: leave {} empty",
+                FACTS[0]
+            ),
+        ));
+    }
     let mut get = |i: usize| -> Option<(u32, String)> {
         match &found[i] {
             None => {
@@ -144,7 +175,7 @@ pub fn parse_bid(bytes: &[u8]) -> Result<(Vec<UnitRow>, BidFacts), Vec<CellError
             Some(x) => Some(x.clone()),
         }
     };
-    let price = get(0);
+    let price = if unit_prices.is_some() { None } else { get(0) };
     let yes_no =
         |x: Option<(u32, String)>, i: usize, errors: &mut Vec<CellError>| -> Option<bool> {
             let (row, v) = x?;
@@ -210,7 +241,8 @@ pub fn parse_bid(bytes: &[u8]) -> Result<(Vec<UnitRow>, BidFacts), Vec<CellError
     Ok((
         units.expect("checked"),
         BidFacts {
-            price_per_m2: price.expect("checked").1,
+            price_per_m2: price.map(|p| p.1),
+            unit_prices,
             whole_building: bools[0].expect("checked"),
             clear_title: bools[1].expect("checked"),
             has_delivery_date: bools[2].expect("checked"),
@@ -222,7 +254,111 @@ pub fn parse_bid(bytes: &[u8]) -> Result<(Vec<UnitRow>, BidFacts), Vec<CellError
     ))
 }
 
-/// An empty bid workbook: the 楼盘表 headers and the 报价 labels.
+/// The 分户报价 sheet: `None` when absent or without a price row; otherwise one price per unit
+/// of `units`, in their order, or problems in `errors` (a unit without a price, a row naming no
+/// unit or one named twice, a price that is not an amount in yuan and fen above zero).
+fn parse_unit_prices(
+    bytes: &[u8],
+    units: &[UnitRow],
+    errors: &mut Vec<CellError>,
+) -> Option<Vec<String>> {
+    let Ok((name, range)) = open_sheet(bytes, UNIT_PRICE_SHEET) else {
+        return None;
+    };
+    if name != UNIT_PRICE_SHEET {
+        return None;
+    }
+    let text = |r: u32, c: u32| range.get_value((r, c)).and_then(cell_text);
+    let rows: Vec<u32> = (1..range.height() as u32)
+        .filter(|&r| (0..4).any(|c| text(r, c).is_some()))
+        .collect();
+    if rows.is_empty() {
+        return None;
+    }
+    let before = errors.len();
+    let header_problems = check_headers(UNIT_PRICE_SHEET, &range, &UNIT_PRICE_HEADERS);
+    if !header_problems.is_empty() {
+        errors.extend(header_problems);
+        return None;
+    }
+    let index: std::collections::HashMap<(&str, &str, &str), usize> = units
+        .iter()
+        .enumerate()
+        .map(|(i, u)| {
+            (
+                (u.building.as_str(), u.stair_unit.as_str(), u.room.as_str()),
+                i,
+            )
+        })
+        .collect();
+    let mut prices: Vec<Option<String>> = vec![None; units.len()];
+    for r in rows {
+        let key: Vec<String> = (0..3).map(|c| text(r, c).unwrap_or_default()).collect();
+        let Some(&i) = index.get(&(key[0].as_str(), key[1].as_str(), key[2].as_str())) else {
+            errors.push(err(
+                UNIT_PRICE_SHEET,
+                Some(r + 1),
+                Some(2),
+                Some(UNIT_PRICE_HEADERS[2]),
+                "unknown_room",
+                format!(
+                    "{}-{}-{} is not a unit of sheet 楼盘表",
+                    key[0], key[1], key[2]
+                ),
+            ));
+            continue;
+        };
+        if prices[i].is_some() {
+            errors.push(err(
+                UNIT_PRICE_SHEET,
+                Some(r + 1),
+                Some(2),
+                Some(UNIT_PRICE_HEADERS[2]),
+                "duplicate_room",
+                format!("{}-{}-{} is priced twice", key[0], key[1], key[2]),
+            ));
+            continue;
+        }
+        let price = text(r, 3).unwrap_or_default();
+        let ok = crate::domain::units::parse_decimal("总价", &price)
+            .is_ok_and(|d| d > rust_decimal::Decimal::ZERO && d.normalize().scale() <= 2);
+        if !ok {
+            errors.push(err(
+                UNIT_PRICE_SHEET,
+                Some(r + 1),
+                Some(3),
+                Some(UNIT_PRICE_HEADERS[3]),
+                "not_a_price",
+                format!(
+                    "a price in yuan above zero, at most two decimals, is expected, got {price:?}"
+                ),
+            ));
+            continue;
+        }
+        prices[i] = Some(price);
+    }
+    for (u, p) in units.iter().zip(&prices) {
+        if p.is_none() {
+            errors.push(err(
+                UNIT_PRICE_SHEET,
+                None,
+                None,
+                None,
+                "missing_price",
+                format!(
+                    "unit {}-{}-{} of sheet 楼盘表 has no price",
+                    u.building, u.stair_unit, u.room
+                ),
+            ));
+        }
+    }
+    if errors.len() > before {
+        return Some(Vec::new());
+    }
+    Some(prices.into_iter().map(|p| p.expect("checked")).collect())
+}
+
+/// An empty bid workbook: the 楼盘表 headers, the 报价 labels and the 分户报价 headers.
 pub fn bid_template() -> Vec<u8> {
     let build = || -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
         let mut wb = Workbook::new();
@@ -241,6 +377,11 @@ pub fn bid_template() -> Vec<u8> {
         }
         for (i, f) in OPTIONAL_FACTS.iter().enumerate() {
             ws.write((FACTS.len() + i) as u32, 0, *f)?;
+        }
+        let ws = wb.add_worksheet().set_name(UNIT_PRICE_SHEET)?;
+        for (i, h) in UNIT_PRICE_HEADERS.iter().enumerate() {
+            ws.write_with_format(0, i as u16, *h, &bold)?;
+            ws.set_column_width(i as u16, 14)?;
         }
         wb.save_to_buffer()
     };

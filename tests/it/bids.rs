@@ -174,7 +174,9 @@ on_both!(
     }
 );
 
-fn bid_book(price: &str, with_facts: bool, mortgaged_first: bool) -> Vec<u8> {
+/// A bid workbook; `unit_prices` non-empty adds the 分户报价 sheet, pricing the 楼盘表's units
+/// in their order (a shorter list leaves the last units unpriced).
+fn bid_book(price: &str, with_facts: bool, mortgaged_first: bool, unit_prices: &[&str]) -> Vec<u8> {
     let mut us = units(&[dec("89.37"), dec("95.12")]);
     us[0].mortgaged = mortgaged_first;
     let bytes = anju::excel::unit_list::write_unit_list(&us).unwrap();
@@ -226,6 +228,23 @@ fn bid_book(price: &str, with_facts: bool, mortgaged_first: bool) -> Vec<u8> {
         facts.write(11, 0, "装修").unwrap();
         facts.write(11, 1, "精装").unwrap();
     }
+    if !unit_prices.is_empty() {
+        let ws = wb.add_worksheet().set_name("分户报价").unwrap();
+        for (j, h) in ["楼栋", "单元", "房号", "总价(元)"].iter().enumerate() {
+            ws.write(0, j as u16, *h).unwrap();
+        }
+        for (k, p) in unit_prices.iter().enumerate() {
+            let row = k as u32 + 1;
+            for (j, col) in [0u32, 1, 3].iter().enumerate() {
+                let v = r.get_value((row, *col)).unwrap().to_string();
+                ws.write(row, j as u16, v).unwrap();
+            }
+            match p.parse::<f64>() {
+                Ok(f) => ws.write(row, 3, f).unwrap(),
+                Err(_) => ws.write(row, 3, *p).unwrap(),
+            };
+        }
+    }
     wb.save_to_buffer().unwrap()
 }
 
@@ -257,7 +276,7 @@ on_both!(
             }
         };
         // Text in the price and a missing fact: refused, each with its place; nothing stored.
-        let (s, v) = send(bid_book("三千八", false, false)).await;
+        let (s, v) = send(bid_book("三千八", false, false, &[])).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
         let codes: Vec<&str> = v["errors"]
             .as_array()
@@ -274,7 +293,7 @@ on_both!(
             .await;
         assert_eq!(mine.as_array().unwrap().len(), 0);
         // A clean workbook; a mortgaged unit makes the title unclear whatever the sheet says.
-        let (s, v) = send(bid_book("3850", true, true)).await;
+        let (s, v) = send(bid_book("3850", true, true, &[])).await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
         assert_eq!(
             v["bid"]["units"].as_array().unwrap().len(),
@@ -296,8 +315,57 @@ on_both!(
         use calamine::Reader;
         let mut wb =
             calamine::Xlsx::new(std::io::Cursor::new(r.bytes().await.unwrap().to_vec())).unwrap();
-        assert_eq!(wb.sheet_names(), vec!["楼盘表", "报价"]);
+        assert_eq!(wb.sheet_names(), vec!["楼盘表", "报价", "分户报价"]);
         assert_eq!(wb.worksheet_range("报价").unwrap().height(), 12);
+
+        // 一房一价: the 分户报价 sheet prices each unit; 报价(元/m²) is then left empty.
+        let by_unit: Vec<&str> = (0..10)
+            .map(|k| if k % 2 == 0 { "350000" } else { "370000" })
+            .collect();
+        let (s, v) = send(bid_book("3850", true, false, &by_unit)).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["errors"][0]["code"], "priced_twice", "{v}");
+        // An unpriced unit and a price in words: each named with its place; nothing stored.
+        let mut bad = by_unit[..9].to_vec();
+        bad[1] = "三十七万";
+        let (s, v) = send(bid_book("", true, false, &bad)).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        let errors = v["errors"].as_array().unwrap();
+        let word = errors
+            .iter()
+            .find(|e| e["code"] == "not_a_price")
+            .expect("not_a_price");
+        assert_eq!(
+            (
+                word["sheet"].as_str(),
+                word["row"].as_i64(),
+                word["column"].as_str()
+            ),
+            (Some("分户报价"), Some(3), Some("D")),
+            "{v}"
+        );
+        let missing: Vec<&str> = errors
+            .iter()
+            .filter(|e| e["code"] == "missing_price")
+            .map(|e| e["message"].as_str().unwrap())
+            .collect();
+        assert_eq!(missing.len(), 2, "302 (the word) and 602 (no row): {v}");
+        assert!(missing.iter().any(|m| m.contains("602")), "{v}");
+        let (_, mine) = t
+            .get("developer", &format!("/api/rounds/{round}/bids"))
+            .await;
+        assert_eq!(
+            mine.as_array().unwrap().len(),
+            1,
+            "only the earlier clean bid"
+        );
+        // Five units at 350,000 and five at 370,000 = 3,600,000 yuan over 5 × 89.37 + 5 × 95.12
+        // = 922.45 m²: 3,902.6505… → 3,902.65 per m².
+        let (s, v) = send(bid_book("", true, false, &by_unit)).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        assert_eq!(v["bid"]["price_per_m2"], "3902.65", "{v}");
+        assert_eq!(v["facts"]["unit_prices"][0], "350000", "{v}");
+        assert_eq!(v["facts"]["unit_prices"][1], "370000", "{v}");
     }
 );
 
