@@ -278,6 +278,47 @@ mod tests {
     }
 
     #[test]
+    fn yq_7_2_yangquan_buys_units_of_70_to_120_m2_in_whole_buildings_in_principle() {
+        use crate::domain::review::{ConstructionState, ListingFacts, OfferScope, review};
+        let r = Registry::load(&shipped()).unwrap();
+        let p = &r.packs["yangquan"].review;
+        let facts = |offer_scope| ListingFacts {
+            construction_state: ConstructionState::Completed,
+            topped_out: true,
+            delivery_date: None,
+            offer_scope,
+        };
+        let check = |units: &[crate::domain::unit_list::UnitRow], scope, id: &str| {
+            review(units, &facts(scope), p, &Default::default())
+                .checks
+                .into_iter()
+                .find(|c| c.id == id)
+                .unwrap()
+        };
+        // 70.00 and 120.00 m² are within 70–120; 69.99 and 120.01 are not, each "in principle".
+        let edges = [unit("101", "70.00"), unit("102", "120.00")];
+        assert!(check(&edges, OfferScope::WholeBuilding, "unit_area_floor").passed);
+        assert!(check(&edges, OfferScope::WholeBuilding, "unit_area_cap").passed);
+        let low = check(
+            &[unit("101", "69.99"), unit("102", "90")],
+            OfferScope::WholeBuilding,
+            "unit_area_floor",
+        );
+        assert!(!low.passed && low.in_principle, "{low:?}");
+        let high = check(
+            &[unit("101", "90"), unit("102", "120.01")],
+            OfferScope::WholeBuilding,
+            "unit_area_cap",
+        );
+        assert!(!high.passed && high.in_principle, "{high:?}");
+        // 原则上以整栋或整单元收购: a whole stair-unit passes, scattered units fail, waivably.
+        let units = [unit("101", "90"), unit("102", "95")];
+        assert!(check(&units, OfferScope::WholeStairUnit, "whole_building").passed);
+        let scattered = check(&units, OfferScope::Scattered, "whole_building");
+        assert!(!scattered.passed && scattered.in_principle, "{scattered:?}");
+    }
+
+    #[test]
     fn yq_14_yangquan_publicity_lasts_at_least_five_working_days() {
         let r = Registry::load(&shipped()).unwrap();
         let days = r.packs["yangquan"].params["publicity_working_days"]
