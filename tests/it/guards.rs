@@ -579,6 +579,63 @@ on_both!(
 );
 
 on_both!(
+    hs_a7_6_the_leading_group_decides_before_signing_and_filing_follows_signing,
+    |t: TestApp| async move {
+        // HS-A7.6: the result goes to the leading group; after its decision the acquirer signs;
+        // after signing and the legal formalities it files. The documents are all present, so
+        // only the order can refuse.
+        let round = t.open_round().await;
+        let id = t.listing_in_negotiation(round).await;
+        for (kind, name) in [("agreement", "协议.pdf"), ("legal_formalities", "登记.pdf")] {
+            let (s, _) = t.upload("acquirer", id, kind, name, b"x".to_vec()).await;
+            assert_eq!(s, StatusCode::CREATED);
+        }
+        let order_refused = |s: StatusCode, v: &Value| {
+            assert_eq!(s, StatusCode::CONFLICT, "{v}");
+            assert_eq!(v["code"], "wrong_state", "{v}");
+        };
+        // Before the leading group's decision: no signing, no filing.
+        for action in ["sign", "file"] {
+            let (s, v) = t.act("acquirer", id, action, None, Value::Null).await;
+            order_refused(s, &v);
+        }
+        t.ok(
+            "acquirer",
+            id,
+            "submit_result",
+            None,
+            json!({ "price_per_m2": "3850.00" }),
+        )
+        .await;
+        for action in ["sign", "file"] {
+            let (s, v) = t.act("acquirer", id, action, None, Value::Null).await;
+            order_refused(s, &v);
+        }
+        t.ok("leading_group", id, "approve", Some("同意"), Value::Null)
+            .await;
+        // Approved: filing still waits for the signature.
+        let (s, v) = t.act("acquirer", id, "file", None, Value::Null).await;
+        order_refused(s, &v);
+        assert_eq!(
+            t.ok("acquirer", id, "sign", None, Value::Null).await["state"],
+            "signed"
+        );
+        assert_eq!(
+            t.ok("acquirer", id, "file", None, Value::Null).await["state"],
+            "filed"
+        );
+        let steps: Vec<String> = t
+            .history(id)
+            .await
+            .iter()
+            .map(|e| e["action"].as_str().unwrap().to_string())
+            .filter(|a| ["submit_result", "approve", "sign", "file"].contains(&a.as_str()))
+            .collect();
+        assert_eq!(steps, ["submit_result", "approve", "sign", "file"]);
+    }
+);
+
+on_both!(
     hs_a10_signing_needs_the_agreement_and_filing_the_legal_formalities,
     |t: TestApp| async move {
         // HS-A10 (Huoshan measures art. 10): handover, delivery, payment, settlement and

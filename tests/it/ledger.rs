@@ -237,6 +237,57 @@ on_both!(
 );
 
 on_both!(
+    hs_a5_every_fund_account_names_one_of_the_four_fund_sources,
+    |t: TestApp| async move {
+        // HS-A5: special bonds (专项债), project financing and loans, fiscal and higher-level
+        // subsidies, other. Each fund and source account names one, and only one of these.
+        let open = |name: &str, source: Value| json!({ "name": name, "kind": "fund", "project": "R9", "source": source, "label": name });
+        for (name, source) in [
+            ("Assets:Fund:R9:SpecialBond", "special_bond"),
+            ("Assets:Fund:R9:ProjectLoan", "project_loan"),
+            ("Assets:Fund:R9:FiscalSubsidy", "fiscal_subsidy"),
+            ("Assets:Fund:R9:Other", "other"),
+        ] {
+            let (s, v) = t
+                .post(
+                    "acquirer",
+                    "/api/ledger/accounts",
+                    open(name, json!(source)),
+                )
+                .await;
+            assert_eq!(s, StatusCode::CREATED, "{source}: {v}");
+            assert_eq!(v["source"], source);
+        }
+        // Money of no named source, or of none at all, has no fund account.
+        let (s, _) = t
+            .post(
+                "acquirer",
+                "/api/ledger/accounts",
+                open("Assets:Fund:R9:Crowd", json!("crowdfunding")),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        let (s, _) = t
+            .post(
+                "acquirer",
+                "/api/ledger/accounts",
+                open("Assets:Fund:R9:Unknown", Value::Null),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        let (_, all) = t.get("finance_bureau", "/api/ledger/accounts").await;
+        let r9: Vec<&str> = all
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["project"] == "R9")
+            .map(|a| a["source"].as_str().unwrap())
+            .collect();
+        assert_eq!(r9.len(), 4, "the refused accounts were not created: {all}");
+    }
+);
+
+on_both!(
     hs_f6_a_stored_running_balance_that_disagrees_with_its_lines_fails_verification,
     |t: TestApp| async move {
         open_books(&t).await;
