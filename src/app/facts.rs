@@ -19,6 +19,7 @@ pub fn listing_facts(l: &db::ListingRow) -> Result<ListingFacts, AppError> {
         topped_out: l.topped_out,
         delivery_date: l.delivery_date,
         offer_scope: crate::util::parse_enum_key(&l.offer_scope).map_err(bad)?,
+        decoration: l.decoration.clone(),
     })
 }
 

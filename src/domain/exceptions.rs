@@ -51,6 +51,13 @@ pub const WAIVABLE: &[Waivable] = &[
         stage: Stage::Review,
         label_zh: "原则上整栋或整单元收购",
     },
+    // NC-16 (Nanchang draft art. 16): 配售型保障性住房原则上毛坯交付.
+    Waivable {
+        check_id: "unfinished_handover",
+        rule: "NC-16",
+        stage: Stage::Review,
+        label_zh: "原则上毛坯交付",
+    },
     // HS-P8 (Huoshan pricing art. 8): 初次定价原则上不高于市场租金的90%.
     Waivable {
         check_id: "initial_rent_ratio",

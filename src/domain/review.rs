@@ -13,6 +13,9 @@
 //!    only when the pack requires it (`require_whole_building_or_stair_unit`), and is waivable.
 //! 5. 产权清晰、无抵押查封 → `mortgage_or_seizure`: never waivable.
 //!
+//! A pack may add: NC-16 (Nanchang draft art. 16) 配售型保障性住房原则上毛坯交付 →
+//! `unfinished_handover` (`require_unfinished`): a listing offered decorated fails it, waivably.
+//!
 //! Pure: the caller passes the units, the listing facts, the pack's parameters and the checks
 //! waived by approved exceptions.
 
@@ -48,6 +51,8 @@ pub struct ListingFacts {
     pub topped_out: bool,
     pub delivery_date: Option<NaiveDate>,
     pub offer_scope: OfferScope,
+    /// 装修 as declared by the developer (毛坯, 简装, 精装, …).
+    pub decoration: String,
 }
 
 /// A pack's review parameters (the `[review]` section of `policy.toml`).
@@ -63,6 +68,9 @@ pub struct ReviewParams {
     pub min_near_share: Decimal,
     #[serde(default)]
     pub require_whole_building_or_stair_unit: bool,
+    /// NC-16: units are handed over unfinished (毛坯) in principle.
+    #[serde(default)]
+    pub require_unfinished: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -232,6 +240,25 @@ pub fn review(
         vec![],
     );
 
+    if p.require_unfinished {
+        let decoration = facts.decoration.trim();
+        push(
+            "unfinished_handover",
+            "NC-16",
+            "原则上毛坯交付",
+            decoration == "毛坯",
+            format!(
+                "装修：{}",
+                if decoration.is_empty() {
+                    "未填写"
+                } else {
+                    decoration
+                }
+            ),
+            vec![],
+        );
+    }
+
     let encumbered: Vec<String> = units
         .iter()
         .filter(|u| u.mortgaged || u.seized)
@@ -278,6 +305,7 @@ mod tests {
             near_tolerance_m2: dec!(10),
             min_near_share: dec!(0.5),
             require_whole_building_or_stair_unit: false,
+            require_unfinished: false,
         }
     }
     fn completed() -> ListingFacts {
@@ -286,6 +314,7 @@ mod tests {
             topped_out: true,
             delivery_date: None,
             offer_scope: OfferScope::WholeBuilding,
+            decoration: "毛坯".into(),
         }
     }
     fn check<'a>(r: &'a ReviewReport, id: &str) -> &'a ReviewCheck {
@@ -370,6 +399,7 @@ mod tests {
             topped_out: true,
             delivery_date: None,
             offer_scope: OfferScope::WholeStairUnit,
+            decoration: "毛坯".into(),
         };
         assert!(
             !check(

@@ -263,6 +263,7 @@ mod tests {
             topped_out: true,
             delivery_date: None,
             offer_scope: OfferScope::WholeBuilding,
+            decoration: "毛坯".into(),
         };
         let cap = |units: &[crate::domain::unit_list::UnitRow]| {
             review(units, &facts, p, &Default::default())
@@ -278,6 +279,43 @@ mod tests {
     }
 
     #[test]
+    fn nc_16_nanchang_units_are_handed_over_unfinished_in_principle() {
+        use crate::domain::review::{ConstructionState, ListingFacts, OfferScope, review};
+        let r = Registry::load(&shipped()).unwrap();
+        let units = [unit("101", "90"), unit("102", "95")];
+        let check = |pack: &str, decoration: &str| {
+            let facts = ListingFacts {
+                construction_state: ConstructionState::Completed,
+                topped_out: true,
+                delivery_date: None,
+                offer_scope: OfferScope::WholeBuilding,
+                decoration: decoration.into(),
+            };
+            review(&units, &facts, &r.packs[pack].review, &Default::default())
+                .checks
+                .into_iter()
+                .find(|c| c.id == "unfinished_handover")
+        };
+        // 原则上毛坯交付: 毛坯 passes; 精装 fails, and only "in principle".
+        assert!(check("nanchang", "毛坯").unwrap().passed);
+        let decorated = check("nanchang", "精装").unwrap();
+        assert!(!decorated.passed && decorated.in_principle, "{decorated:?}");
+        assert_eq!(decorated.rule, "NC-16");
+        // An approved exception passes it.
+        let waived: std::collections::BTreeSet<String> = ["unfinished_handover".to_string()].into();
+        let facts = ListingFacts {
+            construction_state: ConstructionState::Completed,
+            topped_out: true,
+            delivery_date: None,
+            offer_scope: OfferScope::WholeBuilding,
+            decoration: "精装".into(),
+        };
+        assert!(review(&units, &facts, &r.packs["nanchang"].review, &waived).passed);
+        // Huoshan's measures say nothing of it: no such check there.
+        assert!(check("huoshan", "精装").is_none());
+    }
+
+    #[test]
     fn yq_7_2_yangquan_buys_units_of_70_to_120_m2_in_whole_buildings_in_principle() {
         use crate::domain::review::{ConstructionState, ListingFacts, OfferScope, review};
         let r = Registry::load(&shipped()).unwrap();
@@ -287,6 +325,7 @@ mod tests {
             topped_out: true,
             delivery_date: None,
             offer_scope,
+            decoration: "毛坯".into(),
         };
         let check = |units: &[crate::domain::unit_list::UnitRow], scope, id: &str| {
             review(units, &facts(scope), p, &Default::default())
