@@ -71,7 +71,23 @@ pub struct ReviewParams {
     /// NC-16: units are handed over unfinished (毛坯) in principle.
     #[serde(default)]
     pub require_unfinished: bool,
+    /// The pack's own rule ID for a check, where its policy states the limit itself (YQ-7.2,
+    /// NC-16, XY-11); otherwise the check cites Huoshan's article (HS-A4.x). Keys are check ids.
+    #[serde(default)]
+    pub rules: std::collections::BTreeMap<String, String>,
 }
+
+/// Every check the review report may contain.
+pub const CHECK_IDS: [&str; 8] = [
+    "unit_list",
+    "construction",
+    "unit_area_cap",
+    "unit_area_floor",
+    "near_target_share",
+    "whole_building",
+    "unfinished_handover",
+    "mortgage_or_seizure",
+];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReviewCheck {
@@ -116,7 +132,7 @@ pub fn review(
             let in_principle = waivable(id);
             checks.push(ReviewCheck {
                 id: id.into(),
-                rule: rule.into(),
+                rule: p.rules.get(id).map_or(rule, String::as_str).into(),
                 label_zh: label.into(),
                 passed,
                 in_principle,
@@ -306,6 +322,7 @@ mod tests {
             min_near_share: dec!(0.5),
             require_whole_building_or_stair_unit: false,
             require_unfinished: false,
+            rules: Default::default(),
         }
     }
     fn completed() -> ListingFacts {

@@ -110,6 +110,14 @@ impl Pack {
                 }
             }
         }
+        for k in raw.review.rules.keys() {
+            if !crate::domain::review::CHECK_IDS.contains(&k.as_str()) {
+                return Err(err(format!(
+                    "[review.rules] names {k:?}, which is not a review check (one of {})",
+                    crate::domain::review::CHECK_IDS.join(", ")
+                )));
+            }
+        }
         for &k in &PACK_PARAMS[..1] {
             match raw.params.get(k) {
                 None => {}

@@ -202,6 +202,25 @@ mod tests {
     }
 
     #[test]
+    fn a_review_rule_citation_must_name_a_review_check() {
+        let dir = tempfile::tempdir().unwrap();
+        copy(&shipped(), dir.path());
+        let p = dir.path().join("yangquan/policy.toml");
+        let text = std::fs::read_to_string(&p).unwrap().replace(
+            "whole_building = \"YQ-7.2\"",
+            "whole_buildings = \"YQ-7.2\"",
+        );
+        std::fs::write(&p, text).unwrap();
+        let e = Registry::load(dir.path()).unwrap_err();
+        assert!(
+            e.iter().any(|x| x.file.ends_with("yangquan/policy.toml")
+                && x.message
+                    .contains("\"whole_buildings\", which is not a review check")),
+            "{e:?}"
+        );
+    }
+
+    #[test]
     fn pricing_files_are_required_and_checked() {
         let dir = tempfile::tempdir().unwrap();
         copy(&shipped(), dir.path());
@@ -276,6 +295,7 @@ mod tests {
         assert!(cap(&[unit("101", "90"), unit("102", "120.00")]).passed);
         let over = cap(&[unit("101", "90"), unit("102", "120.01")]);
         assert!(!over.passed && over.in_principle);
+        assert_eq!(over.rule, "NC-16");
     }
 
     #[test]
@@ -355,6 +375,10 @@ mod tests {
         assert!(check(&units, OfferScope::WholeStairUnit, "whole_building").passed);
         let scattered = check(&units, OfferScope::Scattered, "whole_building");
         assert!(!scattered.passed && scattered.in_principle, "{scattered:?}");
+        // Each check cites Yangquan's article, not Huoshan's.
+        for c in [&low, &high, &scattered] {
+            assert_eq!(c.rule, "YQ-7.2", "{c:?}");
+        }
     }
 
     #[test]
