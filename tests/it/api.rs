@@ -298,6 +298,27 @@ on_both!(
     }
 );
 
+/// A listing in review, a store of our own on the test database, a write transaction on it,
+/// and the listing's instance row read in that transaction.
+async fn a_listing_in_review_under_a_write_transaction(
+    t: &TestApp,
+) -> (
+    anju::store::Store,
+    anju::store::Tx,
+    i64,
+    anju::store::instances::InstanceRow,
+) {
+    let round = t.open_round().await;
+    let id = t.listing_in_review(round).await;
+    let store = anju::store::Store::connect(&t.url).await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    let (inst, _, _) = anju::store::instances::get_with_org(&mut tx, id)
+        .await
+        .unwrap()
+        .unwrap();
+    (store, tx, id, inst)
+}
+
 /// A housing-bureau rejection of a listing in review, as the store receives it.
 fn rejection<'a>(
     id: i64,
@@ -327,11 +348,7 @@ on_both!(
         // The last line of defence under the engine's own check: the one statement (SQLite) or
         // CTE (PostgreSQL) that moves an instance appends its history entry only if it moved.
         use anju::store::instances;
-        let round = t.open_round().await;
-        let id = t.listing_in_review(round).await;
-        let store = anju::store::Store::connect(&t.url).await.unwrap();
-        let mut tx = store.begin().await.unwrap();
-        let (inst, _, _) = instances::get_with_org(&mut tx, id).await.unwrap().unwrap();
+        let (store, mut tx, id, inst) = a_listing_in_review_under_a_write_transaction(&t).await;
         let before = instances::history(&mut tx, id).await.unwrap().len();
         let payload = json!({});
         let h = |version: i64| rejection(id, version, &payload, &inst.def_hash);
@@ -371,11 +388,7 @@ on_both!(
         // behind a long command (an import, a batch of postings) for it.
         use anju::store::instances;
         use std::time::Duration;
-        let round = t.open_round().await;
-        let id = t.listing_in_review(round).await;
-        let store = anju::store::Store::connect(&t.url).await.unwrap();
-        let mut tx = store.begin().await.unwrap();
-        let (inst, _, _) = instances::get_with_org(&mut tx, id).await.unwrap().unwrap();
+        let (store, mut tx, id, inst) = a_listing_in_review_under_a_write_transaction(&t).await;
         let payload = json!({});
         let h = rejection(id, inst.version + 1, &payload, &inst.def_hash);
         instances::advance_with_history(&mut tx, inst.version, chrono::Utc::now(), None, &h)

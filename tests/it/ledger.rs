@@ -36,6 +36,25 @@ async fn open_books(t: &TestApp) {
     }
 }
 
+/// The books opened, and three receipts of 1,000.00 into R1's special-bond fund (entries 1–3).
+async fn three_receipts(t: &TestApp) {
+    open_books(t).await;
+    for i in 1..=3 {
+        let (s, v) = t
+            .post(
+                "acquirer",
+                "/api/ledger/entries",
+                entry(
+                    &format!("r{i}"),
+                    "receipt",
+                    &[(BOND, "1000.00"), (SRC_BOND, "-1000.00")],
+                ),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+    }
+}
+
 fn entry(key: &str, kind: &str, lines: &[(&str, &str)]) -> Value {
     json!({
         "key": key, "date": "2026-11-02", "kind": kind, "memo": format!("{key} 测试"),
@@ -290,21 +309,7 @@ on_both!(
 on_both!(
     hs_f6_a_stored_running_balance_that_disagrees_with_its_lines_fails_verification,
     |t: TestApp| async move {
-        open_books(&t).await;
-        for i in 1..=3 {
-            let (s, v) = t
-                .post(
-                    "acquirer",
-                    "/api/ledger/entries",
-                    entry(
-                        &format!("r{i}"),
-                        "receipt",
-                        &[(BOND, "1000.00"), (SRC_BOND, "-1000.00")],
-                    ),
-                )
-                .await;
-            assert_eq!(s, StatusCode::CREATED, "{v}");
-        }
+        three_receipts(&t).await;
         // The trial balance reads the stored running balances; the chain does not cover them.
         // Entry 2's are raised by one fen, its amounts and the hash chain left alone.
         let unlock = match t.backend {
@@ -333,21 +338,7 @@ on_both!(
 on_both!(
     hs_f6_any_changed_byte_in_a_stored_entry_fails_verification,
     |t: TestApp| async move {
-        open_books(&t).await;
-        for i in 1..=3 {
-            let (s, v) = t
-                .post(
-                    "acquirer",
-                    "/api/ledger/entries",
-                    entry(
-                        &format!("r{i}"),
-                        "receipt",
-                        &[(BOND, "1000.00"), (SRC_BOND, "-1000.00")],
-                    ),
-                )
-                .await;
-            assert_eq!(s, StatusCode::CREATED, "{v}");
-        }
+        three_receipts(&t).await;
         let (_, v) = t.get("supervisor", "/api/ledger/verify").await;
         assert_eq!(v["ok"], true, "{v}");
         assert_eq!(v["entries"], 3);
