@@ -1029,10 +1029,15 @@ impl App {
         let actor2 = actor.clone();
         self.command(actor, idem, 201, move |app, tx| boxed(async move {
                 let inst = app.instance_of(tx, listing_id, "listing").await?;
-                app.require_capability(tx, &inst, capability).await?;
+                let def = app.require_capability(tx, &inst, capability).await?;
+                // A review limit the pack's own policy sets cites that policy (e.g. YQ-7.2).
+                let rule = match w.stage {
+                    crate::domain::exceptions::Stage::Review => def.pack.review.rules.get(&req.check_id).map_or(w.rule, String::as_str),
+                    crate::domain::exceptions::Stage::Pricing => w.rule,
+                };
                 let l = db::listing(tx, listing_id).await?.ok_or_else(|| AppError::NotFound(format!("listing {listing_id}")))?;
-                let id = db::insert_exception(tx, l.round_id, Some(listing_id), w.rule, &req.check_id, &req.reason, actor2.id, app.now()).await?;
-                app.record(tx, &inst, &actor2, "request_exception", Some(&req.reason), serde_json::json!({ "rule": w.rule, "exception_id": id, "check_id": req.check_id })).await?;
+                let id = db::insert_exception(tx, l.round_id, Some(listing_id), rule, &req.check_id, &req.reason, actor2.id, app.now()).await?;
+                app.record(tx, &inst, &actor2, "request_exception", Some(&req.reason), serde_json::json!({ "rule": rule, "exception_id": id, "check_id": req.check_id })).await?;
                 db::exception(tx, id).await?.ok_or_else(|| AppError::Internal("exception vanished".into()))
         }))
         .await

@@ -579,6 +579,49 @@ on_both!(
 );
 
 on_both!(
+    yq_7_2_an_exception_to_yangquans_whole_building_rule_cites_yangquans_article,
+    |t: TestApp| async move {
+        // A Yangquan listing of scattered units fails 原则上以整栋或整单元收购 (YQ-7.2); the
+        // report and the exception asked for it cite Yangquan's article, not Huoshan's.
+        let round = t.open_round_in("yangquan").await;
+        let id = t
+            .listing_offering(
+                round,
+                "developer",
+                &units(&[dec("89.37"), dec("92.15")]),
+                "scattered",
+            )
+            .await;
+        t.ok("developer", id, "submit_for_review", None, Value::Null)
+            .await;
+        let (_, l) = t
+            .get("housing_bureau", &format!("/api/listings/{id}"))
+            .await;
+        let check = l["review"]["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == "whole_building")
+            .cloned()
+            .unwrap();
+        assert_eq!(
+            (check["passed"].as_bool(), check["rule"].as_str()),
+            (Some(false), Some("YQ-7.2")),
+            "{check}"
+        );
+        let (s, e) = t
+            .post(
+                "housing_bureau",
+                &format!("/api/listings/{id}/exceptions"),
+                json!({ "check_id": "whole_building", "reason": "零散房源集中在同一单元，可封闭管理" }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{e}");
+        assert_eq!(e["rule"], "YQ-7.2", "{e}");
+    }
+);
+
+on_both!(
     hs_a7_6_the_leading_group_decides_before_signing_and_filing_follows_signing,
     |t: TestApp| async move {
         // HS-A7.6: the result goes to the leading group; after its decision the acquirer signs;

@@ -391,17 +391,37 @@ impl TestApp {
 
     /// A listing of `developer` with every required document and the given units.
     pub async fn listing_with(&self, round: i64, dev: &str, units: &[UnitRow]) -> i64 {
+        self.listing_offering(round, dev, units, "whole_building")
+            .await
+    }
+
+    /// A listing offering `units` as a whole building, a stair-unit or scattered units, with
+    /// every document its round's pack requires.
+    pub async fn listing_offering(
+        &self,
+        round: i64,
+        dev: &str,
+        units: &[UnitRow],
+        offer_scope: &str,
+    ) -> i64 {
         let (s, v) = self
             .post(
                 dev,
                 &format!("/api/rounds/{round}/listings"),
                 json!({ "project_name": "迎驾花园3号楼", "address": "霍山县迎驾大道18号", "construction_state": "completed",
-                        "topped_out": true, "offer_scope": "whole_building", "decoration": "毛坯" }),
+                        "topped_out": true, "offer_scope": offer_scope, "decoration": "毛坯" }),
             )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
         let id = v["id"].as_i64().unwrap();
-        let pack = self.app.pack("huoshan").unwrap().clone();
+        let (_, r) = self
+            .get("supervisor", &format!("/api/rounds/{round}"))
+            .await;
+        let pack = self
+            .app
+            .pack(r["round"]["pack"].as_str().unwrap())
+            .unwrap()
+            .clone();
         for kind in pack.required_documents() {
             let bytes = if kind == "unit_list" {
                 anju::excel::unit_list::write_unit_list(units).unwrap()
