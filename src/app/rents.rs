@@ -18,6 +18,7 @@ use crate::store::Tx;
 use crate::store::listings as db;
 use crate::store::rents::{self, RentRecord, UseRecord};
 use crate::store::users::User;
+use crate::util::{enum_key, parse_enum_key};
 use crate::workflow::def::Capability;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -43,22 +44,6 @@ pub enum UseKind {
     Sale,
     /// 安置: resettlement housing (HS-P14's price).
     Resettlement,
-}
-
-impl UseKind {
-    pub fn key(self) -> &'static str {
-        match self {
-            UseKind::Rental => "rental",
-            UseKind::Sale => "sale",
-            UseKind::Resettlement => "resettlement",
-        }
-    }
-
-    pub fn from_key(k: &str) -> Option<UseKind> {
-        [UseKind::Rental, UseKind::Sale, UseKind::Resettlement]
-            .into_iter()
-            .find(|u| u.key() == k)
-    }
 }
 
 /// HS-A6: the use of some or all units of an acquired listing.
@@ -220,6 +205,7 @@ impl App {
                 }
             })
             .collect();
+        let mut names = Names::default();
         let mut views = Vec::with_capacity(records.len());
         for r in &records {
             views.push(RentRecordView {
@@ -233,7 +219,7 @@ impl App {
                 exception_id: r.exception_id,
                 rules: r.rules.clone(),
                 note: r.note.clone(),
-                recorded_by: crate::store::users::name_of(tx, r.recorded_by).await?,
+                recorded_by: names.of(tx, r.recorded_by).await?,
                 recorded_at: r.recorded_at,
             });
         }
@@ -242,10 +228,9 @@ impl App {
             uses.push(UseRecordView {
                 id: r.id,
                 unit_id: r.unit_id,
-                use_kind: UseKind::from_key(&r.use_kind)
-                    .ok_or_else(|| AppError::Internal(format!("unknown use {:?}", r.use_kind)))?,
+                use_kind: parse_enum_key(&r.use_kind).map_err(AppError::Internal)?,
                 note: r.note.clone(),
-                decided_by: crate::store::users::name_of(tx, r.decided_by).await?,
+                decided_by: names.of(tx, r.decided_by).await?,
                 decided_at: r.decided_at,
             });
         }
@@ -314,31 +299,25 @@ impl App {
                     }
                     out
                 } else {
-                    let mut out = Vec::new();
-                    for id in &s.unit_ids {
-                        let u = all.iter().find(|u| u.id == *id).cloned().ok_or_else(|| {
-                            AppError::invalid(
-                                "unit_ids",
-                                format!("unit {id} is not on listing {listing_id}'s unit list"),
-                            )
-                        })?;
-                        if uses.get(id) != Some(&UseKind::Rental) {
-                            return Err(AppError::Rule {
-                                code: "not_a_rental_unit",
-                                rule: "HS-A6",
-                                message: format!(
-                                    "unit {} is {}: only a unit operated as rental (配租) gets a rent",
-                                    u.room,
-                                    match uses.get(id) {
-                                        Some(k) => format!("operated as {}", k.key()),
-                                        None => "not yet assigned a use".to_string(),
-                                    }
-                                ),
-                            });
-                        }
-                        out.push(u);
+                    let named = named_units(&all, &s.unit_ids, listing_id)?;
+                    if let Some(u) = named
+                        .iter()
+                        .find(|u| uses.get(&u.id) != Some(&UseKind::Rental))
+                    {
+                        return Err(AppError::Rule {
+                            code: "not_a_rental_unit",
+                            rule: "HS-A6",
+                            message: format!(
+                                "unit {} is {}: only a unit operated as rental (配租) gets a rent",
+                                u.room,
+                                match uses.get(&u.id) {
+                                    Some(k) => format!("operated as {}", enum_key(k)),
+                                    None => "not yet assigned a use".to_string(),
+                                }
+                            ),
+                        });
                     }
-                    out
+                    named
                 };
                 let records = rents::of_listing(tx, listing_id).await?;
                 let mut latest: BTreeMap<i64, RentRecord> = BTreeMap::new();
@@ -497,19 +476,10 @@ impl App {
                 let chosen: Vec<i64> = if s.unit_ids.is_empty() {
                     all.iter().map(|u| u.id).collect()
                 } else {
-                    let mut out = Vec::new();
-                    for id in &s.unit_ids {
-                        if !all.iter().any(|u| u.id == *id) {
-                            return Err(AppError::invalid(
-                                "unit_ids",
-                                format!("unit {id} is not on listing {listing_id}'s unit list"),
-                            ));
-                        }
-                        if !out.contains(id) {
-                            out.push(*id);
-                        }
-                    }
-                    out
+                    named_units(&all, &s.unit_ids, listing_id)?
+                        .iter()
+                        .map(|u| u.id)
+                        .collect()
                 };
                 if chosen.is_empty() {
                     return Err(AppError::invalid("unit_ids", "the listing has no units"));
@@ -522,7 +492,7 @@ impl App {
                             id: 0,
                             listing_id,
                             unit_id: *unit_id,
-                            use_kind: s.use_kind.key().into(),
+                            use_kind: enum_key(&s.use_kind),
                             note: s.note.clone(),
                             decided_by: actor2.id,
                             decided_at: now,
@@ -538,7 +508,7 @@ impl App {
                     s.note.as_deref(),
                     serde_json::json!({
                         "rule": "HS-A6",
-                        "use": s.use_kind.key(),
+                        "use": s.use_kind,
                         "units": chosen,
                     }),
                 )
@@ -557,11 +527,16 @@ impl App {
         let mut out = Vec::new();
         let mut listings: BTreeMap<i64, Option<(String, u32)>> = BTreeMap::new();
         // HS-A6: only units still operated as rental have a rent to review.
-        let uses: BTreeMap<i64, String> = rents::current_uses(&mut tx).await?.into_iter().collect();
+        let rental: std::collections::BTreeSet<i64> = rents::current_uses(&mut tx)
+            .await?
+            .into_iter()
+            .filter(|(_, k)| parse_enum_key::<UseKind>(k) == Ok(UseKind::Rental))
+            .map(|(unit, _)| unit)
+            .collect();
         let latest: Vec<RentRecord> = rents::latest_per_unit(&mut tx)
             .await?
             .into_iter()
-            .filter(|r| uses.get(&r.unit_id).map(String::as_str) == Some(UseKind::Rental.key()))
+            .filter(|r| rental.contains(&r.unit_id))
             .collect();
         let rooms: BTreeMap<i64, String> = {
             let mut m = BTreeMap::new();
@@ -623,6 +598,43 @@ impl App {
 fn current_uses_of(records: &[UseRecord]) -> BTreeMap<i64, UseKind> {
     records
         .iter()
-        .filter_map(|r| UseKind::from_key(&r.use_kind).map(|k| (r.unit_id, k)))
+        .filter_map(|r| parse_enum_key(&r.use_kind).ok().map(|k| (r.unit_id, k)))
         .collect()
+}
+
+/// The units `ids` names, in that order and each once; an id not on the listing's current unit
+/// list refuses the whole request.
+fn named_units(
+    all: &[rents::UnitRef],
+    ids: &[i64],
+    listing_id: i64,
+) -> Result<Vec<rents::UnitRef>, AppError> {
+    let mut out: Vec<rents::UnitRef> = Vec::with_capacity(ids.len());
+    for id in ids {
+        let u = all.iter().find(|u| u.id == *id).ok_or_else(|| {
+            AppError::invalid(
+                "unit_ids",
+                format!("unit {id} is not on listing {listing_id}'s unit list"),
+            )
+        })?;
+        if !out.iter().any(|o| o.id == *id) {
+            out.push(u.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// Users' names for a register's records, each read once.
+#[derive(Default)]
+struct Names(BTreeMap<i64, String>);
+
+impl Names {
+    async fn of(&mut self, tx: &mut Tx, id: i64) -> Result<String, AppError> {
+        if let Some(n) = self.0.get(&id) {
+            return Ok(n.clone());
+        }
+        let n = crate::store::users::name_of(tx, id).await?;
+        self.0.insert(id, n.clone());
+        Ok(n)
+    }
 }

@@ -376,12 +376,16 @@ async fn uses_set(
     for (k, v) in pairs {
         match k.as_str() {
             "use_kind" => {
-                use_kind = Some(crate::app::rents::UseKind::from_key(&v).ok_or_else(|| {
-                    AppError::invalid(
-                        "use_kind",
-                        format!("not a use: {v:?} (rental, sale or resettlement)"),
-                    )
-                })?)
+                use_kind = Some(
+                    crate::util::parse_enum_key::<crate::app::rents::UseKind>(&v).map_err(
+                        |_| {
+                            AppError::invalid(
+                                "use_kind",
+                                format!("not a use: {v:?} (rental, sale or resettlement)"),
+                            )
+                        },
+                    )?,
+                )
             }
             "note" if !v.trim().is_empty() => note = Some(v.trim().to_string()),
             "unit_ids" => unit_ids.push(
