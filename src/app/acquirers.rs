@@ -1,8 +1,9 @@
-//! The acquiring companies (收购主体) a jurisdiction designates. YQ-7.1: Yangquan designates at
-//! most two local state-owned companies, none of them (nor their group) a government financing
-//! platform; Huoshan's measures (art. 3) designate one. The limit and the platform ban are the
-//! pack's parameters; they are not "in principle" limits, so no exception passes them. A tender
-//! names its acquirer, which must be designated and not revoked (see `bids::set_tender`).
+//! The acquiring companies (收购主体) a jurisdiction designates — by the government in every text:
+//! the county government chooses one (HS-A3), the city government at most two, none of them nor
+//! their group a government financing platform (YQ-7, YQ-7.1), the city government names the
+//! 保障房公司 (NC-5) or the 开发建设单位 (XY-41, no number). The limit and the platform ban are
+//! the pack's `[acquirers]`; they are not "in principle" limits, so no exception passes them. A
+//! tender names its acquirer, which must be designated and not revoked (see `bids::set_tender`).
 
 use super::flow::require_role;
 use super::{App, AppError};
@@ -30,19 +31,20 @@ pub struct RevokeInput {
 }
 
 impl App {
-    /// Designates an acquiring company for a pack (the leading group, for the government).
+    /// Designates an acquiring company for a pack: the government (HS-A3, YQ-7, NC-5, XY-41).
     pub async fn designate_acquirer(
         &self,
         actor: &User,
         pack: &str,
         a: AcquirerInput,
     ) -> Result<AcquirerRow, AppError> {
-        require_role(
-            actor,
-            &[Role::LeadingGroup],
-            "designate an acquiring company",
-        )?;
         let pack = self.pack(pack)?;
+        if actor.role != Role::Government {
+            return Err(AppError::Forbidden(format!(
+                "only the government designates {}'s acquiring company ({}); role {} may not",
+                pack.name, pack.acquirers.rule, actor.role
+            )));
+        }
         let name = a.name.trim();
         if name.is_empty() {
             return Err(AppError::invalid("name", "the company's name is required"));
@@ -58,7 +60,7 @@ impl App {
         if a.financing_platform && !pack.acquirer_may_be_financing_platform() {
             return Err(AppError::Rule {
                 code: "financing_platform",
-                rule: "YQ-7.1",
+                rule: "YQ-7.1".into(),
                 message: format!(
                     "{name} is a government financing platform; {} may not designate one as an acquirer",
                     pack.name
@@ -80,7 +82,11 @@ impl App {
         {
             return Err(AppError::Rule {
                 code: "acquirer_limit",
-                rule: "YQ-7.1",
+                rule: pack
+                    .acquirers
+                    .max_rule
+                    .clone()
+                    .unwrap_or_else(|| pack.acquirers.rule.clone()),
                 message: format!(
                     "{} may designate at most {max} acquiring companies and has {} ({}); revoke one first",
                     pack.name,
@@ -125,7 +131,7 @@ impl App {
         id: i64,
         r: RevokeInput,
     ) -> Result<AcquirerRow, AppError> {
-        require_role(actor, &[Role::LeadingGroup], "revoke an acquiring company")?;
+        require_role(actor, &[Role::Government], "revoke an acquiring company")?;
         let reason = r.reason.trim();
         if reason.is_empty() {
             return Err(AppError::invalid("reason", "a reason is required"));
@@ -181,7 +187,7 @@ impl App {
         } else {
             Err(AppError::Rule {
                 code: "not_an_acquirer",
-                rule: "YQ-7.1",
+                rule: pack.acquirers.rule.clone(),
                 message: format!(
                     "{name} is not a designated acquiring company of {}",
                     pack.name

@@ -153,6 +153,33 @@ pub struct Comparison {
 }
 
 impl App {
+    /// Who runs a round's tender is the pack's: the housing bureau by default (it solicits the
+    /// listings, HS-A7.2), the acquiring company where the text says so (YQ-7.4).
+    async fn require_tender_runner(
+        &self,
+        actor: &User,
+        round_id: i64,
+        what: &str,
+    ) -> Result<(), AppError> {
+        let pack = {
+            let mut tx = self.store.read().await?;
+            ldb::round(&mut tx, round_id)
+                .await?
+                .ok_or_else(|| AppError::NotFound(format!("round {round_id}")))?
+                .pack
+        };
+        let (role, rule) = self.pack(&pack)?.tender_runner();
+        if actor.role == role {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(format!(
+                "in {pack} the {} runs the tender ({rule}): role {} may not {what}",
+                role.label_zh(),
+                actor.role
+            )))
+        }
+    }
+
     /// The housing bureau sets a round's tender once: mode, limits, weights, budget, deadline
     /// and opening time.
     pub async fn set_tender(
@@ -161,7 +188,8 @@ impl App {
         round_id: i64,
         t: TenderInput,
     ) -> Result<(), AppError> {
-        require_role(actor, &[Role::HousingBureau], "set a round's tender")?;
+        self.require_tender_runner(actor, round_id, "set a round's tender")
+            .await?;
         t.criteria
             .check()
             .map_err(|m| AppError::invalid("criteria", m))?;
@@ -493,7 +521,8 @@ impl App {
 
     /// The opening: the housing bureau, at or after the opening time, once.
     pub async fn open_bids(&self, actor: &User, round_id: i64) -> Result<DateTime<Utc>, AppError> {
-        require_role(actor, &[Role::HousingBureau], "open the bids")?;
+        self.require_tender_runner(actor, round_id, "open the bids")
+            .await?;
         let mut tx = self.store.begin().await?;
         let inst = self.instance_of(&mut tx, round_id, "round").await?;
         let tender = db::tender(&mut tx, round_id)
@@ -589,7 +618,8 @@ impl App {
     /// and approved by the leading group's `approve_plan` (guard `plan_recorded`). A newer
     /// recording supersedes the older one until the approval.
     pub async fn record_plan(&self, actor: &User, round_id: i64) -> Result<RecordedPlan, AppError> {
-        require_role(actor, &[Role::HousingBureau], "record the acquisition plan")?;
+        self.require_tender_runner(actor, round_id, "record the acquisition plan")
+            .await?;
         let mut tx = self.store.begin().await?;
         let inst = self.instance_of(&mut tx, round_id, "round").await?;
         if inst.state != "planning" {
@@ -631,6 +661,30 @@ impl App {
             recorded_at: now,
             plan: c.plan,
         })
+    }
+
+    /// The listings the round's latest recorded plan picked (through the bids naming them);
+    /// `None` without a recorded plan (YQ-7.4: the units picked are the listings bought).
+    pub(crate) async fn planned_listings(
+        &self,
+        tx: &mut Tx,
+        round_id: i64,
+    ) -> Result<Option<std::collections::BTreeSet<i64>>, AppError> {
+        let Some(row) = db::latest_plan(tx, round_id).await? else {
+            return Ok(None);
+        };
+        let plan: Plan =
+            serde_json::from_str(&row.plan).map_err(|e| AppError::Internal(e.to_string()))?;
+        let picked: std::collections::BTreeSet<i64> = plan.units.iter().map(|u| u.bid_id).collect();
+        let mut out = std::collections::BTreeSet::new();
+        for b in db::latest_bids(tx, round_id, None).await? {
+            if picked.contains(&b.id) {
+                let st: StoredBid = serde_json::from_str(&b.payload)
+                    .map_err(|e| AppError::Internal(format!("stored bid {}: {e}", b.id)))?;
+                out.extend(st.listing_id);
+            }
+        }
+        Ok(Some(out))
     }
 
     /// The round's latest recorded plan (officials).

@@ -31,7 +31,7 @@ pub enum AppError {
     #[error("{message}")]
     Rule {
         code: &'static str,
-        rule: &'static str,
+        rule: String,
         message: String,
     },
     #[error("internal error")]
@@ -149,6 +149,9 @@ impl AppError {
                 vec![],
                 serde_json::Value::Null,
             ),
+            AppError::Engine(EngineError::WrongState { rule, .. }) => {
+                (None, rule.clone(), vec![], serde_json::Value::Null)
+            }
             AppError::Engine(EngineError::Guards(g)) => (
                 None,
                 g.first().map(|f| f.rule.to_string()),

@@ -17,9 +17,11 @@ pub fn listing_facts(l: &db::ListingRow) -> Result<ListingFacts, AppError> {
     Ok(ListingFacts {
         construction_state: crate::util::parse_enum_key(&l.construction_state).map_err(bad)?,
         topped_out: l.topped_out,
+        in_delivery_campaign: l.in_delivery_campaign,
         delivery_date: l.delivery_date,
         offer_scope: crate::util::parse_enum_key(&l.offer_scope).map_err(bad)?,
         decoration: l.decoration.clone(),
+        findings: None,
     })
 }
 
@@ -137,6 +139,53 @@ pub async fn load(
                         by_band: plan.by_band,
                     });
                 }
+            }
+            // HS-A9: the open withdrawal request is the newest request not cancelled since.
+            Need::Withdrawal if is_listing => {
+                let last = crate::store::instances::last_of_actions(
+                    tx,
+                    inst.id,
+                    &["request_withdrawal", "cancel_withdrawal"],
+                )
+                .await?;
+                if let Some(("request_withdrawal", at)) =
+                    last.as_ref().map(|(a, t)| (a.as_str(), *t))
+                {
+                    let months = def
+                        .pack
+                        .params
+                        .get("withdrawal_notice_months")
+                        .and_then(toml::Value::as_integer)
+                        .and_then(|n| u32::try_from(n).ok())
+                        .ok_or_else(|| {
+                            AppError::Internal(format!(
+                                "pack {} sets no withdrawal_notice_months",
+                                def.pack.key
+                            ))
+                        })?;
+                    let requested_on = super::china_today(at);
+                    let notice_ends = crate::domain::calendar::due_date(
+                        &app.calendar(),
+                        requested_on,
+                        months,
+                        crate::domain::calendar::DeadlineUnit::Months,
+                    )?;
+                    f.withdrawal = Some(crate::workflow::guards::WithdrawalFact {
+                        requested_on,
+                        notice_ends,
+                    });
+                }
+            }
+            // YQ-7.4: whether the round's recorded plan picked this listing.
+            Need::RoundPlan if is_listing => {
+                let round_id = db::listing(tx, inst.id)
+                    .await?
+                    .ok_or_else(|| AppError::NotFound(format!("listing {}", inst.id)))?
+                    .round_id;
+                f.in_round_plan = app
+                    .planned_listings(tx, round_id)
+                    .await?
+                    .map(|ids| ids.contains(&inst.id));
             }
             _ => {}
         }

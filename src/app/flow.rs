@@ -54,6 +54,9 @@ pub struct NewListing {
     pub construction_state: ConstructionState,
     #[serde(default)]
     pub topped_out: bool,
+    /// HS-A4.1: the unfinished project is in the 保交房攻坚战 (campaign to deliver presold homes).
+    #[serde(default)]
+    pub in_delivery_campaign: bool,
     pub delivery_date: Option<NaiveDate>,
     pub offer_scope: OfferScope,
     /// 装修情况, e.g. 毛坯 / 简装 / 精装.
@@ -91,6 +94,21 @@ pub struct ValuationInput {
     pub report_date: NaiveDate,
     /// The uploaded report file: a document of kind `valuation_report` on this listing.
     pub report_document_id: i64,
+    /// NC-20: how the construction cost was fixed — `final_accounts` (工程决算, new build) or
+    /// `appraisal` (after a project risk assessment, uploaded as `risk_assessment`). Required
+    /// where the pack buys at cost.
+    #[serde(default)]
+    pub cost_basis: Option<CostBasis>,
+}
+
+/// NC-20: the basis of a house's construction cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CostBasis {
+    /// 新建项目依据工程决算价格.
+    FinalAccounts,
+    /// 非新建项目做好项目风险评估，第三方专业机构评估.
+    Appraisal,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -116,6 +134,8 @@ pub struct ValuationView {
     /// Superseded by a later report (nothing is overwritten; the newest one counts).
     pub superseded: bool,
     pub rules: Vec<String>,
+    /// NC-20: `final_accounts` or `appraisal`.
+    pub cost_basis: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema, validator::Validate)]
@@ -471,6 +491,7 @@ impl App {
                     delivery_date: input.delivery_date,
                     offer_scope: crate::util::enum_key(&input.offer_scope),
                     decoration: input.decoration.clone(),
+                    in_delivery_campaign: input.in_delivery_campaign,
                 };
                 db::insert_listing(tx, &row).await?;
                 app.instance_view_tx(tx, &actor2, id).await
@@ -625,6 +646,14 @@ impl App {
         needs.remove(&crate::workflow::guards::Need::Documents);
         let mut facts = facts::load(app, tx, &def, &inst, &needs).await?;
         facts.documents_present = documents_present;
+        // HS-A4.1 / HS-A4.2: the reviewer's findings come with the action that decides the review.
+        if let Some(l) = facts.listing.as_mut() {
+            l.findings = Some(match req.payload.get("findings") {
+                None | Some(serde_json::Value::Null) => Default::default(),
+                Some(v) => serde_json::from_value(v.clone())
+                    .map_err(|e| AppError::invalid("payload.findings", format!("findings: {e}")))?,
+            });
+        }
         let today = app.today();
         facts.today = Some(today);
         facts.comment = req.comment.clone();
@@ -793,14 +822,13 @@ impl App {
                 let price = price.ok_or_else(|| {
                     AppError::invalid("payload.price_per_m2", "price_per_m2 is required")
                 })?;
-                let v = db::latest_valuation(tx, id)
-                    .await?
-                    .ok_or_else(|| AppError::Internal("guard passed without valuation".into()))?;
+                // The ceiling in force, where the pack's text sets one (Xingyi's sets none).
+                let v = db::latest_valuation(tx, id).await?;
                 let area = db::current_gross_area_centi(tx, id).await?;
                 if area <= 0 {
                     return Err(AppError::Rule {
                         code: "no_units",
-                        rule: "HS-A8",
+                        rule: "HS-A8".into(),
                         message: "the listing has no unit list".into(),
                     });
                 }
@@ -822,8 +850,8 @@ impl App {
                         total_fen: total
                             .to_fen()
                             .map_err(|e| AppError::Internal(e.to_string()))?,
-                        ceiling_per_m2_fen: v.ceiling_per_m2_fen,
-                        valuation_id: v.id,
+                        ceiling_per_m2_fen: v.as_ref().map(|v| v.ceiling_per_m2_fen),
+                        valuation_id: v.as_ref().map(|v| v.id),
                         history_id,
                         recorded_by: actor.id,
                         recorded_at: now,
@@ -884,12 +912,40 @@ impl App {
                         ),
                     ));
                 }
-                // HS-P5 / YQ-7.3: the cap is the pack's current pricing parameter.
-                let cap = Rate::new(
-                    "profit_rate_cap",
-                    app.pack(&def.pack.key)?.pricing().profit_rate_cap,
-                )
-                .map_err(|e| AppError::Internal(e.to_string()))?;
+                // HS-P5 / YQ-7.3 / NC-20: the ceiling rule is the pack's current one.
+                let cp = app
+                    .pack(&def.pack.key)?
+                    .pricing()
+                    .ceiling
+                    .clone()
+                    .ok_or_else(|| super::pricing::not_in_pack(&def.pack.key, "HS-P5", "an acquisition ceiling"))?;
+                let cap = Rate::new("profit_rate_cap", cp.profit_rate_cap)
+                    .map_err(|e| AppError::Internal(e.to_string()))?;
+                // NC-20: the cost comes from the final accounts of a new build, otherwise from an
+                // appraisal after a project risk assessment; the evidence is on the listing.
+                if cp.cost_basis_required {
+                    let (basis, kind) = match input.cost_basis {
+                        Some(CostBasis::FinalAccounts) => ("final_accounts", "final_accounts"),
+                        Some(CostBasis::Appraisal) => ("appraisal", "risk_assessment"),
+                        None => {
+                            return Err(AppError::Rule {
+                                code: "cost_basis_required",
+                                rule: cp.rule.clone(),
+                                message: "say how the construction cost was fixed: final_accounts (工程决算) or appraisal (after a risk assessment)".into(),
+                            });
+                        }
+                    };
+                    if !db::documents(tx, listing_id).await?.iter().any(|d| d.kind == kind) {
+                        return Err(AppError::Rule {
+                            code: "cost_basis_missing",
+                            rule: cp.rule.clone(),
+                            message: format!(
+                                "a cost fixed by {basis} needs the {} on the listing",
+                                def.pack.document_label(kind)
+                            ),
+                        });
+                    }
+                }
                 let ceiling = crate::domain::pricing::replacement_price(
                     &crate::domain::pricing::CeilingInput {
                         land_per_m2: land,
@@ -898,7 +954,11 @@ impl App {
                     },
                     cap,
                 )
-                .map_err(|e| AppError::invalid("profit_rate", e.to_string()))?;
+                .map_err(|e| AppError::Rule {
+                    code: "profit_rate_above_cap",
+                    rule: cp.rule.clone(),
+                    message: e.to_string(),
+                })?;
                 let row = db::ValuationRow {
                     id: 0,
                     listing_id,
@@ -924,6 +984,8 @@ impl App {
                     document_id: Some(doc.id),
                     recorded_by: actor2.id,
                     recorded_at: app.now(),
+                    ceiling_rule: Some(cp.rule.clone()),
+                    cost_basis: input.cost_basis.map(|b| crate::util::enum_key(&b)),
                 };
                 let id = db::insert_valuation(tx, &row).await?;
                 let view = app
@@ -935,7 +997,7 @@ impl App {
                     &actor2,
                     "record_valuation",
                     None,
-                    serde_json::json!({ "rule": "HS-P5", "valuation": view }),
+                    serde_json::json!({ "rule": cp.rule, "valuation": view }),
                 )
                 .await?;
                 Ok(view)
@@ -984,7 +1046,8 @@ impl App {
             market_rent_per_m2: Yuan::from_fen(v.market_rent_per_m2_fen),
             appraiser_org: v.appraiser_org.clone(),
             report_date: v.report_date,
-            rules: vec!["HS-P5".into(), "YQ-7.3".into()],
+            rules: vec![v.ceiling_rule.clone().unwrap_or_else(|| "HS-P5".into())],
+            cost_basis: v.cost_basis.clone(),
         })
     }
 
@@ -1007,7 +1070,7 @@ impl App {
         let Some(w) = crate::domain::exceptions::waivable(&req.check_id) else {
             return Err(AppError::Rule {
                 code: "not_waivable",
-                rule: "HS-A4",
+                rule: "HS-A4".into(),
                 message: format!(
                     "{:?} is not an \"in principle\" limit and cannot be passed by exception; waivable: {}",
                     req.check_id,

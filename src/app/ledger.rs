@@ -193,7 +193,7 @@ fn ledger_error(e: LedgerError) -> AppError {
     };
     AppError::Rule {
         code,
-        rule,
+        rule: rule.to_string(),
         message: e.to_string(),
     }
 }
@@ -271,7 +271,7 @@ impl App {
                             .map(|e| e.key.as_str())
                             .collect::<Vec<_>>()
                             .join(","),
-                        rule: rule.into(),
+                        rule: rule.clone(),
                         code: code.into(),
                         message: message.clone(),
                         entry: serde_json::to_string(&entries).unwrap_or_default(),
@@ -493,7 +493,7 @@ impl App {
     ) -> Result<(), AppError> {
         let rule = |code: &'static str, message: String| AppError::Rule {
             code,
-            rule: "HS-F4",
+            rule: "HS-F4".into(),
             message,
         };
         let inst = self.instance_of(tx, listing, "listing").await?;
@@ -524,7 +524,7 @@ impl App {
         {
             return Err(AppError::Rule {
                 code: "consents_missing",
-                rule: "NC-20",
+                rule: "NC-20".into(),
                 message: format!(
                     "a disbursement to listing {listing} needs the housing department's and the lender's consent and the reported construction progress"
                 ),

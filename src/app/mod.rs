@@ -14,6 +14,7 @@ pub mod ledger;
 pub mod ledger_report;
 pub mod negotiation;
 pub mod pricing;
+pub mod proposals;
 pub mod recon;
 pub mod rents;
 pub mod users;
@@ -266,7 +267,7 @@ fn replay<T: DeserializeOwned>(
     if rec.request_hash != idem.request_hash {
         return Err(AppError::Rule {
             code: "idempotency_key_reused",
-            rule: "HTTP-IDEMPOTENCY",
+            rule: "HTTP-IDEMPOTENCY".into(),
             message: format!(
                 "idempotency key {:?} was already used for a different request",
                 idem.key

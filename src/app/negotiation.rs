@@ -135,14 +135,14 @@ impl App {
                         .await?
                         .ok_or_else(|| AppError::Rule {
                             code: "no_valuation",
-                            rule: "HS-A7.4",
+                            rule: "HS-A7.4".into(),
                             message: "no valuation has been recorded for this listing".into(),
                         })?;
                 let area_centi = db::current_gross_area_centi(tx, listing_id).await?;
                 if area_centi <= 0 {
                     return Err(AppError::Rule {
                         code: "no_units",
-                        rule: "HS-A8",
+                        rule: "HS-A8".into(),
                         message: "the listing has no unit list".into(),
                     });
                 }
@@ -171,7 +171,7 @@ impl App {
                 if side == "offer" && per_m2_fen > v.ceiling_per_m2_fen {
                     return Err(AppError::Rule {
                         code: "above_ceiling",
-                        rule: "HS-A7.5",
+                        rule: "HS-A7.5".into(),
                         message: format!(
                             "offer {} yuan/m² is above the replacement-price ceiling {} yuan/m²",
                             Yuan::from_fen(per_m2_fen),
@@ -253,7 +253,7 @@ impl App {
                 kind: p.kind,
                 price_per_m2: Yuan::from_fen(p.price_per_m2_fen),
                 total: Yuan::from_fen(p.total_fen),
-                ceiling_per_m2: Yuan::from_fen(p.ceiling_per_m2_fen),
+                ceiling_per_m2: p.ceiling_per_m2_fen.map(Yuan::from_fen),
                 recorded_at: p.recorded_at,
             })
             .collect();

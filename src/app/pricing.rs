@@ -71,7 +71,7 @@ pub(crate) fn rent_change_refused(
 ) -> AppError {
     AppError::Rule {
         code: "limit_exceeded",
-        rule: "HS-P9",
+        rule: "HS-P9".into(),
         message: format!(
             "{}{} → {} per m² is a change of {} over {} year(s), past the limit of {} a year; without an approved exception the rent must stay within {} … {} per m²",
             unit.map(|u| format!("unit {u}: ")).unwrap_or_default(),
@@ -90,12 +90,12 @@ pub(crate) fn pricing_error(e: PricingError) -> AppError {
     match &e {
         PricingError::LimitExceeded { rule, message } => AppError::Rule {
             code: "limit_exceeded",
-            rule,
+            rule: rule.to_string(),
             message: message.clone(),
         },
         PricingError::ProfitRateAboveCap { .. } => AppError::Rule {
             code: "profit_rate_above_cap",
-            rule: "HS-P5",
+            rule: "HS-P5".into(),
             message: e.to_string(),
         },
         _ => AppError::invalid(e.field().unwrap_or("input"), e.to_string()),
@@ -399,11 +399,16 @@ impl PriceCalc<'_> {
         Ok((pack.key.clone(), pack.pricing()))
     }
 
-    /// HS-P5 / YQ-7.3: the replacement-price ceiling, per m² and for one unit.
+    /// HS-P5 / YQ-7.3: the replacement-price ceiling; NC-20: the cost, no profit.
     pub fn price_ceiling(&self, r: &CeilingRequest) -> Result<PriceAnswer, AppError> {
         let (policy, p) = self.pricing_pack(r.policy.as_deref())?;
-        let cap = Rate::new("profit_rate_cap", p.profit_rate_cap)
+        let c = p
+            .ceiling
+            .as_ref()
+            .ok_or_else(|| not_in_pack(&policy, "HS-P5", "an acquisition ceiling"))?;
+        let cap = Rate::new("profit_rate_cap", c.profit_rate_cap)
             .map_err(|e| AppError::Internal(e.to_string()))?;
+        let rule = c.rule.clone();
         let rate = dec("profit_rate", &r.profit_rate)?;
         let rate = Rate::new("profit_rate", rate)
             .map_err(|e| AppError::invalid("profit_rate", e.to_string()))?;
@@ -415,7 +420,14 @@ impl PriceCalc<'_> {
             },
             cap,
         )
-        .map_err(pricing_error)?;
+        .map_err(|e| match e {
+            PricingError::ProfitRateAboveCap { .. } => AppError::Rule {
+                code: "profit_rate_above_cap",
+                rule: rule.clone(),
+                message: e.to_string(),
+            },
+            other => pricing_error(other),
+        })?;
         let mut result = to_json(&c);
         let mut caps = BTreeMap::new();
         if let Some(a) = &r.area_m2 {
@@ -426,9 +438,9 @@ impl PriceCalc<'_> {
             caps = capitals(&[("unit_ceiling", unit)])?;
         }
         Ok(PriceAnswer {
-            rules: vec![ceiling_rule(&policy).into()],
+            rules: vec![rule],
             policy,
-            params: params_json(p, &["profit_rate_cap"]),
+            params: params_json(p, &["ceiling"]),
             result,
             capitals: caps,
             exception: None,
@@ -437,24 +449,28 @@ impl PriceCalc<'_> {
 
     /// HS-P8: the initial rent.
     pub fn price_rent(&self, r: &RentRequest, w: Option<&Waiver>) -> Result<PriceAnswer, AppError> {
-        let (policy, p) = self.pricing_pack(r.policy.as_deref())?;
+        let (policy, params) = self.pricing_pack(r.policy.as_deref())?;
+        let p = params
+            .rent
+            .as_ref()
+            .ok_or_else(|| not_in_pack(&policy, "HS-P8", "rent rules"))?;
         let ratio = match &r.ratio {
             Some(t) => dec("ratio", t)?,
-            None => p.initial_rent_max_ratio,
+            None => p.initial_max_ratio,
         };
         let waived = Waiver::covers(w, "initial_rent_ratio")?;
         let q = rent::initial_rent(
             per_m2("market_rent_per_m2", &r.market_rent_per_m2)?,
             area("area_m2", &r.area_m2)?,
             ratio,
-            p.initial_rent_max_ratio,
+            p.initial_max_ratio,
             waived,
         )
         .map_err(pricing_error)?;
         Ok(PriceAnswer {
             policy,
             rules: vec!["HS-P8".into()],
-            params: params_json(p, &["initial_rent_max_ratio"]),
+            params: params_json(params, &["rent"]),
             capitals: capitals(&[("monthly_rent", q.monthly_rent)])?,
             result: to_json(&q),
             exception: w.filter(|_| q.above_cap).map(|w| w.0.clone()),
@@ -467,23 +483,27 @@ impl PriceCalc<'_> {
         r: &RentChangeRequest,
         w: Option<&Waiver>,
     ) -> Result<PriceAnswer, AppError> {
-        let (policy, p) = self.pricing_pack(r.policy.as_deref())?;
+        let (policy, params) = self.pricing_pack(r.policy.as_deref())?;
+        let p = params
+            .rent
+            .as_ref()
+            .ok_or_else(|| not_in_pack(&policy, "HS-P9", "rent rules"))?;
         let waived = Waiver::covers(w, "rent_change")?;
         let c = rent::rent_change(
             per_m2("old_rent_per_m2", &r.old_rent_per_m2)?,
             per_m2("new_rent_per_m2", &r.new_rent_per_m2)?,
             r.last_adjusted,
             r.effective_date,
-            p.rent_change_max_per_year,
+            p.change_max_per_year,
         )
         .map_err(pricing_error)?;
         if !c.within_limit && !waived {
-            return Err(rent_change_refused(&c, p.rent_change_max_per_year, None));
+            return Err(rent_change_refused(&c, p.change_max_per_year, None));
         }
         Ok(PriceAnswer {
             policy,
             rules: vec!["HS-P9".into()],
-            params: params_json(p, &["rent_change_max_per_year", "rent_review_cycle_years"]),
+            params: params_json(params, &["rent"]),
             capitals: BTreeMap::new(),
             exception: w.filter(|_| !c.within_limit).map(|w| w.0.clone()),
             result: to_json(&c),
@@ -498,15 +518,21 @@ impl PriceCalc<'_> {
     ) -> Result<PriceAnswer, AppError> {
         let (policy, p) = self.pricing_pack(Some(&r.policy))?;
         let bp = &p.buyback;
+        // XY-29's five-year bar is the only "in principle" buy-back limit; HS-P13 and YQ-21 set
+        // no cap to pass.
         let waived = match w {
             None => false,
-            Some(_) => {
-                let check = if bp.lock_years_from_title.is_some() {
-                    "buyback_within_five_years"
-                } else {
-                    "buyback_above_original"
-                };
-                Waiver::covers(w, check)?
+            Some(_) if bp.lock_years_from_title.is_some() => {
+                Waiver::covers(w, "buyback_within_five_years")?
+            }
+            Some(Waiver(e)) => {
+                return Err(AppError::invalid(
+                    "exception_id",
+                    format!(
+                        "{} ({}) sets no \"in principle\" buy-back limit for exception {} to pass",
+                        policy, bp.rule, e.id
+                    ),
+                ));
             }
         };
         let input = BuybackInput {
@@ -537,7 +563,7 @@ impl PriceCalc<'_> {
         if let Some(f) = q.maintenance_fund_refund {
             caps.push(("maintenance_fund_refund", f));
         }
-        let used_exception = (q.above_original || (q.within_lock && q.case.is_none()))
+        let used_exception = (q.within_lock && q.case.is_none())
             .then(|| w.map(|w| w.0.clone()))
             .flatten();
         Ok(PriceAnswer {
@@ -552,12 +578,16 @@ impl PriceCalc<'_> {
 
     /// HS-P14: the resettlement price.
     pub fn price_resettlement(&self, r: &ResettlementRequest) -> Result<PriceAnswer, AppError> {
-        let (policy, p) = self.pricing_pack(r.policy.as_deref())?;
+        let (policy, params) = self.pricing_pack(r.policy.as_deref())?;
+        let p = params
+            .resettlement
+            .as_ref()
+            .ok_or_else(|| not_in_pack(&policy, "HS-P14", "resettlement prices"))?;
         let dc = match &r.day_count {
             Some(s) => s
                 .parse::<DayCount>()
                 .map_err(|e| AppError::invalid("day_count", e))?,
-            None => p.resettlement_day_count,
+            None => p.day_count,
         };
         let q = resettlement::resettlement(
             positive_yuan("acquisition_price", &r.acquisition_price)?,
@@ -571,33 +601,35 @@ impl PriceCalc<'_> {
         Ok(PriceAnswer {
             policy,
             rules: vec!["HS-P14".into()],
-            params: params_json(p, &["resettlement_day_count"]),
+            params: params_json(params, &["resettlement"]),
             capitals: capitals(&[("interest", q.interest), ("price", q.price)])?,
             result: to_json(&q),
             exception: None,
         })
     }
 
-    /// HS-P11 / NC-30 / XY-13: the sale base price per m².
+    /// HS-P11 / YQ-17 / NC-30 / XY-13: the sale base price per m². Only NC-30 caps the profit
+    /// (≤ 5 %); elsewhere the rate is the operator's proposal, which the body the text names
+    /// approves (see `App::propose_sale_price`).
     pub fn price_sale_base(&self, r: &SaleBaseRequest) -> Result<PriceAnswer, AppError> {
         let (policy, p) = self.pricing_pack(r.policy.as_deref())?;
         let b = sale::sale_base(
             per_m2("cost_per_m2", &r.cost_per_m2)?,
             dec("profit_rate", &r.profit_rate)?,
-            p.sale_profit_rate_cap,
+            p.sale.profit_rate_cap,
         )
         .map_err(|e| match e {
             PricingError::ProfitRateAboveCap { .. } => AppError::Rule {
                 code: "profit_rate_above_cap",
-                rule: "HS-P11",
-                message: format!("{e} ({})", p.sale_rule),
+                rule: p.sale.rule.clone(),
+                message: e.to_string(),
             },
             other => pricing_error(other),
         })?;
         Ok(PriceAnswer {
             policy,
-            rules: vec![p.sale_rule.clone()],
-            params: params_json(p, &["sale_rule", "sale_profit_rate_cap"]),
+            rules: vec![p.sale.rule.clone()],
+            params: params_json(p, &["sale"]),
             capitals: BTreeMap::new(),
             result: to_json(&b),
             exception: None,
@@ -644,8 +676,8 @@ impl PriceCalc<'_> {
         })?;
         let answer = PriceAnswer {
             policy,
-            rules: vec!["HS-P12".into(), p.sale_rule.clone()],
-            params: params_json(p, &["sale_rule"]),
+            rules: vec!["HS-P12".into(), p.sale.rule.clone()],
+            params: params_json(p, &["sale"]),
             capitals: capitals(&[("total", s.total)])?,
             result: to_json(&s),
             exception: None,
@@ -654,12 +686,15 @@ impl PriceCalc<'_> {
     }
 }
 
-/// The ceiling's rule ID in a pack: Yangquan states it as YQ-7.3, the others follow HS-P5.
-fn ceiling_rule(policy: &str) -> &'static str {
-    if policy == "yangquan" {
-        "YQ-7.3"
-    } else {
-        "HS-P5"
+/// A calculation the pack's text does not provide: refused rather than borrowed from another
+/// jurisdiction (DOMAIN.md §5).
+pub(crate) fn not_in_pack(policy: &str, rule: &str, what: &str) -> AppError {
+    AppError::Rule {
+        code: "not_in_pack",
+        rule: rule.into(),
+        message: format!(
+            "the policy texts of pack {policy} set no {what} ({rule} is another jurisdiction's rule)"
+        ),
     }
 }
 
@@ -713,14 +748,32 @@ mod tests {
     }
 
     #[test]
-    fn xy_13_sale_price_is_cost_plus_modest_profit() {
+    fn xy_13_hs_p11_yq_17_sale_prices_have_no_numeric_profit_cap() {
         let r = registry();
-        // 保本微利 read as ≤ 5 %: 3,850 × 1.02 = 3,927.00.
+        // 3,850 × 1.02 = 3,927.00.
         let a = sale(&r, "xingyi", "0.02").unwrap();
         assert_eq!(a.rules, vec!["XY-13".to_string()]);
         assert_eq!(a.result["base_per_m2"], "3927.00");
-        assert_eq!(a.params["sale_profit_rate_cap"], "0.05");
-        assert!(sale(&r, "xingyi", "0.06").is_err());
+        // 保本微利 names no number: 6 % is not refused by XY-13, HS-P11 or YQ-17
+        // (3,850 × 1.06 = 4,081.00); only NC-30 caps it at 5 %.
+        for (pack, rule) in [
+            ("xingyi", "XY-13"),
+            ("huoshan", "HS-P11"),
+            ("yangquan", "YQ-17"),
+        ] {
+            let a = sale(&r, pack, "0.06").unwrap();
+            assert_eq!(a.result["base_per_m2"], "4081.00", "{pack}");
+            assert_eq!(a.rules, vec![rule.to_string()]);
+            assert!(
+                a.params["sale"]
+                    .get("profit_rate_cap")
+                    .is_none_or(|v| v.is_null()),
+                "{pack}"
+            );
+        }
+        assert!(sale(&r, "nanchang", "0.06").is_err());
+        // Below cost is refused everywhere (保本).
+        assert!(sale(&r, "xingyi", "-0.01").is_err());
     }
 
     #[test]

@@ -4,13 +4,18 @@
 //! overdue for review. Append-only: every decision is a new record; a unit's use and rent are its
 //! newest records. Only a unit operated as rental gets a rent (HS-A6).
 //!
-//! Uses and rents are set once a listing is acquired (the workflow file's `price_exceptions`
-//! states) by the acquiring company, which operates the units. An "in principle" excess needs an
-//! approved exception of the same listing for that limit.
+//! Uses are set once a listing is acquired (the workflow file's `price_exceptions` states) by the
+//! acquiring company, which operates the units. A rent is a proposal until the pack's chain
+//! approves it (HS-P8: the housing department sets it, the county government approves; HS-P9:
+//! the operator proposes, the leading group decides — see `app::proposals`); only then does it
+//! bind. An "in principle" excess needs an approved exception of the same listing for that limit.
+//! Packs whose texts set no rent rule (Yangquan, Nanchang, Xingyi) refuse rents.
 
 use super::flow::{DecimalText, ensure_listing_scope, require_role};
 use super::pricing::{per_m2, pricing_error, rent_change_refused};
+use super::proposals::{self, ProposalKind, ProposalView};
 use super::{App, AppError, Idem, boxed};
+use crate::domain::pricing::ProposalStatus;
 use crate::domain::pricing::rent;
 use crate::domain::role::Role;
 use crate::domain::units::{AreaM2, Yuan, YuanPerM2, parse_decimal};
@@ -21,7 +26,6 @@ use crate::store::users::User;
 use crate::util::{enum_key, parse_enum_key};
 use crate::workflow::def::Capability;
 use chrono::NaiveDate;
-use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -121,17 +125,22 @@ pub struct RentRecordView {
     pub note: Option<String>,
     pub recorded_by: String,
     pub recorded_at: chrono::DateTime<chrono::Utc>,
+    /// The proposal that carried it; `None` for records made before rents were proposed.
+    pub proposal_id: Option<i64>,
+    /// `binding` (approved, or recorded before approvals), `pending` or `rejected`.
+    pub status: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RentRegister {
     pub listing_id: i64,
     pub project_name: String,
-    /// HS-P8 cap and HS-P9 limits of the listing's pack.
-    pub initial_rent_max_ratio: Decimal,
-    pub rent_change_max_per_year: Decimal,
-    pub rent_review_cycle_years: u32,
+    /// The pack's rent rules (HS-P8, HS-P9); `None` where its text sets none.
+    #[schema(value_type = Option<Object>)]
+    pub rent_rules: Option<crate::domain::pricing::RentParams>,
     pub units: Vec<UnitRent>,
+    /// Every price proposal of the listing with its approvals.
+    pub proposals: Vec<super::proposals::ProposalView>,
     /// Every rent record, oldest first.
     pub records: Vec<RentRecordView>,
     /// Every use decision (HS-A6), oldest first.
@@ -167,10 +176,9 @@ impl App {
         let p = self.pack(&round.pack)?.pricing().clone();
         let units = rents::current_unit_refs(tx, listing_id).await?;
         let records = rents::of_listing(tx, listing_id).await?;
-        let mut latest: BTreeMap<i64, &RentRecord> = BTreeMap::new();
-        for r in &records {
-            latest.insert(r.unit_id, r);
-        }
+        let proposals = self.proposal_views(tx, listing_id).await?;
+        let status = record_status(&records, &proposals);
+        let latest = binding_latest(&records, &status);
         let use_records = rents::uses_of_listing(tx, listing_id).await?;
         let current_use = current_uses_of(&use_records);
         let today = self.today();
@@ -184,7 +192,9 @@ impl App {
                 let r = latest
                     .get(&u.id)
                     .filter(|_| use_kind == Some(UseKind::Rental));
-                let due = r.map(|r| rent::review_due(r.effective_date, p.rent_review_cycle_years));
+                let due = r
+                    .zip(p.rent.as_ref())
+                    .map(|(r, rp)| rent::review_due(r.effective_date, rp.review_cycle_years));
                 if let Some(r) = r {
                     total = total
                         .checked_add(Yuan::from_fen(r.monthly_rent_fen))
@@ -221,6 +231,8 @@ impl App {
                 note: r.note.clone(),
                 recorded_by: names.of(tx, r.recorded_by).await?,
                 recorded_at: r.recorded_at,
+                proposal_id: r.proposal_id,
+                status: status[&r.id].into(),
             });
         }
         let mut uses = Vec::with_capacity(use_records.len());
@@ -237,10 +249,9 @@ impl App {
         Ok(RentRegister {
             listing_id,
             project_name: l.project_name,
-            initial_rent_max_ratio: p.initial_rent_max_ratio,
-            rent_change_max_per_year: p.rent_change_max_per_year,
-            rent_review_cycle_years: p.rent_review_cycle_years,
+            rent_rules: p.rent.clone(),
             units,
+            proposals,
             records: views,
             uses,
             monthly_total: total,
@@ -261,8 +272,10 @@ impl App {
         self.rent_register_in(&mut tx, listing_id).await
     }
 
-    /// HS-P8 / HS-P9: sets the rents of some or all units of an acquired listing, in one
-    /// transaction; any unit refused refuses them all.
+    /// HS-P8 / HS-P9: proposes the rents of some or all units of an acquired listing, in one
+    /// transaction; any unit refused refuses them all. The proposer is the one the pack's chain
+    /// names (HS-P8: the housing department; HS-P9: the operator); the rents bind once the chain
+    /// approved them (`App::decide_proposal`).
     pub async fn set_rents(
         &self,
         actor: &User,
@@ -270,7 +283,6 @@ impl App {
         listing_id: i64,
         s: RentSetting,
     ) -> Result<(u16, RentRegister), AppError> {
-        require_role(actor, &[Role::Acquirer], "set rents of bought units")?;
         let actor2 = actor.clone();
         self.command(actor, idem, 201, move |app, tx| {
             boxed(async move {
@@ -278,7 +290,17 @@ impl App {
                 let def = app
                     .require_capability(tx, &inst, Capability::PriceExceptions)
                     .await?;
-                let p = app.pack(&def.pack.key)?.pricing().clone();
+                let pricing = app.pack(&def.pack.key)?.pricing().clone();
+                let kind = match s.kind {
+                    RentKind::Initial => ProposalKind::InitialRent,
+                    RentKind::Adjustment => ProposalKind::RentChange,
+                };
+                let c = proposals::chain(&def.pack.key, &pricing, kind)?;
+                require_role(&actor2, &[c.proposer], match s.kind {
+                    RentKind::Initial => "propose initial rents (HS-P8)",
+                    RentKind::Adjustment => "propose rent changes (HS-P9)",
+                })?;
+                let p = pricing.rent.clone().expect("the chain exists only with rent rules");
                 let all = rents::current_unit_refs(tx, listing_id).await?;
                 // HS-A6: only a unit operated as rental gets a rent.
                 let uses = current_uses_of(&rents::uses_of_listing(tx, listing_id).await?);
@@ -291,7 +313,7 @@ impl App {
                     if out.is_empty() && !all.is_empty() {
                         return Err(AppError::Rule {
                             code: "no_rental_units",
-                            rule: "HS-A6",
+                            rule: "HS-A6".into(),
                             message: format!(
                                 "no unit of listing {listing_id} is operated as rental (配租): record the units' use first"
                             ),
@@ -306,7 +328,7 @@ impl App {
                     {
                         return Err(AppError::Rule {
                             code: "not_a_rental_unit",
-                            rule: "HS-A6",
+                            rule: "HS-A6".into(),
                             message: format!(
                                 "unit {} is {}: only a unit operated as rental (配租) gets a rent",
                                 u.room,
@@ -320,9 +342,24 @@ impl App {
                     named
                 };
                 let records = rents::of_listing(tx, listing_id).await?;
-                let mut latest: BTreeMap<i64, RentRecord> = BTreeMap::new();
-                for r in records {
-                    latest.insert(r.unit_id, r);
+                let views = app.proposal_views(tx, listing_id).await?;
+                let status = record_status(&records, &views);
+                let latest: BTreeMap<i64, RentRecord> = binding_latest(&records, &status)
+                    .into_iter()
+                    .map(|(k, r)| (k, r.clone()))
+                    .collect();
+                // A unit with a rent proposal still open waits for its decision.
+                if let Some(r) = records.iter().find(|r| {
+                    status[&r.id] == "pending" && chosen.iter().any(|u| u.id == r.unit_id)
+                }) {
+                    return Err(AppError::Conflict {
+                        code: "proposal_pending",
+                        message: format!(
+                            "unit {} has rent proposal {} awaiting approval; decide it first",
+                            r.unit_id,
+                            r.proposal_id.unwrap_or_default()
+                        ),
+                    });
                 }
                 // The exception must be approved, of this listing, and for the limit in play.
                 let needed = match s.kind {
@@ -352,6 +389,27 @@ impl App {
                 let valuation = db::latest_valuation(tx, listing_id).await?;
                 let now = app.now();
                 let mut used_exception = false;
+                if chosen.is_empty() {
+                    return Err(AppError::invalid("unit_ids", "the listing has no units to rent"));
+                }
+                let rule = if s.kind == RentKind::Initial { "HS-P8" } else { "HS-P9" };
+                let proposal_id = app
+                    .insert_proposal(
+                        tx,
+                        &actor2,
+                        listing_id,
+                        kind,
+                        rule,
+                        serde_json::json!({
+                            "units": chosen.len(),
+                            "effective_date": s.effective_date,
+                            "ratio": s.ratio.as_ref().map(|r| r.0.clone()),
+                            "rent_per_m2": s.rent_per_m2.as_ref().map(|r| r.0.clone()),
+                            "exception_id": s.exception_id,
+                        }),
+                        s.note.as_deref(),
+                    )
+                    .await?;
                 for u in &chosen {
                     let area = AreaM2::from_centi(u.gross_area_centi);
                     let prev = latest.get(&u.id);
@@ -374,9 +432,9 @@ impl App {
                             let ratio = match &s.ratio {
                                 Some(t) => parse_decimal("ratio", &t.0)
                                     .map_err(|e| AppError::invalid("ratio", e.to_string()))?,
-                                None => p.initial_rent_max_ratio,
+                                None => p.initial_max_ratio,
                             };
-                            let q = rent::initial_rent(market, area, ratio, p.initial_rent_max_ratio, waived)
+                            let q = rent::initial_rent(market, area, ratio, p.initial_max_ratio, waived)
                                 .map_err(pricing_error)?;
                             used_exception |= q.above_cap;
                             ("HS-P8", q.rent_per_m2, q.monthly_rent, market)
@@ -398,11 +456,11 @@ impl App {
                                 new,
                                 prev.effective_date,
                                 s.effective_date,
-                                p.rent_change_max_per_year,
+                                p.change_max_per_year,
                             )
                             .map_err(pricing_error)?;
                             if !c.within_limit && !waived {
-                                return Err(rent_change_refused(&c, p.rent_change_max_per_year, Some(&u.room)));
+                                return Err(rent_change_refused(&c, p.change_max_per_year, Some(&u.room)));
                             }
                             used_exception |= !c.within_limit;
                             ("HS-P9", new, new.times_area(area).round_fen(), YuanPerM2::from_fen(prev.market_rent_per_m2_fen))
@@ -428,27 +486,11 @@ impl App {
                             note: s.note.clone(),
                             recorded_by: actor2.id,
                             recorded_at: now,
+                            proposal_id: Some(proposal_id),
                         },
                     )
                     .await?;
                 }
-                if chosen.is_empty() {
-                    return Err(AppError::invalid("unit_ids", "the listing has no units to rent"));
-                }
-                app.record(
-                    tx,
-                    &inst,
-                    &actor2,
-                    "set_rents",
-                    s.note.as_deref(),
-                    serde_json::json!({
-                        "rule": if s.kind == RentKind::Initial { "HS-P8" } else { "HS-P9" },
-                        "units": chosen.len(),
-                        "effective_date": s.effective_date,
-                        "exception_id": if used_exception { s.exception_id } else { None },
-                    }),
-                )
-                .await?;
                 app.rent_register_in(tx, listing_id).await
             })
         })
@@ -533,9 +575,31 @@ impl App {
             .filter(|(_, k)| parse_enum_key::<UseKind>(k) == Ok(UseKind::Rental))
             .map(|(unit, _)| unit)
             .collect();
-        let latest: Vec<RentRecord> = rents::latest_per_unit(&mut tx)
-            .await?
-            .into_iter()
+        let records = rents::all(&mut tx).await?;
+        // Only a binding rent (approved, or recorded before approvals) is reviewed.
+        let pending_or_rejected: std::collections::BTreeSet<i64> = {
+            let mut ids = std::collections::BTreeSet::new();
+            let lids: std::collections::BTreeSet<i64> =
+                records.iter().map(|r| r.listing_id).collect();
+            for lid in lids {
+                for v in self.proposal_views(&mut tx, lid).await? {
+                    if v.status != ProposalStatus::Approved {
+                        ids.insert(v.id);
+                    }
+                }
+            }
+            ids
+        };
+        let mut newest: BTreeMap<i64, RentRecord> = BTreeMap::new();
+        for r in records {
+            if r.proposal_id
+                .is_none_or(|p| !pending_or_rejected.contains(&p))
+            {
+                newest.insert(r.unit_id, r);
+            }
+        }
+        let latest: Vec<RentRecord> = newest
+            .into_values()
             .filter(|r| rental.contains(&r.unit_id))
             .collect();
         let rooms: BTreeMap<i64, String> = {
@@ -559,10 +623,11 @@ impl App {
                         let round = db::round(&mut tx, l.round_id)
                             .await?
                             .ok_or_else(|| AppError::Internal("round vanished".into()))?;
-                        Some((
-                            l.project_name,
-                            self.pack(&round.pack)?.pricing().rent_review_cycle_years,
-                        ))
+                        self.pack(&round.pack)?
+                            .pricing()
+                            .rent
+                            .as_ref()
+                            .map(|r| (l.project_name, r.review_cycle_years))
                     }
                     _ => None,
                 };
@@ -592,6 +657,43 @@ impl App {
         });
         Ok(out)
     }
+}
+
+/// Each rent record's standing: `binding` (its proposal approved, or recorded before proposals),
+/// `pending` or `rejected`.
+fn record_status(
+    records: &[RentRecord],
+    proposals: &[ProposalView],
+) -> BTreeMap<i64, &'static str> {
+    records
+        .iter()
+        .map(|r| {
+            let s = match r
+                .proposal_id
+                .and_then(|p| proposals.iter().find(|v| v.id == p))
+            {
+                None => "binding",
+                Some(v) => match v.status {
+                    ProposalStatus::Approved => "binding",
+                    ProposalStatus::Pending { .. } => "pending",
+                    ProposalStatus::Rejected { .. } => "rejected",
+                },
+            };
+            (r.id, s)
+        })
+        .collect()
+}
+
+/// Each unit's newest binding rent record.
+fn binding_latest<'a>(
+    records: &'a [RentRecord],
+    status: &BTreeMap<i64, &'static str>,
+) -> BTreeMap<i64, &'a RentRecord> {
+    let mut out = BTreeMap::new();
+    for r in records.iter().filter(|r| status[&r.id] == "binding") {
+        out.insert(r.unit_id, r);
+    }
+    out
 }
 
 /// Each unit's newest use decision (HS-A6), from a listing's decisions oldest first.

@@ -68,7 +68,8 @@ pub struct PriceView {
     pub kind: String,
     pub price_per_m2: Yuan,
     pub total: Yuan,
-    pub ceiling_per_m2: Yuan,
+    /// The ceiling in force; `None` where the pack's text sets none (Xingyi).
+    pub ceiling_per_m2: Option<Yuan>,
     pub recorded_at: DateTime<Utc>,
 }
 
@@ -254,7 +255,7 @@ impl App {
                 kind: p.kind,
                 price_per_m2: Yuan::from_fen(p.price_per_m2_fen),
                 total: Yuan::from_fen(p.total_fen),
-                ceiling_per_m2: Yuan::from_fen(p.ceiling_per_m2_fen),
+                ceiling_per_m2: p.ceiling_per_m2_fen.map(Yuan::from_fen),
                 recorded_at: p.recorded_at,
             })
             .collect();

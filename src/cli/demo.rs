@@ -93,6 +93,7 @@ pub async fn build(
         ("自然资源局-李工", Role::NaturalResources, None),
         ("城投安居公司-张经理", Role::Acquirer, None),
         ("领导组办公室-陈主任", Role::LeadingGroup, None),
+        ("县政府办-刘秘书长", Role::Government, None),
         ("财政局-赵会计", Role::FinanceBureau, None),
         (
             "评估所-周评估师",
@@ -162,6 +163,7 @@ pub async fn build(
                     address: l.address.clone(),
                     construction_state: l.construction_state,
                     topped_out: true,
+                    in_delivery_campaign: false,
                     delivery_date: None,
                     offer_scope: l.offer_scope,
                     decoration: l.decoration.clone(),
@@ -240,8 +242,8 @@ pub async fn build(
             *id,
             v.version,
             "pass_review",
-            None,
-            serde_json::Value::Null,
+            Some("经审查：非豪宅、非大户型（HS-A4.2）"),
+            serde_json::json!({ "findings": { "no_luxury": true, "little_work_left": true } }),
         )
         .await?;
         say(format!(
@@ -275,10 +277,11 @@ pub async fn build(
     let acq = u("acquirer");
     let lg = u("leading_group");
     let appraiser = u("appraiser");
-    // Huoshan measures art. 3 (YQ-7.1 in Yangquan): the government designates the acquirer.
+    let gov = u("government");
+    // HS-A3 (Huoshan measures art. 3): the county government designates the acquirer.
     let designated = app
         .designate_acquirer(
-            &lg,
+            &gov,
             "huoshan",
             crate::app::acquirers::AcquirerInput {
                 name: acq
@@ -291,7 +294,7 @@ pub async fn build(
         )
         .await?;
     say(format!(
-        "领导组确定收购主体：{}（{}），非政府融资平台",
+        "县政府确定收购主体：{}（{}）",
         designated.name, designated.decision_ref
     ));
     for (id, outcome, dev, _) in &in_pool {
@@ -319,22 +322,18 @@ pub async fn build(
                 serde_json::Value::Null,
             )
             .await?;
+            // HS-A9: one month's notice from the request (Civil Code arts. 201–203).
+            let due = crate::domain::calendar::due_date(
+                &app.calendar(),
+                app.today(),
+                1,
+                crate::domain::calendar::DeadlineUnit::Months,
+            )
+            .map_err(|e| Failure(e.to_string()))?;
             say(format!(
-                "#{id} 开发企业申请退出 → {}，{}：{}",
-                d.state_label,
-                d.deadline
-                    .as_ref()
-                    .map(|x| x.name.clone())
-                    .unwrap_or_default(),
-                d.deadline
-                    .as_ref()
-                    .map(|x| x.due.to_string())
-                    .unwrap_or_default()
+                "#{id} 开发企业申请退出（{}），提前一个月申请，通知期至 {due}",
+                d.state_label
             ));
-            let due = d
-                .deadline
-                .map(|x| x.due)
-                .ok_or_else(|| Failure("withdrawal without deadline".into()))?;
             clock.set(
                 Utc.from_utc_datetime(
                     &(due + Duration::days(1))
@@ -402,6 +401,7 @@ pub async fn build(
                     appraiser_org: "安徽中信房地产评估有限公司".into(),
                     report_date: today,
                     report_document_id: report.document.id,
+                    cost_basis: None,
                 },
             )
             .await?;
@@ -551,10 +551,11 @@ pub async fn build(
             "#{id} 登记房源用途（HS-A6）：{} 套配租，1 套安置",
             reg.units.len().saturating_sub(1)
         ));
-        // HS-P8: the let units are rented at 90 % of the appraised market rent.
+        // HS-P8: the housing bureau proposes 90 % of the appraised market rent; the county
+        // government approves, and only then does the rent bind.
         let (_, reg) = app
             .set_rents(
-                &acq,
+                &hb,
                 None,
                 *id,
                 crate::app::rents::RentSetting {
@@ -568,8 +569,25 @@ pub async fn build(
                 },
             )
             .await?;
+        let proposal = reg
+            .proposals
+            .last()
+            .map(|p| p.id)
+            .ok_or_else(|| Failure("rent proposal missing".into()))?;
+        app.decide_proposal(
+            &gov,
+            None,
+            proposal,
+            crate::app::proposals::ProposalDecision {
+                approved: true,
+                decision_ref: "霍政秘〔2026〕45号".into(),
+                comment: Some("同意按评估市场租金的90%执行".into()),
+            },
+        )
+        .await?;
+        let reg = app.rent_register(&hb, *id).await?;
         say(format!(
-            "#{id} 初次租金定价（HS-P8）：{} 套配租房源，月租金合计 {} 元",
+            "#{id} 初次租金（HS-P8）：住建局拟定、县政府批准，{} 套配租房源，月租金合计 {} 元",
             reg.units.iter().filter(|u| u.rent_per_m2.is_some()).count(),
             reg.monthly_total
         ));

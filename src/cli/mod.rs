@@ -390,6 +390,13 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
                     &d.hash[..12]
                 );
             }
+            // DOMAIN.md §7: a draft, or a text past its validity, is said on every check.
+            let today = crate::app::china_today(chrono::Utc::now());
+            for (k, p) in &r.packs {
+                for w in p.warnings(today) {
+                    println!("warning  {k}  {w}");
+                }
+            }
             Ok(())
         }
         Command::Workflows {

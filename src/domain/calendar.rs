@@ -357,6 +357,12 @@ fn roll_past_rest_day(cal: &WorkCalendar, last: NaiveDate) -> Result<NaiveDate, 
     }
 }
 
+/// The same month-day `years` later, 29 February becoming 28 February (DOMAIN.md §6: a ban, a
+/// look-back or a validity ends on its calendar date, not moved by art. 203).
+pub fn add_years_clamped(from: NaiveDate, years: u32) -> Option<NaiveDate> {
+    from.checked_add_months(Months::new(12 * years))
+}
+
 /// Whether a period whose last day is `due` is over on `today`. A period ends at 24:00 of its last
 /// day, so it has elapsed only from the day after.
 pub fn has_elapsed(due: NaiveDate, today: NaiveDate) -> bool {

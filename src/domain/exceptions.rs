@@ -2,8 +2,9 @@
 //!
 //! DOMAIN.md §3: such limits may be exceeded only by a recorded exception — who asked, why,
 //! approved by the leading group — visible in every audit report. Hard limits (mortgage or
-//! seizure HS-A4(5), the replacement-price ceiling HS-A7.5/HS-P6, the 5 % profit cap HS-P5)
-//! are not listed here and so can never be waived.
+//! seizure HS-A4(5), the replacement-price ceiling HS-A7.5/HS-P6, the 5 % profit cap HS-P5,
+//! Xingyi's 80 m² floor XY-11, the luxury ban HS-A4.2) are not listed here and so can never be
+//! waived. HS-P13 and YQ-21 set no cap on a buy-back price, so there is nothing to waive.
 
 use serde::Serialize;
 
@@ -32,12 +33,6 @@ pub const WAIVABLE: &[Waivable] = &[
         rule: "HS-A4.2",
         stage: Stage::Review,
         label_zh: "单套建筑面积原则上不超过上限",
-    },
-    Waivable {
-        check_id: "unit_area_floor",
-        rule: "HS-A4.2",
-        stage: Stage::Review,
-        label_zh: "单套建筑面积不低于下限（以该面积段为主）",
     },
     Waivable {
         check_id: "near_target_share",
@@ -72,13 +67,6 @@ pub const WAIVABLE: &[Waivable] = &[
         stage: Stage::Pricing,
         label_zh: "租金年度涨跌幅原则上不高于5%",
     },
-    // HS-P13 / YQ-21: buy-back on appraisal; above the original price only by exception.
-    Waivable {
-        check_id: "buyback_above_original",
-        rule: "HS-P13",
-        stage: Stage::Pricing,
-        label_zh: "回购价格高于原购房价格",
-    },
     // XY-29 (Xingyi art. 29): 不动产权证未满5年的，原则上不得申请回购.
     Waivable {
         check_id: "buyback_within_five_years",
@@ -101,6 +89,13 @@ mod tests {
     fn hs_a4_5_mortgage_or_seizure_is_not_waivable() {
         assert!(waivable("mortgage_or_seizure").is_none());
         assert!(waivable("unit_area_cap").is_some());
+    }
+
+    #[test]
+    fn xy_11_the_80_m2_floor_is_hard_and_hs_p13_has_no_cap_to_waive() {
+        assert!(waivable("unit_area_floor").is_none());
+        assert!(waivable("no_luxury").is_none());
+        assert!(waivable("buyback_above_original").is_none());
     }
 
     #[test]

@@ -27,6 +27,9 @@ pub enum Role {
     Acquirer,
     /// 住房保障工作领导组(办公室).
     LeadingGroup,
+    /// 县/市人民政府: designates the acquirer (HS-A3, YQ-7, NC-5, XY-41), approves initial rents
+    /// (HS-P8) and the Nanchang and Xingyi sale prices (NC-30, XY-13).
+    Government,
     /// 财政局 (国资).
     FinanceBureau,
     /// 房地产开发企业.
@@ -40,11 +43,12 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 9] = [
+    pub const ALL: [Role; 10] = [
         Role::HousingBureau,
         Role::NaturalResources,
         Role::Acquirer,
         Role::LeadingGroup,
+        Role::Government,
         Role::FinanceBureau,
         Role::Developer,
         Role::Appraiser,
@@ -58,6 +62,7 @@ impl Role {
             Role::NaturalResources => "natural_resources",
             Role::Acquirer => "acquirer",
             Role::LeadingGroup => "leading_group",
+            Role::Government => "government",
             Role::FinanceBureau => "finance_bureau",
             Role::Developer => "developer",
             Role::Appraiser => "appraiser",
@@ -72,6 +77,7 @@ impl Role {
             Role::NaturalResources => "自然资源局",
             Role::Acquirer => "收购主体",
             Role::LeadingGroup => "住房保障工作领导组",
+            Role::Government => "人民政府",
             Role::FinanceBureau => "财政局",
             Role::Developer => "房地产开发企业",
             Role::Appraiser => "评估机构",

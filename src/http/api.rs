@@ -631,6 +631,61 @@ async fn set_unit_uses(
     ))
 }
 
+/// Every price proposal of a listing (initial rents, rent changes, sale prices) with the steps of
+/// its approval chain (HS-P8, HS-P9, HS-P12, YQ-15, NC-30, XY-13).
+#[utoipa::path(get, path = "/api/listings/{id}/price-proposals", params(("id" = i64, Path)), tag = "rents",
+    responses((status = 200, body = Vec<crate::app::proposals::ProposalView>), (status = 404, body = crate::app::error::Problem)))]
+async fn price_proposals(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Vec<crate::app::proposals::ProposalView>>, ApiError> {
+    Ok(Json(app.price_proposals(&u, id).await?))
+}
+
+/// HS-P11/HS-P12, YQ-17, NC-30, XY-13: the operator proposes the sale base of an acquired
+/// listing's units; it binds once the pack's approval chain approved it.
+#[utoipa::path(post, path = "/api/listings/{id}/sale-price-proposals", params(("id" = i64, Path)), request_body = crate::app::proposals::SalePriceInput, tag = "rents",
+    responses((status = 201, body = crate::app::proposals::ProposalView), (status = 403, body = crate::app::error::Problem), (status = 422, body = crate::app::error::Problem)))]
+async fn propose_sale_price(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    ApiPath(id): ApiPath<i64>,
+    headers: HeaderMap,
+    ApiJson(input): ApiJson<crate::app::proposals::SalePriceInput>,
+) -> ApiResult {
+    validate(&input)?;
+    let idem = json_idem(
+        &headers,
+        &format!("POST /api/listings/{id}/sale-price-proposals"),
+        &input,
+    )?;
+    Ok(reply(
+        app.propose_sale_price(&u, idem.as_ref(), id, input).await?,
+    ))
+}
+
+/// One step of a price proposal's approval chain, by the role the step names.
+#[utoipa::path(post, path = "/api/price-proposals/{id}/decisions", params(("id" = i64, Path)), request_body = crate::app::proposals::ProposalDecision, tag = "rents",
+    responses((status = 200, body = crate::app::proposals::ProposalView), (status = 403, body = crate::app::error::Problem), (status = 409, body = crate::app::error::Problem)))]
+async fn decide_proposal(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    ApiPath(id): ApiPath<i64>,
+    headers: HeaderMap,
+    ApiJson(input): ApiJson<crate::app::proposals::ProposalDecision>,
+) -> ApiResult {
+    validate(&input)?;
+    let idem = json_idem(
+        &headers,
+        &format!("POST /api/price-proposals/{id}/decisions"),
+        &input,
+    )?;
+    Ok(reply(
+        app.decide_proposal(&u, idem.as_ref(), id, input).await?,
+    ))
+}
+
 /// HS-P9: rents not reviewed within the pack's cycle (2 years), most overdue first.
 #[utoipa::path(get, path = "/api/rents/overdue", tag = "rents",
     responses((status = 200, body = Vec<crate::app::rents::OverdueRent>)))]
@@ -678,6 +733,9 @@ async fn overdue_rents(
         negotiation,
         rent_register,
         set_rents,
+        price_proposals,
+        propose_sale_price,
+        decide_proposal,
         set_unit_uses,
         overdue_rents,
         super::price_api::price_ceiling,
@@ -774,6 +832,12 @@ pub fn routes() -> Router<State> {
             get(rent_register).post(set_rents),
         )
         .route("/api/listings/{id}/uses", post(set_unit_uses))
+        .route("/api/listings/{id}/price-proposals", get(price_proposals))
+        .route(
+            "/api/listings/{id}/sale-price-proposals",
+            post(propose_sale_price),
+        )
+        .route("/api/price-proposals/{id}/decisions", post(decide_proposal))
         .route("/api/rents/overdue", get(overdue_rents))
         .route("/api/exceptions/{id}/decision", post(decide_exception))
         .route("/api/templates/unit-list.xlsx", get(unit_list_template))

@@ -44,6 +44,7 @@ pub fn load_templates(dir: &std::path::Path) -> Result<minijinja::Environment<'s
     env.add_filter("role_zh", filter_role_zh);
     env.add_filter("daxie", filter_daxie);
     env.add_filter("money", filter_money);
+    env.add_filter("percent", filter_percent);
     let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     for e in entries.filter_map(|e| e.ok()) {
         let path = e.path();
@@ -121,6 +122,16 @@ fn filter_money(value: minijinja::Value) -> String {
     )
 }
 
+/// `{{ rate | percent }}`: a rate as people read it, `0.05` → `5%`, `0.0285` → `2.85%`
+/// (exact: the decimal point moves, nothing is rounded); anything else passes through.
+fn filter_percent(value: minijinja::Value) -> String {
+    let raw = value.to_string();
+    match raw.parse::<rust_decimal::Decimal>() {
+        Ok(d) => format!("{}%", (d * rust_decimal::Decimal::ONE_HUNDRED).normalize()),
+        Err(_) => raw,
+    }
+}
+
 pub fn router(app: Arc<Web>) -> Router {
     Router::new()
         .merge(api::routes())
@@ -169,5 +180,14 @@ mod tests {
         assert_eq!(m("999.5"), "999.5");
         assert_eq!(m("0.00"), "0.00");
         assert_eq!(m("—"), "—");
+    }
+
+    #[test]
+    fn percent_moves_the_point_without_rounding() {
+        let p = |s: &str| super::filter_percent(minijinja::Value::from(s));
+        assert_eq!(p("0.05"), "5%");
+        assert_eq!(p("0.9"), "90%");
+        assert_eq!(p("0.0285"), "2.85%");
+        assert_eq!(p("x"), "x");
     }
 }

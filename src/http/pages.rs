@@ -227,6 +227,9 @@ struct ActionForm {
     comment: Option<String>,
     price_per_m2: Option<String>,
     clear: Option<String>,
+    /// HS-A4.2 / HS-A4.1: the reviewer's findings, as checkboxes.
+    no_luxury: Option<String>,
+    little_work_left: Option<String>,
     back: Option<String>,
 }
 
@@ -245,6 +248,15 @@ async fn act(
     }
     if let Some(c) = f.clear {
         payload.insert("clear".into(), serde_json::Value::Bool(c == "true"));
+    }
+    if f.no_luxury.is_some() || f.little_work_left.is_some() {
+        payload.insert(
+            "findings".into(),
+            serde_json::json!({
+                "no_luxury": f.no_luxury.as_deref() == Some("true"),
+                "little_work_left": f.little_work_left.as_deref() == Some("true"),
+            }),
+        );
     }
     let req = ActionRequest {
         expected_version: f.expected_version,
@@ -360,6 +372,32 @@ async fn rents_set(
     };
     state.set_rents(&u, None, id, setting).await?;
     Ok(Redirect::to(&format!("/listings/{id}/rents")).into_response())
+}
+
+#[derive(Deserialize)]
+struct ProposalDecisionForm {
+    approved: String,
+    decision_ref: String,
+    comment: Option<String>,
+    listing_id: i64,
+}
+
+/// One step of a price proposal's chain, from the rent register page.
+async fn proposal_decide(
+    AxState(state): AxState<State>,
+    Person(u): Person,
+    Path(id): Path<i64>,
+    Form(f): Form<ProposalDecisionForm>,
+) -> Result<Response, PageError> {
+    let d = crate::app::proposals::ProposalDecision {
+        approved: f.approved == "true",
+        decision_ref: f.decision_ref,
+        comment: f.comment.filter(|c| !c.trim().is_empty()),
+    };
+    validator::Validate::validate(&d)
+        .map_err(|e| AppError::invalid("decision_ref", e.to_string().replace('\n', "; ")))?;
+    state.decide_proposal(&u, None, id, d).await?;
+    Ok(Redirect::to(&format!("/listings/{}/rents", f.listing_id)).into_response())
 }
 
 /// HS-A6: the use form of the rent register page: `use_kind`, an optional `note`, and one
@@ -605,6 +643,7 @@ pub fn routes() -> Router<State> {
         .route("/rounds/{id}/exceptions", get(exceptions_report))
         .route("/exceptions/{id}/decision", post(exception_decision))
         .route("/listings/{id}/rents", get(rents_page).post(rents_set))
+        .route("/price-proposals/{id}/decide", post(proposal_decide))
         .route("/listings/{id}/uses", post(uses_set))
         .route("/price/schedule", get(schedule_form).post(schedule_make))
         .route("/ledger", get(ledger_page))

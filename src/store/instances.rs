@@ -258,6 +258,17 @@ pub async fn history(tx: &mut Tx, instance_id: i64) -> Result<Vec<HistoryRow>, s
     on_tx!(tx, c => sqlx::query_as::<_, HistoryRow>("SELECT * FROM history WHERE instance_id = $1 ORDER BY version").bind(instance_id).fetch_all(&mut *c).await)
 }
 
+/// The newest history entry of an instance among the named actions: (action, at).
+pub async fn last_of_actions(
+    tx: &mut Tx,
+    instance_id: i64,
+    actions: &[&str],
+) -> Result<Option<(String, DateTime<Utc>)>, sqlx::Error> {
+    let names: Vec<String> = actions.iter().map(|a| a.to_string()).collect();
+    let rows = on_tx!(tx, c => sqlx::query_as::<_, (String, DateTime<Utc>)>("SELECT action, at FROM history WHERE instance_id = $1 ORDER BY version DESC").bind(instance_id).fetch_all(&mut *c).await)?;
+    Ok(rows.into_iter().find(|(a, _)| names.contains(a)))
+}
+
 /// Instances of a kind in any of `states` (for inboxes).
 pub async fn in_states(tx: &mut Tx, kind: &str) -> Result<Vec<InstanceRow>, sqlx::Error> {
     on_tx!(tx, c => sqlx::query_as::<_, InstanceRow>("SELECT * FROM instances WHERE kind = $1 ORDER BY id").bind(kind).fetch_all(&mut *c).await)

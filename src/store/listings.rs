@@ -94,12 +94,14 @@ pub struct ListingRow {
     pub delivery_date: Option<NaiveDate>,
     pub offer_scope: String,
     pub decoration: String,
+    /// HS-A4.1: declared in the 保交房攻坚战 (for a project under construction).
+    pub in_delivery_campaign: bool,
 }
 
 pub async fn insert_listing(tx: &mut Tx, l: &ListingRow) -> Result<(), sqlx::Error> {
-    on_tx!(tx, c => { sqlx::query("INSERT INTO listings (instance_id, round_id, developer_org, created_by, project_name, address, construction_state, topped_out, delivery_date, offer_scope, decoration) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
+    on_tx!(tx, c => { sqlx::query("INSERT INTO listings (instance_id, round_id, developer_org, created_by, project_name, address, construction_state, topped_out, delivery_date, offer_scope, decoration, in_delivery_campaign) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
         .bind(l.instance_id).bind(l.round_id).bind(&l.developer_org).bind(l.created_by).bind(&l.project_name).bind(&l.address)
-        .bind(&l.construction_state).bind(l.topped_out).bind(l.delivery_date).bind(&l.offer_scope).bind(&l.decoration)
+        .bind(&l.construction_state).bind(l.topped_out).bind(l.delivery_date).bind(&l.offer_scope).bind(&l.decoration).bind(l.in_delivery_campaign)
         .execute(&mut *c).await?; });
     Ok(())
 }
@@ -403,13 +405,17 @@ pub struct ValuationRow {
     pub document_id: Option<i64>,
     pub recorded_by: i64,
     pub recorded_at: DateTime<Utc>,
+    /// The ceiling's rule (HS-P5, YQ-7.3, NC-20); `None` on rows recorded before packs named it.
+    pub ceiling_rule: Option<String>,
+    /// NC-20: `final_accounts` or `appraisal`.
+    pub cost_basis: Option<String>,
 }
 
 pub async fn insert_valuation(tx: &mut Tx, v: &ValuationRow) -> Result<i64, sqlx::Error> {
-    on_tx!(tx, c => sqlx::query("INSERT INTO valuations (listing_id, land_per_m2_fen, construction_per_m2_fen, profit_rate, ceiling_per_m2_fen, market_price_per_m2_fen, market_rent_per_m2_fen, appraiser_org, report_date, document_id, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id")
+    on_tx!(tx, c => sqlx::query("INSERT INTO valuations (listing_id, land_per_m2_fen, construction_per_m2_fen, profit_rate, ceiling_per_m2_fen, market_price_per_m2_fen, market_rent_per_m2_fen, appraiser_org, report_date, document_id, recorded_by, recorded_at, ceiling_rule, cost_basis) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id")
         .bind(v.listing_id).bind(v.land_per_m2_fen).bind(v.construction_per_m2_fen).bind(&v.profit_rate).bind(v.ceiling_per_m2_fen)
         .bind(v.market_price_per_m2_fen).bind(v.market_rent_per_m2_fen).bind(&v.appraiser_org).bind(v.report_date).bind(v.document_id)
-        .bind(v.recorded_by).bind(v.recorded_at).fetch_one(&mut *c).await?.try_get("id"))
+        .bind(v.recorded_by).bind(v.recorded_at).bind(&v.ceiling_rule).bind(&v.cost_basis).fetch_one(&mut *c).await?.try_get("id"))
 }
 
 pub async fn valuations(tx: &mut Tx, listing_id: i64) -> Result<Vec<ValuationRow>, sqlx::Error> {
@@ -430,8 +436,9 @@ pub struct PriceRow {
     pub kind: String,
     pub price_per_m2_fen: i64,
     pub total_fen: i64,
-    pub ceiling_per_m2_fen: i64,
-    pub valuation_id: i64,
+    /// The ceiling in force; `None` where the pack's text sets none (Xingyi).
+    pub ceiling_per_m2_fen: Option<i64>,
+    pub valuation_id: Option<i64>,
     pub history_id: i64,
     pub recorded_by: i64,
     pub recorded_at: DateTime<Utc>,

@@ -10,6 +10,7 @@ pub mod calendar;
 pub mod instances;
 pub mod ledger;
 pub mod listings;
+pub mod proposals;
 pub mod recon;
 pub mod rents;
 pub mod users;

@@ -23,6 +23,8 @@ pub struct RentRecord {
     pub note: Option<String>,
     pub recorded_by: i64,
     pub recorded_at: DateTime<Utc>,
+    /// The proposal that carried it (HS-P8/HS-P9); `None` for rows recorded before proposals.
+    pub proposal_id: Option<i64>,
 }
 
 /// A unit of a listing's current unit list, with its database id.
@@ -41,9 +43,9 @@ pub async fn current_unit_refs(tx: &mut Tx, listing_id: i64) -> Result<Vec<UnitR
 }
 
 pub async fn insert(tx: &mut Tx, r: &RentRecord) -> Result<i64, sqlx::Error> {
-    on_tx!(tx, c => sqlx::query("INSERT INTO rent_records (listing_id, unit_id, kind, rent_per_m2_fen, monthly_rent_fen, market_rent_per_m2_fen, effective_date, exception_id, rules, note, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id")
+    on_tx!(tx, c => sqlx::query("INSERT INTO rent_records (listing_id, unit_id, kind, rent_per_m2_fen, monthly_rent_fen, market_rent_per_m2_fen, effective_date, exception_id, rules, note, recorded_by, recorded_at, proposal_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id")
         .bind(r.listing_id).bind(r.unit_id).bind(&r.kind).bind(r.rent_per_m2_fen).bind(r.monthly_rent_fen).bind(r.market_rent_per_m2_fen)
-        .bind(r.effective_date).bind(r.exception_id).bind(&r.rules).bind(&r.note).bind(r.recorded_by).bind(r.recorded_at)
+        .bind(r.effective_date).bind(r.exception_id).bind(&r.rules).bind(&r.note).bind(r.recorded_by).bind(r.recorded_at).bind(r.proposal_id)
         .fetch_one(&mut *c).await?.try_get("id"))
 }
 
@@ -52,9 +54,9 @@ pub async fn of_listing(tx: &mut Tx, listing_id: i64) -> Result<Vec<RentRecord>,
     on_tx!(tx, c => sqlx::query_as::<_, RentRecord>("SELECT * FROM rent_records WHERE listing_id = $1 ORDER BY id").bind(listing_id).fetch_all(&mut *c).await)
 }
 
-/// The newest rent record of every unit that has one (all listings).
-pub async fn latest_per_unit(tx: &mut Tx) -> Result<Vec<RentRecord>, sqlx::Error> {
-    on_tx!(tx, c => sqlx::query_as::<_, RentRecord>("SELECT r.* FROM rent_records r WHERE r.id = (SELECT MAX(x.id) FROM rent_records x WHERE x.unit_id = r.unit_id) ORDER BY r.listing_id, r.unit_id").fetch_all(&mut *c).await)
+/// Every rent record of every listing, oldest first (the overdue list picks the binding ones).
+pub async fn all(tx: &mut Tx) -> Result<Vec<RentRecord>, sqlx::Error> {
+    on_tx!(tx, c => sqlx::query_as::<_, RentRecord>("SELECT * FROM rent_records ORDER BY id").fetch_all(&mut *c).await)
 }
 
 /// HS-A6: one decision on a unit's use (`rental`, `sale` or `resettlement`).

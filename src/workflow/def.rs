@@ -100,6 +100,10 @@ enum RawGuard {
         guard: String,
         #[serde(default)]
         params: BTreeMap<String, toml::Value>,
+        /// The rule the refusal cites, where the guard's own (or the action's) is not the one
+        /// the pack's text sets.
+        #[serde(default)]
+        rule: Option<String>,
     },
 }
 
@@ -126,6 +130,8 @@ pub struct ActionDef {
     pub name: String,
     pub label: String,
     pub from: Vec<String>,
+    /// The state entered; [`STAY`] keeps the instance where it is (an action that records in
+    /// several states, e.g. a withdrawal request under HS-A9).
     pub to: String,
     pub roles: Vec<Role>,
     pub guards: Vec<GuardUse>,
@@ -216,6 +222,9 @@ impl Effect {
         }
     }
 }
+
+/// `to = "."`: the action records without moving the instance.
+pub const STAY: &str = ".";
 
 /// A checked workflow. Construct only through [`WorkflowDef::parse`].
 #[derive(Debug, Clone)]
@@ -366,7 +375,7 @@ impl WorkflowDef {
                     Some(_) => {}
                 }
             }
-            if !state_names.contains(a.to.get_ref()) {
+            if a.to.get_ref() != STAY && !state_names.contains(a.to.get_ref()) {
                 errors.push(err(
                     at(&a.to.span()),
                     format!("action {name:?}: unknown state {:?} in to", a.to.get_ref()),
@@ -394,7 +403,7 @@ impl WorkflowDef {
             }
             let mut guards = Vec::new();
             for g in &a.guards {
-                match check_guard(g.get_ref(), pack, &mut used) {
+                match check_guard(g.get_ref(), a.rule.as_deref(), pack, &mut used) {
                     Ok(u) => guards.push(u),
                     Err(m) => errors.push(err(at(&g.span()), format!("action {name:?}: {m}"))),
                 }
@@ -492,19 +501,29 @@ fn resolve(
     match v.as_str().and_then(|s| s.strip_prefix('@')) {
         Some(name) => {
             used.insert(name.to_string());
-            pack.params
-                .get(name)
-                .cloned()
-                .ok_or_else(|| format!("unknown parameter @{name} (not in the policy pack)"))
+            pack.params.get(name).cloned().ok_or_else(|| {
+                format!(
+                    "unknown parameter @{name} (not in the policy pack): where the text sets no number the pack must set it, citing its source"
+                )
+            })
         }
         None => Ok(v.clone()),
     }
 }
 
-fn check_guard(g: &RawGuard, pack: &Pack, used: &mut BTreeSet<String>) -> Result<GuardUse, String> {
-    let (name, inline) = match g {
-        RawGuard::Name(n) => (n.as_str(), BTreeMap::new()),
-        RawGuard::Full { guard, params } => (guard.as_str(), params.clone()),
+fn check_guard(
+    g: &RawGuard,
+    action_rule: Option<&str>,
+    pack: &Pack,
+    used: &mut BTreeSet<String>,
+) -> Result<GuardUse, String> {
+    let (name, inline, rule) = match g {
+        RawGuard::Name(n) => (n.as_str(), BTreeMap::new(), None),
+        RawGuard::Full {
+            guard,
+            params,
+            rule,
+        } => (guard.as_str(), params.clone(), rule.clone()),
     };
     let kind = GuardKind::from_name(name).ok_or_else(|| {
         format!(
@@ -512,6 +531,7 @@ fn check_guard(g: &RawGuard, pack: &Pack, used: &mut BTreeSet<String>) -> Result
             GuardKind::ALL.map(|g| g.name()).join(", ")
         )
     })?;
+
     for key in inline.keys() {
         if !kind.params().iter().any(|p| p.name == key) {
             return Err(format!("guard {name:?} has no parameter {key:?}"));
@@ -525,7 +545,7 @@ fn check_guard(g: &RawGuard, pack: &Pack, used: &mut BTreeSet<String>) -> Result
                 used.insert(spec.name.to_string());
                 pack.params.get(spec.name).cloned().ok_or_else(|| {
                     format!(
-                        "guard {name:?} needs parameter {:?}: give it inline or in the policy pack",
+                        "guard {name:?} needs parameter {:?}, which no built-in default supplies: the pack must set it (in [params], citing its source) or the workflow inline",
                         spec.name
                     )
                 })?
@@ -533,6 +553,10 @@ fn check_guard(g: &RawGuard, pack: &Pack, used: &mut BTreeSet<String>) -> Result
         };
         let value = match spec.ty {
             ParamType::Str => raw.as_str().map(|s| ParamValue::Str(s.to_string())),
+            ParamType::Count => raw
+                .as_integer()
+                .filter(|n| (1..=3650).contains(n))
+                .map(|n| ParamValue::Count(n as u32)),
             ParamType::StrList => raw.as_array().and_then(|a| {
                 a.iter()
                     .map(|x| x.as_str().map(str::to_string))
@@ -555,7 +579,16 @@ fn check_guard(g: &RawGuard, pack: &Pack, used: &mut BTreeSet<String>) -> Result
         }
         params.insert(spec.name.to_string(), value);
     }
-    Ok(GuardUse { kind, params })
+    // The rule a refusal cites: the use's own, else the guard's, else the action's.
+    let rule = rule
+        .or_else(|| kind.own_rule().map(str::to_string))
+        .or_else(|| action_rule.map(str::to_string))
+        .ok_or_else(|| {
+            format!(
+                "guard {name:?} cites no rule of its own: give the action a rule or the guard `rule = \"…\"`"
+            )
+        })?;
+    Ok(GuardUse { kind, params, rule })
 }
 
 /// Every state reachable from the start; every state can reach an end.
@@ -563,6 +596,7 @@ fn check_graph(start: &str, states: &[StateDef], actions: &[ActionDef]) -> Vec<S
     let mut errors = Vec::new();
     let edges: Vec<(&str, &str)> = actions
         .iter()
+        .filter(|a| a.to != STAY)
         .flat_map(|a| a.from.iter().map(move |f| (f.as_str(), a.to.as_str())))
         .collect();
     let reach = |seeds: Vec<&str>, forward: bool| -> BTreeSet<String> {

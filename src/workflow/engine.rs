@@ -55,6 +55,8 @@ pub enum EngineError {
         action: String,
         state: String,
         from: String,
+        /// The action's rule: what says where it may be taken (e.g. HS-A9 for a withdrawal).
+        rule: Option<String>,
     },
     #[error("{}", .0.iter().map(|f| format!("{}: {}", f.rule, f.message)).collect::<Vec<_>>().join("; "))]
     Guards(Vec<GuardFailure>),
@@ -129,6 +131,7 @@ pub fn decide(
             action: action.name.clone(),
             state: inst.state.clone(),
             from: action.from.join(", "),
+            rule: action.rule.clone(),
         });
     }
     let failures: Vec<GuardFailure> = action
@@ -139,11 +142,20 @@ pub fn decide(
     if !failures.is_empty() {
         return Err(EngineError::Guards(failures));
     }
-    let deadline = deadline_on_entry(def, &action.to, cmd.today, cal)?;
+    let to = if action.to == super::def::STAY {
+        inst.state.clone()
+    } else {
+        action.to.clone()
+    };
+    let deadline = if to == inst.state {
+        None
+    } else {
+        deadline_on_entry(def, &to, cmd.today, cal)?
+    };
     Ok(Decision {
         action: action.name.clone(),
         from: inst.state.clone(),
-        to: action.to.clone(),
+        to,
         deadline,
         rule: action.rule.clone(),
         guards_passed: action.guards.iter().map(|g| g.kind.name()).collect(),
@@ -161,6 +173,35 @@ pub struct AvailableAction {
     /// Guard refusals that would stop it now.
     #[schema(value_type = Vec<Object>)]
     pub blocked_by: Vec<GuardFailure>,
+    /// What the person must give with the action: `price_per_m2`, `clear` (a title finding),
+    /// `no_luxury` and `little_work_left` (the reviewer's findings, HS-A4.1/HS-A4.2).
+    pub inputs: Vec<&'static str>,
+    /// A comment giving the reason is required.
+    pub comment_required: bool,
+}
+
+/// The inputs an action asks of the person taking it.
+fn inputs_of(def: &WorkflowDef, a: &super::def::ActionDef) -> Vec<&'static str> {
+    use super::def::Effect;
+    use crate::domain::review::ConstructionRule;
+    let mut out = Vec::new();
+    match a.effect {
+        Some(Effect::AgreedPrice | Effect::FinalPrice) => out.push("price_per_m2"),
+        Some(Effect::TitleSignoff) => out.push("clear"),
+        _ => {}
+    }
+    if a.guards
+        .iter()
+        .any(|g| g.kind == guards::GuardKind::ReviewPassed)
+    {
+        if def.pack.review.no_luxury {
+            out.push("no_luxury");
+        }
+        if def.pack.review.construction == ConstructionRule::HsA41 {
+            out.push("little_work_left");
+        }
+    }
+    out
 }
 
 /// The actions `role` may take from the instance's state, with their guards evaluated on
@@ -188,9 +229,18 @@ pub fn available_actions(
                 .filter_map(|g| guards::check(g, facts).err())
                 .collect();
             AvailableAction {
+                inputs: inputs_of(def, a),
+                comment_required: a
+                    .guards
+                    .iter()
+                    .any(|g| g.kind == guards::GuardKind::CommentRequired),
                 name: a.name.clone(),
                 label: a.label.clone(),
-                to: a.to.clone(),
+                to: if a.to == super::def::STAY {
+                    inst.state.clone()
+                } else {
+                    a.to.clone()
+                },
                 rule: a.rule.clone(),
                 enabled: blocked_by.is_empty(),
                 blocked_by,

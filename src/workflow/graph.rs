@@ -16,6 +16,15 @@ fn roles(a: &super::def::ActionDef) -> String {
         .join(",")
 }
 
+/// Where an action leads from `from`: an action that stays (`to = "."`) loops.
+fn target<'a>(a: &'a super::def::ActionDef, from: &'a str) -> &'a str {
+    if a.to == super::def::STAY {
+        from
+    } else {
+        &a.to
+    }
+}
+
 pub fn render(def: &WorkflowDef, format: GraphFormat) -> String {
     let mut out = String::new();
     match format {
@@ -32,7 +41,7 @@ pub fn render(def: &WorkflowDef, format: GraphFormat) -> String {
                 for f in &a.from {
                     out.push_str(&format!(
                         "    {f} --> {}: {} [{}]\n",
-                        a.to,
+                        target(a, f),
                         a.name,
                         roles(a)
                     ));
@@ -69,7 +78,7 @@ pub fn render(def: &WorkflowDef, format: GraphFormat) -> String {
                 for f in &a.from {
                     out.push_str(&format!(
                         "    {f} -> {} [label=\"{}\\n[{}]\"];\n",
-                        a.to,
+                        target(a, f),
                         a.name,
                         roles(a)
                     ));

@@ -28,6 +28,12 @@ pub enum GuardKind {
     PlanWithinDemand,
     PlanRecorded,
     CommentRequired,
+    /// HS-A9: the developer's withdrawal request was made at least the notice period ago.
+    WithdrawalNoticeElapsed,
+    /// HS-A9: a withdrawal request is open.
+    WithdrawalPending,
+    /// YQ-7.4: the listing is among the units the round's recorded plan picked.
+    InRecordedPlan,
 }
 
 /// The type of a guard parameter.
@@ -35,6 +41,8 @@ pub enum GuardKind {
 pub enum ParamType {
     StrList,
     Str,
+    /// A whole number ≥ 1 (a period).
+    Count,
 }
 
 pub struct ParamSpec {
@@ -52,10 +60,14 @@ pub enum Need {
     Valuation,
     Demand,
     Plan,
+    /// The open withdrawal request (HS-A9) and its notice due date.
+    Withdrawal,
+    /// The recorded plan of the listing's round (YQ-7.4).
+    RoundPlan,
 }
 
 impl GuardKind {
-    pub const ALL: [GuardKind; 13] = [
+    pub const ALL: [GuardKind; 16] = [
         GuardKind::DocumentsComplete,
         GuardKind::DocumentPresent,
         GuardKind::ReviewPassed,
@@ -69,6 +81,9 @@ impl GuardKind {
         GuardKind::PlanWithinDemand,
         GuardKind::PlanRecorded,
         GuardKind::CommentRequired,
+        GuardKind::WithdrawalNoticeElapsed,
+        GuardKind::WithdrawalPending,
+        GuardKind::InRecordedPlan,
     ];
 
     pub fn name(self) -> &'static str {
@@ -86,6 +101,9 @@ impl GuardKind {
             GuardKind::PlanWithinDemand => "plan_within_demand",
             GuardKind::PlanRecorded => "plan_recorded",
             GuardKind::CommentRequired => "comment_required",
+            GuardKind::WithdrawalNoticeElapsed => "withdrawal_notice_elapsed",
+            GuardKind::WithdrawalPending => "withdrawal_pending",
+            GuardKind::InRecordedPlan => "in_recorded_plan",
         }
     }
 
@@ -93,20 +111,25 @@ impl GuardKind {
         GuardKind::ALL.into_iter().find(|g| g.name() == name)
     }
 
-    /// The rule each guard enforces, cited in refusals and history.
-    pub fn rule(self) -> &'static str {
+    /// The rule a guard enforces wherever it is used, if it has one of its own. A guard whose
+    /// rule depends on where it stands (a document, a deadline, the ceiling, a comment) has none:
+    /// its use in a workflow file names the rule (`rule = "HS-A9"`), or it cites the action's.
+    /// A pack whose own text sets the rule names it on the use (`rule = "YQ-7.2"`).
+    pub fn own_rule(self) -> Option<&'static str> {
         match self {
-            GuardKind::DocumentsComplete | GuardKind::DocumentPresent => "HS-A8",
-            GuardKind::ReviewPassed => "HS-A4",
-            GuardKind::TitleSignedOff | GuardKind::NoOpenObjection | GuardKind::DeadlineElapsed => {
-                "HS-A7.3"
-            }
-            GuardKind::ValuationRecorded => "HS-A7.4",
-            GuardKind::PriceWithinCeiling => "HS-A7.5",
-            GuardKind::WithinDemand | GuardKind::PlanWithinDemand => "HS-A2",
-            GuardKind::SurveyHasReturns => "HS-A7.1",
-            GuardKind::PlanRecorded => "HS-A7.4",
-            GuardKind::CommentRequired => "HS-A7.6",
+            GuardKind::DocumentsComplete => Some("HS-A8"),
+            GuardKind::ReviewPassed => Some("HS-A4"),
+            GuardKind::TitleSignedOff | GuardKind::NoOpenObjection => Some("HS-A7.3"),
+            GuardKind::ValuationRecorded => Some("HS-A7.4"),
+            GuardKind::WithinDemand | GuardKind::PlanWithinDemand => Some("HS-A2"),
+            GuardKind::SurveyHasReturns => Some("HS-A7.1"),
+            GuardKind::PlanRecorded => Some("HS-A7.4"),
+            GuardKind::WithdrawalNoticeElapsed | GuardKind::WithdrawalPending => Some("HS-A9"),
+            GuardKind::InRecordedPlan => Some("YQ-7.4"),
+            GuardKind::DocumentPresent
+            | GuardKind::DeadlineElapsed
+            | GuardKind::PriceWithinCeiling
+            | GuardKind::CommentRequired => None,
         }
     }
 
@@ -124,6 +147,11 @@ impl GuardKind {
                 name: "kind",
                 ty: ParamType::Str,
             }],
+            // HS-A9: 提前一个月.
+            GuardKind::WithdrawalNoticeElapsed => &[ParamSpec {
+                name: "withdrawal_notice_months",
+                ty: ParamType::Count,
+            }],
             _ => &[],
         }
     }
@@ -139,6 +167,10 @@ impl GuardKind {
                 &[Need::Demand]
             }
             GuardKind::PlanRecorded => &[Need::Plan, Need::Demand],
+            GuardKind::WithdrawalNoticeElapsed | GuardKind::WithdrawalPending => {
+                &[Need::Withdrawal]
+            }
+            GuardKind::InRecordedPlan => &[Need::RoundPlan],
             GuardKind::DeadlineElapsed | GuardKind::CommentRequired => &[],
         }
     }
@@ -150,13 +182,16 @@ impl GuardKind {
 pub enum ParamValue {
     Str(String),
     StrList(Vec<String>),
+    Count(u32),
 }
 
-/// A guard attached to an action, with its parameters resolved against the policy pack.
+/// A guard attached to an action, with its parameters resolved against the policy pack and the
+/// rule its refusal cites.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GuardUse {
     pub kind: GuardKind,
     pub params: BTreeMap<String, ParamValue>,
+    pub rule: String,
 }
 
 impl GuardUse {
@@ -213,8 +248,20 @@ pub struct Facts {
     /// acquisition plan (收购方案), if any.
     pub tendered: bool,
     pub plan: Option<PlanFact>,
+    /// HS-A9: when the open withdrawal request was made, and the day its notice ends.
+    pub withdrawal: Option<WithdrawalFact>,
+    /// YQ-7.4: whether the listing's round has a recorded plan, and whether it picked the listing.
+    pub in_round_plan: Option<bool>,
     pub comment: Option<String>,
     pub today: Option<NaiveDate>,
+}
+
+/// An open withdrawal request (HS-A9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct WithdrawalFact {
+    pub requested_on: NaiveDate,
+    /// The last day of the notice period (one month, Civil Code arts. 201–203).
+    pub notice_ends: NaiveDate,
 }
 
 /// A recorded acquisition plan as the round's approval reads it.
@@ -230,16 +277,16 @@ pub struct PlanFact {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GuardFailure {
     pub guard: &'static str,
-    pub rule: &'static str,
+    pub rule: String,
     pub message: String,
     #[serde(skip_serializing_if = "serde_json::Value::is_null")]
     pub detail: serde_json::Value,
 }
 
-fn fail(g: GuardKind, message: String, detail: serde_json::Value) -> Result<(), GuardFailure> {
+fn fail(g: &GuardUse, message: String, detail: serde_json::Value) -> Result<(), GuardFailure> {
     Err(GuardFailure {
-        guard: g.name(),
-        rule: g.rule(),
+        guard: g.kind.name(),
+        rule: g.rule.clone(),
         message,
         detail,
     })
@@ -259,8 +306,8 @@ pub fn review_report(facts: &Facts) -> Option<ReviewReport> {
 
 /// Evaluates one guard. Pure: everything it reads is in `facts`.
 pub fn check(g: &GuardUse, facts: &Facts) -> Result<(), GuardFailure> {
-    let kind = g.kind;
-    match kind {
+    let kind = g;
+    match g.kind {
         // HS-A8: a listing is incomplete until every required document kind is present.
         GuardKind::DocumentsComplete => {
             let missing: Vec<&String> = g
@@ -431,6 +478,46 @@ pub fn check(g: &GuardUse, facts: &Facts) -> Result<(), GuardFailure> {
             _ => fail(
                 kind,
                 "a comment giving the reason is required".into(),
+                serde_json::Value::Null,
+            ),
+        },
+        // HS-A9: 应提前一个月向县住房保障部门提出申请，经书面同意后方可销售.
+        GuardKind::WithdrawalNoticeElapsed => match (facts.withdrawal, facts.today) {
+            (Some(w), Some(today)) if has_elapsed(w.notice_ends, today) => Ok(()),
+            (Some(w), _) => fail(
+                kind,
+                format!(
+                    "the withdrawal was requested on {} and its one-month notice runs until {} (inclusive)",
+                    w.requested_on, w.notice_ends
+                ),
+                serde_json::json!({ "requested_on": w.requested_on, "notice_ends": w.notice_ends }),
+            ),
+            (None, _) => fail(
+                kind,
+                "the developer has not applied to withdraw (request_withdrawal, one month ahead)"
+                    .into(),
+                serde_json::Value::Null,
+            ),
+        },
+        GuardKind::WithdrawalPending => match facts.withdrawal {
+            Some(_) => Ok(()),
+            None => fail(
+                kind,
+                "there is no open withdrawal request".into(),
+                serde_json::Value::Null,
+            ),
+        },
+        // YQ-7.4: 最终确定收购房源 — only what the recorded plan picked is bought.
+        GuardKind::InRecordedPlan => match facts.in_round_plan {
+            Some(true) => Ok(()),
+            Some(false) => fail(
+                kind,
+                "the round's recorded acquisition plan did not pick this listing".into(),
+                serde_json::Value::Null,
+            ),
+            None => fail(
+                kind,
+                "the round has no recorded acquisition plan (收购方案) yet".into(),
                 serde_json::Value::Null,
             ),
         },

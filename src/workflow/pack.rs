@@ -11,12 +11,20 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 
 /// Parameters the application reads itself rather than a guard or deadline (checked here).
-pub const PACK_PARAMS: &[&str] = &["max_acquirers", "acquirer_may_be_financing_platform"];
+pub const PACK_PARAMS: &[&str] = &[];
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawPack {
     pack: RawPackHeader,
+    /// The policy texts the pack carries out, with their dates and status (DOMAIN.md §7).
+    #[serde(default)]
+    texts: Vec<PolicyText>,
+    /// Who designates the acquiring companies, and the limits the text sets.
+    acquirers: AcquirerRules,
+    /// Who runs a round's tender, where the text says (YQ-7.4: the acquirer).
+    #[serde(default)]
+    tender: Option<TenderRules>,
     #[serde(default)]
     params: BTreeMap<String, toml::Value>,
     #[serde(default)]
@@ -34,6 +42,102 @@ struct RawPackHeader {
     flow: String,
     #[serde(default)]
     sources: Vec<String>,
+}
+
+/// The status of a policy text (DOMAIN.md §7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TextStatus {
+    /// 试行: in force on trial.
+    Trial,
+    /// In force.
+    InForce,
+    /// 征求意见稿: a draft for comment, not in force.
+    Draft,
+}
+
+/// One policy text of a pack, with its dates and status (DOMAIN.md §7).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyText {
+    /// The rule-ID prefix of the text (HS, YQ, YQM, NC, XY).
+    pub prefix: String,
+    pub title: String,
+    /// 文号, where the text has one.
+    #[serde(default)]
+    pub document: Option<String>,
+    #[serde(default)]
+    pub issued_by: Option<String>,
+    /// Date of issue, where the text gives it.
+    #[serde(default)]
+    pub issued: Option<chrono::NaiveDate>,
+    /// In force from, where the text says.
+    #[serde(default)]
+    pub in_force: Option<chrono::NaiveDate>,
+    /// Years of validity from `in_force`, where the text sets them (YQ-24: 2; YQM: 3).
+    #[serde(default)]
+    pub valid_years: Option<u32>,
+    pub status: TextStatus,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+impl PolicyText {
+    /// The last day of validity: the same month-day `valid_years` later (29 Feb → 28 Feb).
+    pub fn valid_until(&self) -> Option<chrono::NaiveDate> {
+        let years = self.valid_years?;
+        crate::domain::calendar::add_years_clamped(self.in_force?, years)
+    }
+
+    /// What a person must be told before relying on this text on `today`, in Chinese.
+    pub fn warnings(&self, today: chrono::NaiveDate) -> Vec<String> {
+        let name = match &self.document {
+            Some(d) => format!("《{}》（{d}）", self.title),
+            None => format!("《{}》", self.title),
+        };
+        let mut out = Vec::new();
+        if self.status == TextStatus::Draft {
+            out.push(format!("{name}是征求意见稿，尚未正式施行"));
+        }
+        if let Some(until) = self.valid_until()
+            && today > until
+        {
+            out.push(format!("{name}有效期至{until}，已过有效期"));
+        }
+        if let Some(from) = self.in_force
+            && today < from
+        {
+            out.push(format!("{name}自{from}起施行，尚未生效"));
+        }
+        out
+    }
+}
+
+/// Who designates a jurisdiction's acquiring companies (收购主体), and the limits its text sets.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcquirerRules {
+    /// The designation's rule (HS-A3, YQ-7, NC-5, XY-41): the government designates.
+    pub rule: String,
+    /// At most this many, where the text says (Huoshan art. 3: one; YQ-7: two; NC-5 names one
+    /// company). Absent where the text sets no number.
+    #[serde(default)]
+    pub max: Option<u32>,
+    /// The rule of that limit, when another than `rule`.
+    #[serde(default)]
+    pub max_rule: Option<String>,
+    /// YQ-7.1: neither the company nor its group may be a government financing platform.
+    #[serde(default)]
+    pub no_financing_platform: bool,
+}
+
+/// Who runs a round's tender: the housing bureau (the default: it solicits listings, HS-A7.2)
+/// or, where the text says so, the acquiring company (YQ-7.4).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenderRules {
+    pub run_by: Role,
+    pub rule: String,
 }
 
 /// A kind of document a listing may carry, and who may upload it.
@@ -55,6 +159,10 @@ pub struct Pack {
     pub flow: String,
     /// The policy documents the parameters come from.
     pub sources: Vec<String>,
+    /// The texts with their dates and status (DOMAIN.md §7).
+    pub texts: Vec<PolicyText>,
+    pub acquirers: AcquirerRules,
+    pub tender: Option<TenderRules>,
     /// Named parameters read by guards and deadlines.
     pub params: BTreeMap<String, toml::Value>,
     /// Document kinds (key → label and uploader roles).
@@ -89,11 +197,15 @@ impl Pack {
                 raw.pack.key
             )));
         }
-        if raw.demand_bands.is_empty() {
+        if raw.texts.is_empty() {
             return Err(err(
-                "no demand_bands: the survey (HS-A7.1) needs at least one unit-size band".into(),
+                "no [[texts]]: a pack names the policy texts it carries out, with their dates and status (DOMAIN.md §7)".into(),
             ));
         }
+        if raw.acquirers.max == Some(0) {
+            return Err(err("[acquirers] max must be at least 1".into()));
+        }
+        raw.review.check().map_err(err)?;
         let mut keys = std::collections::BTreeSet::new();
         for b in &raw.demand_bands {
             if !keys.insert(b.key.clone()) {
@@ -118,25 +230,14 @@ impl Pack {
                 )));
             }
         }
-        for &k in &PACK_PARAMS[..1] {
-            match raw.params.get(k) {
-                None => {}
-                Some(toml::Value::Integer(n)) if *n >= 1 => {}
-                Some(v) => return Err(err(format!("{k} must be a whole number ≥ 1, not {v}"))),
-            }
-        }
-        if let Some(v) = raw.params.get("acquirer_may_be_financing_platform")
-            && !v.is_bool()
-        {
-            return Err(err(format!(
-                "acquirer_may_be_financing_platform must be true or false, not {v}"
-            )));
-        }
         Ok(Pack {
             key: raw.pack.key,
             name: raw.pack.name,
             flow: raw.pack.flow,
             sources: raw.pack.sources,
+            texts: raw.texts,
+            acquirers: raw.acquirers,
+            tender: raw.tender,
             params: raw.params,
             documents: raw.documents,
             demand_bands: raw.demand_bands,
@@ -170,20 +271,32 @@ impl Pack {
     }
 
     /// How many acquiring companies (收购主体) the jurisdiction may designate, when its policy
-    /// says (YQ-7.1: two; Huoshan measures art. 3: one).
+    /// says (YQ-7: two; Huoshan measures art. 3: one).
     pub fn max_acquirers(&self) -> Option<u32> {
-        self.params
-            .get("max_acquirers")
-            .and_then(toml::Value::as_integer)
-            .and_then(|n| u32::try_from(n).ok())
+        self.acquirers.max
     }
 
     /// Whether an acquiring company may be a government financing platform (YQ-7.1: no).
     pub fn acquirer_may_be_financing_platform(&self) -> bool {
-        self.params
-            .get("acquirer_may_be_financing_platform")
-            .and_then(toml::Value::as_bool)
-            .unwrap_or(true)
+        !self.acquirers.no_financing_platform
+    }
+
+    /// Warnings about the pack's texts on `today`: drafts, texts past their validity.
+    pub fn warnings(&self, today: chrono::NaiveDate) -> Vec<String> {
+        self.texts.iter().flat_map(|t| t.warnings(today)).collect()
+    }
+
+    /// Who runs the pack's tenders (set the terms, open the bids, record the plan), and the rule.
+    pub fn tender_runner(&self) -> (Role, &str) {
+        match &self.tender {
+            Some(t) => (t.run_by, t.rule.as_str()),
+            None => (Role::HousingBureau, "HS-A7.2"),
+        }
+    }
+
+    /// Whether any of the pack's texts is a draft for comment.
+    pub fn is_draft(&self) -> bool {
+        self.texts.iter().any(|t| t.status == TextStatus::Draft)
     }
 
     pub fn document_label<'a>(&'a self, kind: &'a str) -> &'a str {

@@ -134,6 +134,7 @@ impl Registry {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::role::Role;
 
     fn copy(from: &Path, to: &Path) {
         std::fs::create_dir_all(to).unwrap();
@@ -152,24 +153,75 @@ mod tests {
     }
 
     #[test]
-    fn shipped_packs_load_and_share_huoshans_flow() {
+    fn shipped_packs_load_each_with_its_own_flow() {
         let r = Registry::load(&shipped()).unwrap();
         for k in ["huoshan", "yangquan", "nanchang", "xingyi"] {
+            assert_eq!(r.packs[k].flow, k, "{k} runs its own workflow files");
             assert!(r.get(&format!("{k}/listing")).is_some(), "{k}");
             assert!(r.get(&format!("{k}/round")).is_some(), "{k}");
         }
-        // Same flow, own parameters: different content versions.
-        assert_ne!(
-            r.get("huoshan/listing").unwrap().hash,
-            r.get("xingyi/listing").unwrap().hash
+        // Yangquan's tender is run by the acquiring company (YQ-7.4); Huoshan's by the bureau.
+        let yq = r.get("yangquan/round").unwrap();
+        assert!(yq.action("publish_tender").unwrap().roles == vec![Role::Acquirer]);
+        assert!(
+            r.get("huoshan/round")
+                .unwrap()
+                .action("publish_tender")
+                .is_none()
         );
+    }
+
+    #[test]
+    fn dom_7_packs_carry_their_texts_dates_and_status() {
+        use chrono::NaiveDate;
+        let r = Registry::load(&shipped()).unwrap();
+        let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        // YQ-24: 有效期2年 from 6 January 2026 — valid through 6 January 2028.
+        let yq = r.packs["yangquan"]
+            .texts
+            .iter()
+            .find(|t| t.prefix == "YQ")
+            .unwrap();
+        assert_eq!(yq.valid_until(), Some(day("2028-01-06")));
+        assert!(
+            r.packs["yangquan"]
+                .warnings(day("2028-01-06"))
+                .iter()
+                .all(|w| !w.contains("阳政办发〔2026〕2号"))
+        );
+        assert!(
+            r.packs["yangquan"]
+                .warnings(day("2028-01-07"))
+                .iter()
+                .any(|w| w.contains("阳政办发〔2026〕2号") && w.contains("已过有效期"))
+        );
+        // YQM: 3 years from 17 October 2024.
+        let yqm = r.packs["yangquan"]
+            .texts
+            .iter()
+            .find(|t| t.prefix == "YQM")
+            .unwrap();
+        assert_eq!(yqm.valid_until(), Some(day("2027-10-17")));
+        // Nanchang and Xingyi are drafts for comment: warned on any day.
+        for k in ["nanchang", "xingyi"] {
+            assert!(r.packs[k].is_draft(), "{k}");
+            assert!(
+                r.packs[k]
+                    .warnings(day("2026-12-03"))
+                    .iter()
+                    .any(|w| w.contains("征求意见稿")),
+                "{k}"
+            );
+        }
+        // Huoshan's measures state no validity: no warning today.
+        assert!(r.packs["huoshan"].warnings(day("2026-12-03")).is_empty());
     }
 
     #[test]
     fn unknown_policy_parameter_stops_loading_naming_the_file() {
         let dir = tempfile::tempdir().unwrap();
         copy(&shipped(), dir.path());
-        let p = dir.path().join("xingyi/policy.toml");
+        let p = dir.path().join("huoshan/policy.toml");
         let text = std::fs::read_to_string(&p).unwrap().replace(
             "withdrawal_notice_months = 1",
             "withdrawal_notice_months = 1\npublicty_days = 3",
@@ -177,10 +229,31 @@ mod tests {
         std::fs::write(&p, text).unwrap();
         let e = Registry::load(dir.path()).unwrap_err();
         assert!(
-            e.iter().any(|x| x.file.ends_with("xingyi/policy.toml")
+            e.iter().any(|x| x.file.ends_with("huoshan/policy.toml")
                 && x.message.contains("unknown parameter \"publicty_days\"")),
             "{e:?}"
         );
+    }
+
+    #[test]
+    fn a_number_the_text_does_not_set_has_no_default_and_check_names_it() {
+        // HS-A7.3 sets no publicity length and HS-A9's notice is the pack's parameter too: a
+        // pack without them does not load, and the refusal says which and that the pack sets it.
+        let dir = tempfile::tempdir().unwrap();
+        copy(&shipped(), dir.path());
+        let p = dir.path().join("huoshan/policy.toml");
+        let text = std::fs::read_to_string(&p)
+            .unwrap()
+            .replace("publicity_working_days = 5\n", "")
+            .replace("withdrawal_notice_months = 1\n", "");
+        std::fs::write(&p, text).unwrap();
+        let e = Registry::load(dir.path()).unwrap_err();
+        let says = |m: &str| {
+            e.iter()
+                .any(|x| x.message.contains(m) && x.message.contains("the pack must set it"))
+        };
+        assert!(says("@publicity_working_days"), "{e:?}");
+        assert!(says("\"withdrawal_notice_months\""), "{e:?}");
     }
 
     #[test]
@@ -231,10 +304,9 @@ mod tests {
             .replace("max_annual_rate = \"0.02\"\n", "");
         std::fs::write(&p, text).unwrap();
         let p = dir.path().join("huoshan/pricing.toml");
-        let text = std::fs::read_to_string(&p).unwrap().replace(
-            "initial_rent_max_ratio = \"0.9\"",
-            "initial_rent_max_ratio = \"1.9\"",
-        );
+        let text = std::fs::read_to_string(&p)
+            .unwrap()
+            .replace("initial_max_ratio = \"0.9\"", "initial_max_ratio = \"1.9\"");
         std::fs::write(&p, text).unwrap();
         let e = Registry::load(dir.path()).unwrap_err();
         let about = |f: &str, m: &str| {
@@ -246,10 +318,7 @@ mod tests {
             "{e:?}"
         );
         assert!(about("xingyi/pricing.toml", "max_annual_rate"), "{e:?}");
-        assert!(
-            about("huoshan/pricing.toml", "initial_rent_max_ratio"),
-            "{e:?}"
-        );
+        assert!(about("huoshan/pricing.toml", "initial_max_ratio"), "{e:?}");
     }
 
     fn unit(room: &str, area: &str) -> crate::domain::unit_list::UnitRow {
@@ -280,9 +349,11 @@ mod tests {
         let facts = ListingFacts {
             construction_state: ConstructionState::Completed,
             topped_out: true,
+            in_delivery_campaign: false,
             delivery_date: None,
             offer_scope: OfferScope::WholeBuilding,
             decoration: "毛坯".into(),
+            findings: None,
         };
         let cap = |units: &[crate::domain::unit_list::UnitRow]| {
             review(units, &facts, p, &Default::default())
@@ -307,9 +378,11 @@ mod tests {
             let facts = ListingFacts {
                 construction_state: ConstructionState::Completed,
                 topped_out: true,
+                in_delivery_campaign: false,
                 delivery_date: None,
                 offer_scope: OfferScope::WholeBuilding,
                 decoration: decoration.into(),
+                findings: None,
             };
             review(&units, &facts, &r.packs[pack].review, &Default::default())
                 .checks
@@ -326,77 +399,166 @@ mod tests {
         let facts = ListingFacts {
             construction_state: ConstructionState::Completed,
             topped_out: true,
+            in_delivery_campaign: false,
             delivery_date: None,
             offer_scope: OfferScope::WholeBuilding,
             decoration: "精装".into(),
+            findings: None,
         };
         assert!(review(&units, &facts, &r.packs["nanchang"].review, &waived).passed);
         // Huoshan's measures say nothing of it: no such check there.
         assert!(check("huoshan", "精装").is_none());
     }
 
-    #[test]
-    fn yq_7_2_yangquan_buys_units_of_70_to_120_m2_in_whole_buildings_in_principle() {
-        use crate::domain::review::{ConstructionState, ListingFacts, OfferScope, review};
-        let r = Registry::load(&shipped()).unwrap();
-        let p = &r.packs["yangquan"].review;
-        let facts = |offer_scope| ListingFacts {
-            construction_state: ConstructionState::Completed,
+    fn facts(
+        state: crate::domain::review::ConstructionState,
+        scope: crate::domain::review::OfferScope,
+    ) -> crate::domain::review::ListingFacts {
+        crate::domain::review::ListingFacts {
+            construction_state: state,
             topped_out: true,
-            delivery_date: None,
-            offer_scope,
+            in_delivery_campaign: true,
+            delivery_date: chrono::NaiveDate::from_ymd_opt(2027, 6, 30),
+            offer_scope: scope,
             decoration: "毛坯".into(),
-        };
-        let check = |units: &[crate::domain::unit_list::UnitRow], scope, id: &str| {
-            review(units, &facts(scope), p, &Default::default())
-                .checks
-                .into_iter()
-                .find(|c| c.id == id)
-                .unwrap()
-        };
-        // 70.00 and 120.00 m² are within 70–120; 69.99 and 120.01 are not, each "in principle".
-        let edges = [unit("101", "70.00"), unit("102", "120.00")];
-        assert!(check(&edges, OfferScope::WholeBuilding, "unit_area_floor").passed);
-        assert!(check(&edges, OfferScope::WholeBuilding, "unit_area_cap").passed);
-        let low = check(
-            &[unit("101", "69.99"), unit("102", "90")],
-            OfferScope::WholeBuilding,
-            "unit_area_floor",
-        );
-        assert!(!low.passed && low.in_principle, "{low:?}");
-        let high = check(
-            &[unit("101", "90"), unit("102", "120.01")],
-            OfferScope::WholeBuilding,
-            "unit_area_cap",
-        );
-        assert!(!high.passed && high.in_principle, "{high:?}");
-        // 原则上以整栋或整单元收购: a whole stair-unit passes, scattered units fail, waivably.
-        let units = [unit("101", "90"), unit("102", "95")];
-        assert!(check(&units, OfferScope::WholeStairUnit, "whole_building").passed);
-        let scattered = check(&units, OfferScope::Scattered, "whole_building");
-        assert!(!scattered.passed && scattered.in_principle, "{scattered:?}");
-        // Each check cites Yangquan's article, not Huoshan's.
-        for c in [&low, &high, &scattered] {
-            assert_eq!(c.rule, "YQ-7.2", "{c:?}");
+            findings: Some(crate::domain::review::Findings {
+                little_work_left: Some(true),
+                no_luxury: Some(true),
+            }),
         }
     }
 
     #[test]
-    fn yq_14_yangquan_publicity_lasts_at_least_five_working_days() {
+    fn yq_7_2_yangquan_buys_completed_housing_mainly_70_to_120_m2_in_whole_buildings_in_principle()
+    {
+        use crate::domain::review::{ConstructionState, OfferScope, review};
         let r = Registry::load(&shipped()).unwrap();
-        let days = r.packs["yangquan"].params["publicity_working_days"]
-            .as_integer()
+        let p = &r.packs["yangquan"].review;
+        let check = |units: &[crate::domain::unit_list::UnitRow], f, id: &str| {
+            review(units, &f, p, &Default::default())
+                .checks
+                .into_iter()
+                .find(|c| c.id == id)
+        };
+        let completed = facts(ConstructionState::Completed, OfferScope::WholeBuilding);
+        // "为主" is a share to report, not a per-unit bound: 69.99 and 120.01 m² fail nothing.
+        let units = [
+            unit("101", "69.99"),
+            unit("102", "90"),
+            unit("103", "120.01"),
+        ];
+        assert!(review(&units, &completed, p, &Default::default()).passed);
+        assert!(check(&units, completed.clone(), "unit_area_floor").is_none());
+        assert!(check(&units, completed.clone(), "unit_area_cap").is_none());
+        assert!(
+            check(&units, completed.clone(), "near_target_share").is_none(),
+            "90 m² is Huoshan's"
+        );
+        let band = check(&units, completed.clone(), "main_band_share").unwrap();
+        assert!(
+            band.informational && band.detail.contains("0.3333"),
+            "{band:?}"
+        );
+        // 已建成 only: a project under construction fails, whatever HS-A4.1 would say.
+        let building = facts(
+            ConstructionState::UnderConstruction,
+            OfferScope::WholeBuilding,
+        );
+        let c = check(&units, building, "construction").unwrap();
+        assert!(!c.passed && !c.in_principle && c.rule == "YQ-7.2", "{c:?}");
+        // 原则上以整栋或整单元收购: a whole stair-unit passes, scattered units fail, waivably.
+        let units = [unit("101", "90"), unit("102", "95")];
+        assert!(
+            check(
+                &units,
+                facts(ConstructionState::Completed, OfferScope::WholeStairUnit),
+                "whole_building"
+            )
+            .unwrap()
+            .passed
+        );
+        let scattered = check(
+            &units,
+            facts(ConstructionState::Completed, OfferScope::Scattered),
+            "whole_building",
+        )
+        .unwrap();
+        assert!(!scattered.passed && scattered.in_principle, "{scattered:?}");
+        assert_eq!(scattered.rule, "YQ-7.2");
+    }
+
+    #[test]
+    fn xy_11_xingyi_floor_80_is_hard_and_cap_120_in_principle_on_the_shipped_pack() {
+        use crate::domain::review::{ConstructionState, OfferScope, review};
+        let r = Registry::load(&shipped()).unwrap();
+        let p = &r.packs["xingyi"].review;
+        let f = facts(ConstructionState::UnderConstruction, OfferScope::Scattered);
+        let rep = review(
+            &[unit("101", "79.99"), unit("102", "120.01")],
+            &f,
+            p,
+            &Default::default(),
+        );
+        let floor = rep
+            .checks
+            .iter()
+            .find(|c| c.id == "unit_area_floor")
             .unwrap();
+        let cap = rep.checks.iter().find(|c| c.id == "unit_area_cap").unwrap();
         assert!(
-            days >= 5,
-            "YQ-14 sets at least 5 working days, the pack says {days}"
+            !floor.passed && !floor.in_principle && floor.rule == "XY-11",
+            "{floor:?}"
         );
-        // The listing workflow reads the parameter for its publicity deadline.
         assert!(
-            r.get("yangquan/listing")
+            !cap.passed && cap.in_principle && cap.rule == "XY-11",
+            "{cap:?}"
+        );
+        // The text restricts no stage and prefers no whole buildings.
+        assert!(rep.checks.iter().all(|c| c.id != "construction"));
+        assert!(
+            rep.checks
+                .iter()
+                .find(|c| c.id == "whole_building")
                 .unwrap()
-                .used_params
-                .contains("publicity_working_days")
+                .passed
         );
+        // An exception passes the cap, never the floor.
+        let waived: std::collections::BTreeSet<String> =
+            ["unit_area_cap".to_string(), "unit_area_floor".to_string()].into();
+        let rep = review(
+            &[unit("101", "79.99"), unit("102", "120.01")],
+            &f,
+            p,
+            &waived,
+        );
+        assert!(!rep.passed);
+        assert!(review(&[unit("101", "80"), unit("102", "120.01")], &f, p, &waived).passed);
+    }
+
+    #[test]
+    fn hs_a4_2_about_90_m2_is_huoshans_alone() {
+        let r = Registry::load(&shipped()).unwrap();
+        for k in ["yangquan", "nanchang", "xingyi"] {
+            assert!(r.packs[k].review.near_target.is_none(), "{k}");
+        }
+        assert!(r.packs["huoshan"].review.near_target.is_some());
+    }
+
+    #[test]
+    fn hs_a7_3_listing_publicity_is_huoshans_and_a_pack_choice_elsewhere() {
+        let r = Registry::load(&shipped()).unwrap();
+        // Yangquan and Xingyi state no listing publicity: their flows have none.
+        for k in ["yangquan", "xingyi"] {
+            let d = r.get(&format!("{k}/listing")).unwrap();
+            assert!(d.states.iter().all(|s| s.deadline.is_none()), "{k}");
+            assert!(
+                !r.packs[k].params.contains_key("publicity_working_days"),
+                "{k}"
+            );
+        }
+        // Nanchang takes Huoshan's by its own choice, citing HS-A7.3, not YQ-14.
+        let nc = r.get("nanchang/listing").unwrap();
+        let g = &nc.action("end_publicity").unwrap().guards[0];
+        assert_eq!(g.rule, "HS-A7.3");
     }
 }

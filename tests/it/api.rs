@@ -16,7 +16,7 @@ on_both!(
             .post(
                 "housing_bureau",
                 &format!("/api/instances/{id}/actions/pass_review"),
-                json!({ "expected_version": v - 1 }),
+                json!({ "expected_version": v - 1, "payload": findings() }),
             )
             .await;
         assert_eq!(s, StatusCode::CONFLICT);
@@ -31,7 +31,7 @@ on_both!(
         let round = t.open_round().await;
         let id = t.listing_in_review(round).await;
         let v = t.version("housing_bureau", id).await;
-        let body = json!({ "expected_version": v });
+        let body = json!({ "expected_version": v, "payload": findings() });
         let path = format!("/api/instances/{id}/actions/pass_review");
         let (s1, a) = t
             .post_idem("housing_bureau", &path, "k-1", body.clone())
@@ -89,7 +89,11 @@ on_both!(
         let path = format!("/api/instances/{id}/actions/pass_review");
         let reject = format!("/api/instances/{id}/actions/reject");
         let (a, b) = tokio::join!(
-            t.post("housing_bureau", &path, json!({ "expected_version": v })),
+            t.post(
+                "housing_bureau",
+                &path,
+                json!({ "expected_version": v, "payload": findings() })
+            ),
             t.post(
                 "housing_bureau",
                 &reject,
@@ -278,7 +282,7 @@ on_both!(
             .client
             .post(format!("{}/instances/{id}/act/pass_review", t.base))
             .header("cookie", &cookie)
-            .form(&[("expected_version", v.as_str())])
+            .form(&[("expected_version", v.as_str()), ("no_luxury", "true")])
             .send()
             .await
             .unwrap();

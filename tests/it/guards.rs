@@ -109,7 +109,7 @@ on_both!(
         )
         .await;
         let (s, v) = t
-            .act("housing_bureau", id, "pass_review", None, Value::Null)
+            .act("housing_bureau", id, "pass_review", None, findings())
             .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
         refused(&v, "HS-A4", "review_passed");
@@ -117,7 +117,7 @@ on_both!(
         let (s, e) = t.post("housing_bureau", &format!("/api/listings/{id}/exceptions"), json!({ "check_id": "unit_area_cap", "reason": "顶层复式5套，整栋收购便于封闭管理" })).await;
         assert_eq!(s, StatusCode::CREATED, "{e}");
         let (s, _) = t
-            .act("housing_bureau", id, "pass_review", None, Value::Null)
+            .act("housing_bureau", id, "pass_review", None, findings())
             .await;
         assert_eq!(
             s,
@@ -145,7 +145,7 @@ on_both!(
             )
             .await;
         assert_eq!(s, StatusCode::OK, "{v}");
-        t.ok("housing_bureau", id, "pass_review", None, Value::Null)
+        t.ok("housing_bureau", id, "pass_review", None, findings())
             .await;
         // The exception shows in the round's audit report.
         let (_, r) = t
@@ -185,7 +185,7 @@ on_both!(
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(v["code"], "not_waivable");
         let (s, v) = t
-            .act("housing_bureau", id, "pass_review", None, Value::Null)
+            .act("housing_bureau", id, "pass_review", None, findings())
             .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
         refused(&v, "HS-A4", "review_passed");
@@ -202,7 +202,7 @@ on_both!(
         t.ok("developer", id, "submit_for_review", None, Value::Null)
             .await;
         let (_, v) = t
-            .act("housing_bureau", id, "pass_review", None, Value::Null)
+            .act("housing_bureau", id, "pass_review", None, findings())
             .await;
         refused(&v, "HS-A7.3", "title_signed_off");
         t.ok(
@@ -214,7 +214,7 @@ on_both!(
         )
         .await;
         let (_, v) = t
-            .act("housing_bureau", id, "pass_review", None, Value::Null)
+            .act("housing_bureau", id, "pass_review", None, findings())
             .await;
         refused(&v, "HS-A7.3", "title_signed_off");
     }
@@ -226,7 +226,7 @@ on_both!(
         let round = t.open_round().await;
         let id = t.listing_in_review(round).await;
         let v = t
-            .ok("housing_bureau", id, "pass_review", None, Value::Null)
+            .ok("housing_bureau", id, "pass_review", None, findings())
             .await;
         // Published Mon 2026-09-21: 22, 23, 24, (25 中秋 holiday), 28, 29 → last day 2026-09-29.
         assert_eq!(v["deadline"]["due"], "2026-09-29");
@@ -246,7 +246,7 @@ on_both!(
         )
         .await;
         let (_, v) = t
-            .act("housing_bureau", id, "pass_review", None, Value::Null)
+            .act("housing_bureau", id, "pass_review", None, findings())
             .await;
         refused(&v, "HS-A7.3", "no_open_objection");
         t.ok(
@@ -258,7 +258,7 @@ on_both!(
         )
         .await;
         let v = t
-            .ok("housing_bureau", id, "pass_review", None, Value::Null)
+            .ok("housing_bureau", id, "pass_review", None, findings())
             .await;
         // Republished Tue 09-29: 30, (10-01…10-07 国庆), 10-08, 10-09, (10-10 Sat 调休 working day), 10-12 → 10-12.
         assert_eq!(v["deadline"]["due"], "2026-10-12");
@@ -280,7 +280,7 @@ on_both!(
         let id = t.listing_in_review(round).await;
         t.set_today(date("2027-03-01"));
         let (s, v) = t
-            .act("housing_bureau", id, "pass_review", None, Value::Null)
+            .act("housing_bureau", id, "pass_review", None, findings())
             .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(v["code"], "no_calendar_for_year", "{v}");
@@ -292,10 +292,87 @@ on_both!(
         // `anju calendar import` adds a year (here a notice listing only New Year's Day).
         t.app.import_calendar(r#"{"year": 2027, "papers": [], "days": [{"name": "元旦", "date": "2027-01-01", "isOffDay": true}]}"#, "test").await.unwrap();
         let v = t
-            .ok("housing_bureau", id, "pass_review", None, Value::Null)
+            .ok("housing_bureau", id, "pass_review", None, findings())
             .await;
         // Mon 2027-03-01 + 5 working days → Mon 2027-03-08.
         assert_eq!(v["deadline"]["due"], "2027-03-08");
+    }
+);
+
+on_both!(
+    hs_a9_the_lock_in_starts_when_the_project_is_listed_as_a_candidate,
+    |t: TestApp| async move {
+        // HS-A9: 被列入收购备选房源的商品房，开发企业一律不得对外销售 … 应提前一个月向县住房保障部门提出
+        // 申请，经书面同意后方可销售. A listing in review is already a candidate: it may not just
+        // leave, and the refusal cites HS-A9 (today's code let it withdraw freely until the pool).
+        let round = t.open_round().await;
+        let id = t.listing_in_review(round).await; // 2026-09-21
+        let (s, v) = t
+            .act("developer", id, "withdraw", Some("不想卖了"), Value::Null)
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{v}");
+        assert_eq!(
+            (v["code"].as_str(), v["rule"].as_str()),
+            (Some("wrong_state"), Some("HS-A9"))
+        );
+        let v = t
+            .ok(
+                "developer",
+                id,
+                "request_withdrawal",
+                Some("资金安排调整"),
+                Value::Null,
+            )
+            .await;
+        assert_eq!(v["state"], "in_review", "a request moves nothing");
+        t.upload(
+            "housing_bureau",
+            id,
+            "withdrawal_consent",
+            "同意函.pdf",
+            b"ok".to_vec(),
+        )
+        .await;
+        // One month from 2026-09-21 → 2026-10-21 (Civil Code art. 202), a Wednesday: consent
+        // only from the day after.
+        t.set_today(date("2026-10-21"));
+        let (_, v) = t
+            .act(
+                "housing_bureau",
+                id,
+                "consent_withdrawal",
+                None,
+                Value::Null,
+            )
+            .await;
+        refused(&v, "HS-A9", "withdrawal_notice_elapsed");
+        assert!(v.to_string().contains("2026-10-21"), "{v}");
+        t.set_today(date("2026-10-22"));
+        let v = t
+            .ok(
+                "housing_bureau",
+                id,
+                "consent_withdrawal",
+                None,
+                Value::Null,
+            )
+            .await;
+        assert_eq!(v["state"], "withdrawn");
+        // Before it is a candidate (an application still being completed), it leaves freely.
+        let round = t.open_round().await;
+        let other = t
+            .listing_with(round, "developer", &units(&[dec("89.37")]))
+            .await;
+        let v = t
+            .ok(
+                "developer",
+                other,
+                "withdraw",
+                Some("材料不全，放弃"),
+                Value::Null,
+            )
+            .await;
+        assert_eq!(v["state"], "withdrawn");
     }
 );
 
@@ -312,26 +389,7 @@ on_both!(
             StatusCode::CONFLICT,
             "a pooled listing cannot simply be withdrawn"
         );
-        let v = t
-            .ok(
-                "developer",
-                id,
-                "request_withdrawal",
-                Some("资金安排调整"),
-                Value::Null,
-            )
-            .await;
-        // One month from 2026-09-30 → 2026-10-30 (Civil Code art. 202).
-        assert_eq!(v["deadline"]["due"], "2026-10-30");
-        t.upload(
-            "housing_bureau",
-            id,
-            "withdrawal_consent",
-            "同意函.pdf",
-            b"ok".to_vec(),
-        )
-        .await;
-        t.set_today(date("2026-10-30"));
+        // Consent without a request is refused: the month runs from the request.
         let (_, v) = t
             .act(
                 "housing_bureau",
@@ -341,8 +399,54 @@ on_both!(
                 Value::Null,
             )
             .await;
-        refused(&v, "HS-A7.3", "deadline_elapsed");
-        t.set_today(date("2026-10-31"));
+        refused(&v, "HS-A9", "withdrawal_notice_elapsed");
+        t.ok(
+            "developer",
+            id,
+            "request_withdrawal",
+            Some("资金安排调整"),
+            Value::Null,
+        )
+        .await;
+        // A cancelled request no longer counts; a new one starts the month again.
+        t.ok("developer", id, "cancel_withdrawal", None, Value::Null)
+            .await;
+        let (_, v) = t
+            .act("developer", id, "cancel_withdrawal", None, Value::Null)
+            .await;
+        refused(&v, "HS-A9", "withdrawal_pending");
+        t.set_today(date("2026-10-08"));
+        t.ok(
+            "developer",
+            id,
+            "request_withdrawal",
+            Some("资金安排调整"),
+            Value::Null,
+        )
+        .await;
+        t.upload(
+            "housing_bureau",
+            id,
+            "withdrawal_consent",
+            "同意函.pdf",
+            b"ok".to_vec(),
+        )
+        .await;
+        // One month from 2026-10-08 → 2026-11-08, a Sunday: art. 203 moves the end to Monday
+        // 2026-11-09; consent from 2026-11-10.
+        t.set_today(date("2026-11-09"));
+        let (_, v) = t
+            .act(
+                "housing_bureau",
+                id,
+                "consent_withdrawal",
+                None,
+                Value::Null,
+            )
+            .await;
+        refused(&v, "HS-A9", "withdrawal_notice_elapsed");
+        assert!(v.to_string().contains("2026-11-09"), "{v}");
+        t.set_today(date("2026-11-10"));
         let v = t
             .ok(
                 "housing_bureau",
@@ -390,7 +494,7 @@ on_both!(
                 Value::Null,
             )
             .await;
-        refused(&v, "HS-A8", "document_present");
+        refused(&v, "HS-A9", "document_present");
     }
 );
 
@@ -460,7 +564,7 @@ on_both!(
                 json!({ "price_per_m2": "4000" }),
             )
             .await;
-        refused(&v, "HS-A7.5", "price_within_ceiling");
+        refused(&v, "HS-P6", "price_within_ceiling");
     }
 );
 
@@ -481,7 +585,7 @@ on_both!(
             json!({ "clear": true }),
         )
         .await;
-        t.ok("housing_bureau", id, "pass_review", None, Value::Null)
+        t.ok("housing_bureau", id, "pass_review", None, findings())
             .await;
         t.set_today(date("2026-09-30"));
         t.ok("housing_bureau", id, "enter_pool", None, Value::Null)
@@ -572,52 +676,18 @@ on_both!(
                 .post("appraiser", &format!("/api/listings/{id}/valuations"), body)
                 .await;
             assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
-            assert_eq!(v["field"], field, "{v}");
+            if field == "profit_rate" {
+                // The cap is the pack's ceiling rule: HS-P5's 不超过5%.
+                assert_eq!(
+                    (v["code"].as_str(), v["rule"].as_str()),
+                    (Some("profit_rate_above_cap"), Some("HS-P5")),
+                    "{v}"
+                );
+            } else {
+                assert_eq!(v["field"], field, "{v}");
+            }
         }
         assert_eq!(t.history(id).await.len(), before);
-    }
-);
-
-on_both!(
-    yq_7_2_an_exception_to_yangquans_whole_building_rule_cites_yangquans_article,
-    |t: TestApp| async move {
-        // A Yangquan listing of scattered units fails 原则上以整栋或整单元收购 (YQ-7.2); the
-        // report and the exception asked for it cite Yangquan's article, not Huoshan's.
-        let round = t.open_round_in("yangquan").await;
-        let id = t
-            .listing_offering(
-                round,
-                "developer",
-                &units(&[dec("89.37"), dec("92.15")]),
-                "scattered",
-            )
-            .await;
-        t.ok("developer", id, "submit_for_review", None, Value::Null)
-            .await;
-        let (_, l) = t
-            .get("housing_bureau", &format!("/api/listings/{id}"))
-            .await;
-        let check = l["review"]["checks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["id"] == "whole_building")
-            .cloned()
-            .unwrap();
-        assert_eq!(
-            (check["passed"].as_bool(), check["rule"].as_str()),
-            (Some(false), Some("YQ-7.2")),
-            "{check}"
-        );
-        let (s, e) = t
-            .post(
-                "housing_bureau",
-                &format!("/api/listings/{id}/exceptions"),
-                json!({ "check_id": "whole_building", "reason": "零散房源集中在同一单元，可封闭管理" }),
-            )
-            .await;
-        assert_eq!(s, StatusCode::CREATED, "{e}");
-        assert_eq!(e["rule"], "YQ-7.2", "{e}");
     }
 );
 
@@ -698,7 +768,7 @@ on_both!(
             .await;
         let (s, v) = t.act("acquirer", id, "sign", None, Value::Null).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
-        refused(&v, "HS-A8", "document_present");
+        refused(&v, "HS-A7.6", "document_present");
         assert!(v.to_string().contains("agreement"), "{v}");
         let (s, _) = t
             .upload("acquirer", id, "agreement", "协议.pdf", b"signed".to_vec())
@@ -708,7 +778,7 @@ on_both!(
         assert_eq!(v["state"], "signed");
         let (s, v) = t.act("acquirer", id, "file", None, Value::Null).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
-        refused(&v, "HS-A8", "document_present");
+        refused(&v, "HS-A7.6", "document_present");
         assert!(v.to_string().contains("legal_formalities"), "{v}");
         // A developer cannot supply the acquirer's formalities.
         let (s, _) = t

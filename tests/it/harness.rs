@@ -166,6 +166,7 @@ impl TestApp {
                 ("natural_resources", Role::NaturalResources, None),
                 ("acquirer", Role::Acquirer, None),
                 ("leading_group", Role::LeadingGroup, None),
+                ("government", Role::Government, None),
                 ("finance_bureau", Role::FinanceBureau, None),
                 ("appraiser", Role::Appraiser, Some("评估所")),
                 ("supervisor", Role::Supervisor, None),
@@ -330,8 +331,8 @@ impl TestApp {
         v
     }
 
-    /// The pack's designated acquiring company (YQ-7.1), designating `<pack>安居公司` by the
-    /// leading group on first use.
+    /// The pack's designated acquiring company (HS-A3, YQ-7, NC-5, XY-41), designating
+    /// `<pack>安居公司` by the government on first use.
     pub async fn acquirer_of(&self, pack: &str) -> String {
         let (s, v) = self
             .get("supervisor", &format!("/api/packs/{pack}/acquirers"))
@@ -348,13 +349,40 @@ impl TestApp {
         let name = format!("{pack}安居公司");
         let (s, v) = self
             .post(
-                "leading_group",
+                "government",
                 &format!("/api/packs/{pack}/acquirers"),
                 json!({ "name": name, "financing_platform": false, "decision_ref": "政府常务会议纪要〔2026〕1号" }),
             )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
         name
+    }
+
+    /// Decides the next step of a price proposal as `who`, approving it, and returns the view.
+    pub async fn approve_proposal(&self, who: &str, proposal: i64) -> Value {
+        let (s, v) = self
+            .post(
+                who,
+                &format!("/api/price-proposals/{proposal}/decisions"),
+                json!({ "approved": true, "decision_ref": "霍政〔2026〕88号" }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{who} on proposal {proposal}: {v}");
+        v
+    }
+
+    /// The newest price proposal of a listing.
+    pub async fn last_proposal(&self, listing: i64) -> i64 {
+        let (s, v) = self
+            .get(
+                "supervisor",
+                &format!("/api/listings/{listing}/price-proposals"),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        v.as_array().unwrap().last().unwrap()["id"]
+            .as_i64()
+            .unwrap()
     }
 
     /// A round in `solicitation_open` with demand 60_90: 100, 90_120: 50.
@@ -462,7 +490,7 @@ impl TestApp {
     pub async fn listing_in_pool(&self, round: i64) -> i64 {
         let id = self.listing_in_review(round).await;
         let v = self
-            .ok("housing_bureau", id, "pass_review", None, Value::Null)
+            .ok("housing_bureau", id, "pass_review", None, findings())
             .await;
         let due: NaiveDate = v["deadline"]["due"].as_str().unwrap().parse().unwrap();
         self.set_today(due.succ_opt().unwrap());
@@ -492,8 +520,20 @@ impl TestApp {
         id
     }
 
-    /// A listing bought at 3850.00/m² (ceiling 3990.00) and filed: its units are ours.
+    /// The policy pack of a round.
+    pub async fn pack_of(&self, round: i64) -> String {
+        let (_, r) = self
+            .get("supervisor", &format!("/api/rounds/{round}"))
+            .await;
+        r["round"]["pack"].as_str().unwrap().to_string()
+    }
+
+    /// A listing bought and in its pack's end state (Huoshan: filed at 3850.00/m², ceiling
+    /// 3990.00; Nanchang: acquired at its cost, 3800.00/m²): its units are ours.
     pub async fn listing_filed(&self, round: i64) -> i64 {
+        if self.pack_of(round).await == "nanchang" {
+            return self.nanchang_listing_acquired(round).await;
+        }
         let id = self.listing_in_negotiation(round).await;
         self.ok(
             "acquirer",
@@ -522,6 +562,65 @@ impl TestApp {
         assert_eq!(s, StatusCode::CREATED, "{d}");
         let v = self.ok("acquirer", id, "file", None, Value::Null).await;
         assert_eq!(v["state"], "filed");
+        id
+    }
+
+    /// NC-20: a Nanchang listing reviewed (NC-16), published (the pack's choice), its cost fixed
+    /// from the final accounts at (1200 + 2600) = 3800.00/m² with no profit, bought at that cost
+    /// through the 专班办公室 and the city government (NC-6), and signed.
+    pub async fn nanchang_listing_acquired(&self, round: i64) -> i64 {
+        let id = self.listing_in_review(round).await;
+        let v = self
+            .ok("housing_bureau", id, "pass_review", None, Value::Null)
+            .await;
+        let due: NaiveDate = v["deadline"]["due"].as_str().unwrap().parse().unwrap();
+        self.set_today(due.succ_opt().unwrap());
+        self.ok("housing_bureau", id, "end_publicity", None, Value::Null)
+            .await;
+        let (s, d) = self
+            .upload(
+                "developer",
+                id,
+                "final_accounts",
+                "工程决算.pdf",
+                b"final".to_vec(),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{d}");
+        let mut body = self.valuation_body(id).await;
+        body["profit_rate"] = json!("0");
+        body["cost_basis"] = json!("final_accounts");
+        let (s, v) = self
+            .post("appraiser", &format!("/api/listings/{id}/valuations"), body)
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        assert_eq!(v["ceiling_per_m2"], "3800.00");
+        self.ok("acquirer", id, "start_negotiation", None, Value::Null)
+            .await;
+        self.ok(
+            "acquirer",
+            id,
+            "submit_result",
+            None,
+            json!({ "price_per_m2": "3800.00" }),
+        )
+        .await;
+        self.ok(
+            "leading_group",
+            id,
+            "zhuanban_pass",
+            Some("专班办公室研究同意"),
+            Value::Null,
+        )
+        .await;
+        self.ok("government", id, "approve", Some("市政府同意"), Value::Null)
+            .await;
+        let (s, d) = self
+            .upload("acquirer", id, "agreement", "协议.pdf", b"signed".to_vec())
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{d}");
+        let v = self.ok("acquirer", id, "sign", None, Value::Null).await;
+        assert_eq!(v["state"], "acquired");
         id
     }
 
@@ -643,6 +742,11 @@ async fn fresh_pg_database() -> String {
     let base = pg_admin_url();
     let (prefix, _) = base.rsplit_once('/').unwrap();
     format!("{prefix}/{name}")
+}
+
+/// The reviewer's findings on what HS-A4 leaves to judgement (HS-A4.1, HS-A4.2), all clear.
+pub fn findings() -> Value {
+    json!({ "findings": { "no_luxury": true, "little_work_left": true } })
 }
 
 pub fn dec(s: &str) -> Decimal {

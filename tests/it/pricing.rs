@@ -42,7 +42,7 @@ fn hs_p5_cli_ceiling_per_m2_and_per_unit() {
     assert_eq!(v["result"]["ceiling_per_m2"], "3990.00");
     assert_eq!(v["result"]["unit_ceiling"], "356586.30");
     assert_eq!(v["rules"], json!(["HS-P5"]));
-    assert_eq!(v["params"]["profit_rate_cap"], "0.05");
+    assert_eq!(v["params"]["ceiling"]["profit_rate_cap"], "0.05");
     assert_eq!(
         v["capitals"]["unit_ceiling"],
         "叁拾伍万陆仟伍佰捌拾陆元叁角整"
@@ -64,6 +64,55 @@ fn hs_p5_cli_ceiling_per_m2_and_per_unit() {
 }
 
 #[test]
+fn nc_20_nanchang_buys_at_construction_cost_without_profit() {
+    // NC-20: 按房屋建设成本收购 — (1,200 + 2,600) at cost is 3,800.00/m²; the 5 % that HS-P5 and
+    // YQ-7.3 allow is refused (today's pack let Nanchang buy at cost × 1.05 = 3,990.00).
+    let args = |rate: &'static str| {
+        vec![
+            "price",
+            "ceiling",
+            "--policy",
+            "nanchang",
+            "--land-per-m2",
+            "1200",
+            "--construction-per-m2",
+            "2600",
+            "--profit-rate",
+            rate,
+            "--area-m2",
+            "89.37",
+        ]
+    };
+    let (code, v, err) = anju(&args("0"));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(v["rules"], json!(["NC-20"]));
+    assert_eq!(v["result"]["ceiling_per_m2"], "3800.00");
+    // 3,800.00 × 89.37 = 339,606.00.
+    assert_eq!(v["result"]["unit_ceiling"], "339606.00");
+    let (code, _, err) = anju(&args("0.05"));
+    assert_eq!(code, 1);
+    assert!(err.contains("NC-20") && err.contains("profit"), "{err}");
+    // Xingyi's text states no acquisition ceiling: refused, not borrowed from Huoshan.
+    let (code, _, err) = anju(&[
+        "price",
+        "ceiling",
+        "--policy",
+        "xingyi",
+        "--land-per-m2",
+        "1200",
+        "--construction-per-m2",
+        "2600",
+        "--profit-rate",
+        "0.05",
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("not_in_pack") || err.contains("set no"),
+        "{err}"
+    );
+}
+
+#[test]
 fn hs_p8_cli_rent_defaults_to_the_cap() {
     let (code, v, err) = anju(&[
         "price",
@@ -76,7 +125,7 @@ fn hs_p8_cli_rent_defaults_to_the_cap() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(v["result"]["rent_per_m2"], "22.50");
     assert_eq!(v["result"]["monthly_rent"], "1800.00");
-    assert_eq!(v["params"]["initial_rent_max_ratio"], "0.9");
+    assert_eq!(v["params"]["rent"]["initial_max_ratio"], "0.9");
     let (code, _, err) = anju(&[
         "price",
         "rent",
@@ -205,7 +254,7 @@ fn hs_p14_cli_resettlement_with_the_issues_example() {
     assert_eq!(v["result"]["days"], 181);
     assert_eq!(v["result"]["interest"], "5731.67");
     assert_eq!(v["result"]["price"], "417731.67");
-    assert_eq!(v["params"]["resettlement_day_count"], "act360");
+    assert_eq!(v["params"]["resettlement"]["day_count"], "act360");
     let (_, v, _) = anju(&[
         "price",
         "resettlement",
@@ -653,12 +702,15 @@ on_both!(
         let id = t.listing_filed(round).await;
         let path = format!("/api/listings/{id}/rents");
         let initial = json!({ "kind": "initial", "effective_date": "2026-12-01" });
-        // Only the acquiring company sets rents, and only on bought units.
-        let (s, _) = t.post("developer", &path, initial.clone()).await;
-        assert_eq!(s, StatusCode::FORBIDDEN);
+        // HS-P8: the housing department sets the initial rent (with price and finance), the
+        // county government approves; the acquirer alone sets none.
+        for who in ["developer", "acquirer", "government"] {
+            let (s, v) = t.post(who, &path, initial.clone()).await;
+            assert_eq!(s, StatusCode::FORBIDDEN, "{who}: {v}");
+        }
         let (s, v) = t
             .post(
-                "acquirer",
+                "housing_bureau",
                 &format!("/api/listings/{early}/rents"),
                 initial.clone(),
             )
@@ -673,13 +725,44 @@ on_both!(
             )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
-        // HS-P8: market rent 14.50 × 0.9 = 13.05 per m² a month; each unit's rent = 13.05 × area.
-        let (s, r) = t.post("acquirer", &path, initial.clone()).await;
+        // HS-P8: market rent 14.50 × 0.9 = 13.05 per m² a month; each unit's rent = 13.05 × area
+        // — proposed, not yet binding.
+        let (s, r) = t.post("housing_bureau", &path, initial.clone()).await;
         assert_eq!(s, StatusCode::CREATED, "{r}");
-        let units = r["units"].as_array().unwrap();
+        let units = r["units"].as_array().unwrap().clone();
         assert!(!units.is_empty());
+        assert!(units.iter().all(|u| u["rent_per_m2"].is_null()), "{r}");
+        assert!(
+            r["records"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|x| x["status"] == "pending")
+        );
+        let p8 = t.last_proposal(id).await;
+        // A second proposal for the same units waits for the first one's decision.
+        let (s, v) = t.post("housing_bureau", &path, initial.clone()).await;
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (StatusCode::CONFLICT, Some("proposal_pending"))
+        );
+        // Only the county government approves it: not the leading group, not the proposer.
+        for who in ["leading_group", "housing_bureau", "acquirer"] {
+            let (s, v) = t
+                .post(
+                    who,
+                    &format!("/api/price-proposals/{p8}/decisions"),
+                    json!({ "approved": true, "decision_ref": "x" }),
+                )
+                .await;
+            assert_eq!(s, StatusCode::FORBIDDEN, "{who}: {v}");
+        }
+        let p = t.approve_proposal("government", p8).await;
+        assert_eq!(p["status"]["status"], "approved", "{p}");
+        assert_eq!(p["steps"][0]["rule"], "HS-P8");
+        let (_, r) = t.get("supervisor", &path).await;
         let mut total = Decimal::ZERO;
-        for u in units {
+        for u in r["units"].as_array().unwrap() {
             assert_eq!(u["rent_per_m2"], "13.05");
             let area = dec(u["area_m2"].as_str().unwrap());
             let expect = (dec("13.05") * area).round_dp_with_strategy(2, MidpointAwayFromZero);
@@ -688,29 +771,21 @@ on_both!(
             total += expect;
         }
         assert_eq!(dec(r["monthly_total"].as_str().unwrap()), total);
-        let (s, v) = t.post("acquirer", &path, initial).await;
+        let (s, v) = t.post("housing_bureau", &path, initial).await;
         assert_eq!(s, StatusCode::CONFLICT);
         assert_eq!(v["code"], "rent_already_set");
-        // HS-P9: a year later, 13.05 × 1.05 = 13.7025: 13.71 is refused and nothing is stored…
-        let (s, v) = t
-            .post(
-                "acquirer",
-                &path,
-                json!({ "kind": "adjustment", "effective_date": "2027-12-01", "rent_per_m2": "13.71" }),
-            )
-            .await;
+        // HS-P9: the operator proposes a change, the leading group decides. A year later,
+        // 13.05 × 1.05 = 13.7025: 13.71 is refused and nothing is stored…
+        let change = |rent: &str| json!({ "kind": "adjustment", "effective_date": "2027-12-01", "rent_per_m2": rent });
+        let (s, _) = t.post("housing_bureau", &path, change("13.70")).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (s, v) = t.post("acquirer", &path, change("13.71")).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
         assert_eq!(v["rule"], "HS-P9");
         let (_, reg) = t.get("supervisor", &path).await;
         assert_eq!(reg["records"].as_array().unwrap().len(), units.len());
-        // …13.70 passes for every unit.
-        let (s, r) = t
-            .post(
-                "acquirer",
-                &path,
-                json!({ "kind": "adjustment", "effective_date": "2027-12-01", "rent_per_m2": "13.70" }),
-            )
-            .await;
+        // …13.70 is proposed for every unit, and binds only once the leading group decides.
+        let (s, r) = t.post("acquirer", &path, change("13.70")).await;
         assert_eq!(s, StatusCode::CREATED, "{r}");
         assert_eq!(r["records"].as_array().unwrap().len(), 2 * units.len());
         assert!(
@@ -718,7 +793,41 @@ on_both!(
                 .as_array()
                 .unwrap()
                 .iter()
+                .all(|u| u["rent_per_m2"] == "13.05")
+        );
+        let p9 = t.last_proposal(id).await;
+        let (s, _) = t
+            .post(
+                "government",
+                &format!("/api/price-proposals/{p9}/decisions"),
+                json!({ "approved": true, "decision_ref": "x" }),
+            )
+            .await;
+        assert_eq!(
+            s,
+            StatusCode::FORBIDDEN,
+            "HS-P9 is the leading group's decision"
+        );
+        t.approve_proposal("leading_group", p9).await;
+        let (_, r) = t.get("supervisor", &path).await;
+        assert!(
+            r["units"]
+                .as_array()
+                .unwrap()
+                .iter()
                 .all(|u| u["rent_per_m2"] == "13.70")
+        );
+        // A decided proposal is not decided again.
+        let (s, v) = t
+            .post(
+                "leading_group",
+                &format!("/api/price-proposals/{p9}/decisions"),
+                json!({ "approved": false, "decision_ref": "x" }),
+            )
+            .await;
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (StatusCode::CONFLICT, Some("already_decided"))
         );
         // Overdue once two years pass without review.
         t.set_today(date("2029-11-30"));
@@ -733,17 +842,44 @@ on_both!(
         assert_eq!(s, StatusCode::NOT_FOUND);
         let (_, o) = t.get("developer_b", "/api/rents/overdue").await;
         assert_eq!(o.as_array().unwrap().len(), 0);
-        // The history of the listing records both settings with their rules.
+        // The history of the listing records each proposal and each decision with its rule.
         let h = t.history(id).await;
-        let rules: Vec<String> = h
+        let steps: Vec<(String, String)> = h
             .iter()
-            .filter(|e| e["action"] == "set_rents")
+            .filter(|e| e["action"] == "propose_price" || e["action"] == "decide_price")
             .map(|e| {
                 let p: Value = serde_json::from_str(e["payload"].as_str().unwrap()).unwrap();
-                p["rule"].as_str().unwrap().to_string()
+                (
+                    e["action"].as_str().unwrap().to_string(),
+                    p["rule"].as_str().unwrap().to_string(),
+                )
             })
             .collect();
-        assert_eq!(rules, vec!["HS-P8", "HS-P9"]);
+        let expect: Vec<(String, String)> = [
+            ("propose_price", "HS-P8"),
+            ("decide_price", "HS-P8"),
+            ("propose_price", "HS-P9"),
+            ("decide_price", "HS-P9"),
+        ]
+        .iter()
+        .map(|(a, r)| (a.to_string(), r.to_string()))
+        .collect();
+        assert_eq!(steps, expect);
+        // Yangquan, Nanchang and Xingyi set no rent rules: their calculators refuse.
+        for policy in ["yangquan", "nanchang", "xingyi"] {
+            let (s, v) = t
+                .post(
+                    "acquirer",
+                    "/api/price/rent",
+                    json!({ "policy": policy, "market_rent_per_m2": "25", "area_m2": "80" }),
+                )
+                .await;
+            assert_eq!(
+                (s, v["code"].as_str()),
+                (StatusCode::UNPROCESSABLE_ENTITY, Some("not_in_pack")),
+                "{policy}"
+            );
+        }
     }
 );
 
@@ -771,7 +907,7 @@ on_both!(
             .await;
         assert_eq!(s, StatusCode::CONFLICT);
         // No use decided: no rent.
-        let (s, v) = t.post("acquirer", &rents, initial.clone()).await;
+        let (s, v) = t.post("housing_bureau", &rents, initial.clone()).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
         assert_eq!(v["code"], "no_rental_units");
         assert_eq!(v["rule"], "HS-A6");
@@ -843,7 +979,7 @@ on_both!(
         // A rent for the unit on sale is refused; by default only the let units are rented.
         let (s, v) = t
             .post(
-                "acquirer",
+                "housing_bureau",
                 &rents,
                 json!({ "kind": "initial", "effective_date": "2026-12-01", "unit_ids": [units[0]] }),
             )
@@ -851,8 +987,11 @@ on_both!(
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
         assert_eq!(v["code"], "not_a_rental_unit");
         assert_eq!(v["rule"], "HS-A6");
-        let (s, r) = t.post("acquirer", &rents, initial).await;
+        let (s, r) = t.post("housing_bureau", &rents, initial).await;
         assert_eq!(s, StatusCode::CREATED, "{r}");
+        t.approve_proposal("government", t.last_proposal(id).await)
+            .await;
+        let (_, r) = t.get("supervisor", &rents).await;
         assert_eq!(r["records"].as_array().unwrap().len(), units.len() - 2);
         let rent_of = |u: &Value| {
             let area = dec(u["area_m2"].as_str().unwrap());
@@ -940,9 +1079,10 @@ on_both!(
             )
             .await;
         assert_eq!(s, StatusCode::SEE_OTHER, "{body}");
+        // HS-P8: the housing bureau proposes on the page, the county government approves there.
         let (s, body) = t
             .form(
-                "acquirer",
+                "housing_bureau",
                 &format!("/listings/{id}/rents"),
                 &[
                     ("kind", "initial"),
@@ -953,6 +1093,27 @@ on_both!(
             )
             .await;
         assert_eq!(s, StatusCode::SEE_OTHER, "{body}");
+        let (_, page) = t.page("government", &format!("/listings/{id}/rents")).await;
+        let p = t.last_proposal(id).await;
+        assert!(
+            page.contains(&format!("/price-proposals/{p}/decide"))
+                && page.contains("待第 1 步审批"),
+            "{page}"
+        );
+        let pid = p.to_string();
+        let lid = id.to_string();
+        let (s, body) = t
+            .form(
+                "government",
+                &format!("/price-proposals/{p}/decide"),
+                &[
+                    ("approved", "true"),
+                    ("decision_ref", "霍政〔2026〕88号"),
+                    ("listing_id", lid.as_str()),
+                ],
+            )
+            .await;
+        assert_eq!(s, StatusCode::SEE_OTHER, "{body} {pid}");
         let (s, page) = t.page("supervisor", &format!("/listings/{id}/rents")).await;
         assert_eq!(s, StatusCode::OK);
         assert!(

@@ -43,7 +43,7 @@ on_both!(
             .await;
         assert_eq!(v["definition_version"], old_version.as_str());
         let v = t2
-            .ok("housing_bureau", old, "pass_review", None, Value::Null)
+            .ok("housing_bureau", old, "pass_review", None, findings())
             .await;
         assert_eq!(
             v["deadline"]["due"], "2026-09-29",
@@ -55,7 +55,7 @@ on_both!(
             .await;
         assert_ne!(nv["definition_version"], old_version.as_str());
         let v = t2
-            .ok("housing_bureau", new, "pass_review", None, Value::Null)
+            .ok("housing_bureau", new, "pass_review", None, findings())
             .await;
         // 10 working days from Mon 2026-09-21, skipping 中秋 (09-25) and 国庆 (10-01…10-07):
         // 22 23 24 28 29 30 | 10-08 10-09 10-10(调休 Sat) 10-12 → 2026-10-12.

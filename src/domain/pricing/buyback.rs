@@ -1,8 +1,8 @@
 //! Buy-back prices of sold units, one rule per policy pack (DOMAIN.md §3, §5):
 //!
 //! - HS-P13 (Huoshan) and YQ-21 (Yangquan): the appraisal decides, weighing the original price,
-//!   years of use and the market; the appraisal is recorded, and a price above the original one
-//!   passes only under a recorded exception.
+//!   years of use and the market (HS-P13: the leading group decides). Neither text caps it at the
+//!   original price: a price above it is shown (`above_original`) and recorded, not refused.
 //! - NC-37 (Nanchang): the original purchase price; decoration, taxes and the maintenance fund
 //!   are not refunded.
 //! - XY-32 (Xingyi): original × (1 − years × rate), rate ≤ 2 % a year, years from delivery to the
@@ -71,8 +71,8 @@ pub struct BuybackInput {
     pub appraised_price: Option<Yuan>,
     /// XY-32: the unused maintenance fund to refund.
     pub unused_maintenance_fund: Option<Yuan>,
-    /// An approved exception covers an "in principle" excess (HS-P13 above original; XY-29
-    /// within the lock without a listed case).
+    /// An approved exception covers XY-29's "in principle" bar (within the lock without a
+    /// listed case).
     pub waived: bool,
 }
 
@@ -192,14 +192,8 @@ pub fn buyback(p: &BuybackParams, i: &BuybackInput) -> Result<BuybackQuote, Pric
                     field: "appraised_price",
                 });
             }
-            if appraised > original && !i.waived {
-                return Err(PricingError::LimitExceeded {
-                    rule: "HS-P13",
-                    message: format!(
-                        "the appraised price {appraised} is above the original price {original}; that needs an approved exception"
-                    ),
-                });
-            }
+            // HS-P13 / YQ-21: no cap at the original price is stated; a price above it is shown
+            // (`above_original`) and recorded with the decision, not refused.
             (
                 appraised.round_fen(),
                 None,
@@ -376,7 +370,7 @@ mod tests {
     }
 
     #[test]
-    fn hs_p13_buyback_by_appraisal_above_original_only_by_exception() {
+    fn hs_p13_buyback_by_appraisal_may_come_out_above_the_original_price() {
         let p = BuybackParams {
             method: BuybackMethod::Appraisal,
             rule: "HS-P13".into(),
@@ -394,13 +388,11 @@ mod tests {
         ));
         i.appraised_price = Some(y(dec!(498765.43)));
         assert_eq!(buyback(&p, &i).unwrap().price.value(), dec!(498765.43));
+        // 0.01 above the original 520,000.00: shown and recorded, not refused (no cap in HS-P13).
         i.appraised_price = Some(y(dec!(520000.01)));
-        assert!(matches!(
-            buyback(&p, &i),
-            Err(PricingError::LimitExceeded { rule: "HS-P13", .. })
-        ));
-        i.waived = true;
-        assert!(buyback(&p, &i).unwrap().above_original);
+        let q = buyback(&p, &i).unwrap();
+        assert!(q.above_original);
+        assert_eq!(q.price.value(), dec!(520000.01));
     }
 
     #[test]
@@ -417,12 +409,17 @@ mod tests {
         let q = buyback(&p, &i).unwrap();
         assert_eq!(q.price.value(), dec!(430000));
         assert!(q.not_refunded.contains(&"购房人自行装修"));
+        // YQ-21 sets no cap either: an appraisal of 560,000 on 520,000 stands.
+        i.appraised_price = Some(y(dec!(560000)));
+        let q = buyback(&p, &i).unwrap();
+        assert!(q.above_original && q.price.value() == dec!(560000));
     }
 
     proptest! {
-        /// Without an exception, no method ever pays more than the original price.
+        /// The formula buy-backs (NC-37, XY-32) never pay more than the original price; an
+        /// appraisal (HS-P13, YQ-21) pays what it appraised, flagged when above.
         #[test]
-        fn buyback_never_above_the_original_price_without_an_exception(
+        fn nc_37_xy_32_formula_buyback_never_above_the_original_price(
             original in 1i64..100_000_000_00, appraised in 1i64..100_000_000_00,
             days in 1i64..20_000, rate in 0i64..=200, method in 0usize..3,
         ) {
@@ -441,12 +438,13 @@ mod tests {
                 unused_maintenance_fund: None,
                 waived: false,
             };
-            match buyback(&p, &i) {
-                Ok(q) => prop_assert!(q.price <= q.original_price && !q.price.is_negative()),
-                Err(e) => {
-                    let refused_above_original = matches!(e, PricingError::LimitExceeded { rule: "HS-P13", .. });
-                    prop_assert!(refused_above_original, "unexpected refusal {:?}", e);
-                }
+            let q = buyback(&p, &i).unwrap();
+            prop_assert!(!q.price.is_negative());
+            if p.method == BuybackMethod::Appraisal {
+                prop_assert_eq!(q.price, Yuan::from_fen(appraised));
+                prop_assert_eq!(q.above_original, appraised > original);
+            } else {
+                prop_assert!(q.price <= q.original_price);
             }
         }
     }

@@ -5,7 +5,7 @@
 //! parameters are [`PricingParams`], read from its `policy.toml`.
 //!
 //! Ceiling per m² = (land + construction) × (1 + profit rate), profit rate ≤ the pack's cap
-//! (5 % in all four packs). The per-m² figure is rounded half-up to the fen first; a unit's
+//! (5 % in HS-P5 and YQ-7.3; 0 in NC-20, which buys at cost; Xingyi states no ceiling). The per-m² figure is rounded half-up to the fen first; a unit's
 //! ceiling is that printed rate × its gross floor area, rounded to the fen — so anyone with a
 //! calculator reproduces a printed schedule.
 
@@ -59,54 +59,173 @@ impl PricingError {
     }
 }
 
-/// A pack's pricing and fund parameters (its `pricing.toml`).
+/// A pack's pricing and fund parameters (its `pricing.toml`). A section is absent where the
+/// pack's text sets no such rule: then anju refuses the calculation rather than borrow another
+/// jurisdiction's figures (DOMAIN.md §5: "where a text sets no number, the pack sets it").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PricingParams {
-    /// HS-P5 / YQ-7.3: the highest profit rate in the replacement price.
-    pub profit_rate_cap: Decimal,
-    /// HS-P8: initial rent ≤ this share of the market rent.
-    pub initial_rent_max_ratio: Decimal,
-    /// HS-P9: yearly rent change limit, up or down.
-    pub rent_change_max_per_year: Decimal,
-    /// HS-P9: rents are reviewed at least this often.
-    pub rent_review_cycle_years: u32,
-    /// The sale-price rule of the pack (HS-P11, NC-30, XY-13).
-    pub sale_rule: String,
-    /// Its profit cap.
-    pub sale_profit_rate_cap: Decimal,
-    /// HS-P14: day count of the holding interest.
+    /// The acquisition ceiling (HS-P5, YQ-7.3, NC-20); absent where the text states none
+    /// (Xingyi).
     #[serde(default)]
-    pub resettlement_day_count: resettlement::DayCount,
+    pub ceiling: Option<CeilingParams>,
+    /// Rents of let units (HS-P8, HS-P9); absent where the text sets no rent rule.
+    #[serde(default)]
+    pub rent: Option<RentParams>,
+    /// The sale price rule (HS-P11, YQ-17, NC-30, XY-13).
+    pub sale: SaleParams,
+    /// HS-P14: resettlement prices; absent where the text has no resettlement.
+    #[serde(default)]
+    pub resettlement: Option<ResettlementParams>,
     pub buyback: buyback::BuybackParams,
     /// Fund rules particular to the pack (NC-20, YQM-16).
     #[serde(default)]
     pub funds: crate::domain::ledger::FundParams,
 }
 
+/// The acquisition ceiling of a pack.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CeilingParams {
+    /// HS-P5, YQ-7.3 or NC-20.
+    pub rule: String,
+    /// The highest profit rate on land and construction cost: 5 % (HS-P5, YQ-7.3); 0 where the
+    /// house is bought at cost (NC-20).
+    pub profit_rate_cap: Decimal,
+    /// NC-20: the cost is fixed from the final accounts (工程决算) of a new build, otherwise by a
+    /// third-party appraisal after a project risk assessment; the valuation names its basis.
+    #[serde(default)]
+    pub cost_basis_required: bool,
+}
+
+/// HS-P8 and HS-P9: the rent rules of let units.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RentParams {
+    /// HS-P8: initial rent ≤ this share of the market rent, in principle.
+    pub initial_max_ratio: Decimal,
+    /// HS-P9: yearly change limit, up or down, in principle.
+    pub change_max_per_year: Decimal,
+    /// HS-P9: the adjustment cycle is generally at most this many years.
+    pub review_cycle_years: u32,
+    /// HS-P8: who sets the initial rent and who approves it (the county government).
+    pub initial_approval: ApprovalChain,
+    /// HS-P9: who proposes a change (the operator) and who decides (the leading group).
+    pub change_approval: ApprovalChain,
+}
+
+/// Who proposes a price and who approves it, step by step, as the text names them. A price binds
+/// only once every step approved it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalChain {
+    pub proposer: crate::domain::role::Role,
+    pub steps: Vec<ApprovalStep>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalStep {
+    pub role: crate::domain::role::Role,
+    /// The rule that names this approver.
+    pub rule: String,
+    /// What the step is called in the text (县人民政府批准, 专班办公室研究, …).
+    pub label: String,
+}
+
+/// Where a proposal stands on its chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case", tag = "status")]
+pub enum ProposalStatus {
+    /// Waiting for step `step` (1-based).
+    Pending { step: usize },
+    /// Every step approved: the price binds.
+    Approved,
+    /// A step refused it: it never binds.
+    Rejected { step: usize },
+}
+
+impl ApprovalChain {
+    /// The status after these decisions (step, approved), in step order.
+    pub fn status(&self, decisions: &[(usize, bool)]) -> ProposalStatus {
+        for n in 1..=self.steps.len() {
+            match decisions.iter().find(|(s, _)| *s == n) {
+                None => return ProposalStatus::Pending { step: n },
+                Some((_, false)) => return ProposalStatus::Rejected { step: n },
+                Some((_, true)) => {}
+            }
+        }
+        ProposalStatus::Approved
+    }
+
+    fn check(&self, name: &str) -> Result<(), String> {
+        if self.steps.is_empty() {
+            return Err(format!("{name}: an approval chain needs at least one step"));
+        }
+        if self.steps.iter().any(|s| s.role == self.proposer) {
+            return Err(format!(
+                "{name}: the proposer may not approve its own proposal"
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The sale price rule of a pack.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SaleParams {
+    /// HS-P11, YQ-17, NC-30 or XY-13.
+    pub rule: String,
+    /// The profit cap, only where the text names one (NC-30: 5 %). HS-P11 (综合利润), YQ-17
+    /// (保本微利) and XY-13 (保本微利, 适度合理利润) name none: the price is proposed and approved.
+    #[serde(default)]
+    pub profit_rate_cap: Option<Decimal>,
+    /// Who proposes the sale prices and who approves them (HS-P12, YQ-15, NC-30, XY-13).
+    pub approval: ApprovalChain,
+}
+
+/// HS-P14: resettlement prices.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResettlementParams {
+    /// The day count of the holding interest (the text says "interest incurred"; the pack says
+    /// how it is counted).
+    pub day_count: resettlement::DayCount,
+}
+
 impl PricingParams {
     /// Refusals of a pack file: rates outside 0–1, a depreciation rule without its cap.
     pub fn check(&self) -> Result<(), String> {
-        for (name, v) in [
-            ("profit_rate_cap", self.profit_rate_cap),
-            ("initial_rent_max_ratio", self.initial_rent_max_ratio),
-            ("rent_change_max_per_year", self.rent_change_max_per_year),
-            ("sale_profit_rate_cap", self.sale_profit_rate_cap),
-        ] {
-            if v < Decimal::ZERO || v > Decimal::ONE {
-                return Err(format!("[pricing] {name} must be between 0 and 1, got {v}"));
-            }
+        let mut rates = vec![];
+        if let Some(c) = &self.ceiling {
+            rates.push(("[ceiling] profit_rate_cap", c.profit_rate_cap));
         }
-        if self.rent_review_cycle_years == 0 {
-            return Err("[pricing] rent_review_cycle_years must be at least 1".into());
+        if let Some(r) = &self.rent {
+            rates.push(("[rent] initial_max_ratio", r.initial_max_ratio));
+            rates.push(("[rent] change_max_per_year", r.change_max_per_year));
+            if r.review_cycle_years == 0 {
+                return Err("[rent] review_cycle_years must be at least 1".into());
+            }
+            r.initial_approval.check("[rent.initial_approval]")?;
+            r.change_approval.check("[rent.change_approval]")?;
+        }
+        self.sale.approval.check("[sale.approval]")?;
+        if let Some(c) = self.sale.profit_rate_cap {
+            rates.push(("[sale] profit_rate_cap", c));
+        }
+        for (name, v) in rates {
+            if v < Decimal::ZERO || v > Decimal::ONE {
+                return Err(format!("{name} must be between 0 and 1, got {v}"));
+            }
         }
         if self.buyback.method == buyback::BuybackMethod::Depreciation
             && self.buyback.max_annual_rate.is_none()
         {
-            return Err("[pricing.buyback] a depreciation rule needs max_annual_rate".into());
+            return Err("[buyback] a depreciation rule needs max_annual_rate".into());
         }
         if self.buyback.lock_years_from_title.is_some() && self.buyback.listed_cases.is_empty() {
-            return Err("[pricing.buyback] a title lock needs its listed_cases".into());
+            return Err("[buyback] a title lock needs its listed_cases".into());
         }
         Ok(())
     }
@@ -129,7 +248,7 @@ pub struct Ceiling {
     pub ceiling_per_m2: YuanPerM2,
 }
 
-/// HS-P5 / YQ-7.3: the replacement price per m².
+/// HS-P5 / YQ-7.3: the replacement price per m²; NC-20 (cap 0): the cost.
 pub fn replacement_price(input: &CeilingInput, profit_cap: Rate) -> Result<Ceiling, PricingError> {
     if input.profit_rate > profit_cap {
         return Err(PricingError::ProfitRateAboveCap {
@@ -154,17 +273,15 @@ pub fn unit_ceiling(ceiling_per_m2: YuanPerM2, area: AreaM2) -> Yuan {
     ceiling_per_m2.times_area(area).round_fen()
 }
 
-/// The profit-rate cap of HS-P5 (Huoshan), YQ-7.3 (Yangquan), NC-30 (Nanchang); Xingyi's
-/// 保本微利 (XY-13) is read as the same 5 %.
-pub fn profit_cap() -> Rate {
-    Rate::new("profit cap", Decimal::new(5, 2)).expect("5 % is a rate")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
     use rust_decimal_macros::dec;
+
+    fn profit_cap() -> Rate {
+        Rate::new("profit cap", dec!(0.05)).unwrap()
+    }
 
     fn input(land: Decimal, constr: Decimal, rate: Decimal) -> CeilingInput {
         CeilingInput {

@@ -1,9 +1,10 @@
 //! Sale prices of bought units: the base (HS-P11, NC-30, XY-13) and the 一房一价 schedule of
 //! unit prices (HS-P12).
 //!
-//! - Base price per m² = acquisition cost per m² × (1 + profit rate), profit rate ≤ the pack's
-//!   cap (5 %: HS-P11's 综合利润, NC-30's ≤ 5 %, XY-13's 保本微利 read as the same 5 %); rounded
-//!   half-up to the fen: the approved project average (项目均价).
+//! - Base price per m² = acquisition cost per m² × (1 + profit rate), rounded half-up to the fen:
+//!   the project average (项目均价) the operator proposes. Only NC-30 caps the rate (≤ 5 %);
+//!   HS-P11 (综合利润), YQ-17 (保本微利) and XY-13 (保本微利, 适度合理利润) name no number, so the
+//!   body the text names approves the proposal (DOMAIN.md §5).
 //! - Unit prices: each unit's factor is the product of its building, floor, orientation and
 //!   layout factors. The factors are normalised so that the area-weighted average of the unit
 //!   prices equals the base: the project total T = base × Σ area, rounded to the fen, is shared
@@ -33,14 +34,25 @@ pub struct SaleBase {
 pub fn sale_base(
     cost_per_m2: YuanPerM2,
     profit_rate: Decimal,
-    cap: Decimal,
+    cap: Option<Decimal>,
 ) -> Result<SaleBase, PricingError> {
     if cost_per_m2.value() <= Decimal::ZERO {
         return Err(PricingError::NotPositive {
             field: "cost_per_m2",
         });
     }
-    if profit_rate < Decimal::ZERO || profit_rate > cap {
+    // 保本: never below cost. A cap only where the text names one (NC-30).
+    if profit_rate < Decimal::ZERO {
+        return Err(PricingError::OutOfRange {
+            field: "profit_rate",
+            message: format!(
+                "profit rate {profit_rate} is below zero: the price must cover the cost (保本)"
+            ),
+        });
+    }
+    if let Some(cap) = cap
+        && profit_rate > cap
+    {
         return Err(PricingError::ProfitRateAboveCap {
             rate: profit_rate,
             cap,
@@ -268,28 +280,44 @@ mod tests {
     }
 
     #[test]
-    fn hs_p11_sale_base_is_cost_plus_capped_profit() {
+    fn hs_p11_sale_base_is_cost_plus_profit_with_no_cap_of_its_own() {
         // 3,850.00 × 1.03 = 3,965.50; 3,333.33 × 1.05 = 3,499.9965 → 3,500.00.
         let b = sale_base(
             YuanPerM2::positive("c", dec!(3850)).unwrap(),
             dec!(0.03),
-            dec!(0.05),
+            None,
         )
         .unwrap();
         assert_eq!(b.base_per_m2.value(), dec!(3965.50));
         let b = sale_base(
             YuanPerM2::positive("c", dec!(3333.33)).unwrap(),
             dec!(0.05),
-            dec!(0.05),
+            None,
         )
         .unwrap();
         assert_eq!(b.base_per_m2.value(), dec!(3500.00));
-        // NC-30 / XY-13: above the 5 % cap is refused.
+        // HS-P11 names no cap: 8 % passes (3,850 × 1.08 = 4,158.00); below cost (保本) does not.
+        let b = sale_base(
+            YuanPerM2::positive("c", dec!(3850)).unwrap(),
+            dec!(0.08),
+            None,
+        )
+        .unwrap();
+        assert_eq!(b.base_per_m2.value(), dec!(4158.00));
+        assert!(
+            sale_base(
+                YuanPerM2::positive("c", dec!(3850)).unwrap(),
+                dec!(-0.01),
+                None
+            )
+            .is_err()
+        );
+        // NC-30: above its 5 % cap is refused.
         assert!(matches!(
             sale_base(
                 YuanPerM2::positive("c", dec!(3850)).unwrap(),
                 dec!(0.051),
-                dec!(0.05)
+                Some(dec!(0.05))
             ),
             Err(PricingError::ProfitRateAboveCap { .. })
         ));
