@@ -125,6 +125,7 @@ async fn fixture(url: &str) -> Fixture {
                 address: "霍山县".into(),
                 construction_state: ConstructionState::Completed,
                 topped_out: true,
+                in_delivery_campaign: false,
                 delivery_date: None,
                 offer_scope: OfferScope::WholeBuilding,
                 decoration: "毛坯".into(),

@@ -68,6 +68,11 @@ fn benches(c: &mut Criterion) {
         min_unit_m2: Some(Decimal::from(70)),
         max_unit_m2: Decimal::from(120),
         price_cap_per_m2: None,
+        near_target: Some(anju::domain::review::NearTarget {
+            target_m2: Decimal::from(90),
+            tolerance_m2: Decimal::TEN,
+            min_share: Decimal::new(5, 1),
+        }),
     };
     let criteria = Criteria {
         competition: Decimal::from(60),

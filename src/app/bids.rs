@@ -212,6 +212,7 @@ impl App {
                 .as_ref()
                 .map(|d| dec("price_cap_per_m2", d))
                 .transpose()?,
+            near_target: None,
         };
         if terms.mode == TenderMode::FixedPriceCompeteArea && terms.price_cap_per_m2.is_none() {
             return Err(AppError::invalid(
@@ -577,8 +578,10 @@ impl App {
         let tender = db::tender(tx, round_id)
             .await?
             .ok_or_else(|| AppError::Internal("opened without a tender".into()))?;
-        let st: StoredTerms =
+        let mut st: StoredTerms =
             serde_json::from_str(&tender.terms).map_err(|e| AppError::Internal(e.to_string()))?;
+        // HS-A4.2's "about 90 m²" scores only where the round's pack sets it.
+        st.terms.near_target = self.pack(&round.pack)?.review.near_target.clone();
         let views = {
             let rows = db::latest_bids(tx, round_id, None).await?;
             Self::views(tx, rows).await

@@ -408,7 +408,7 @@ impl App {
                     &actor2,
                     "record_survey_returns",
                     None,
-                    serde_json::json!({ "rule": "HS-A7.1", "returns": rows.len(), "units": total }),
+                    serde_json::json!({ "rule": def.pack.demand_rule.as_deref().unwrap_or("HS-A7.1"), "returns": rows.len(), "units": total }),
                 )
                 .await?;
                 app.instance_view_tx(tx, &actor2, round_id).await
@@ -1062,11 +1062,6 @@ impl App {
         listing_id: i64,
         req: ExceptionRequest,
     ) -> Result<(u16, ExceptionRow), AppError> {
-        require_role(
-            actor,
-            &[Role::HousingBureau, Role::Acquirer],
-            "request a policy exception",
-        )?;
         let Some(w) = crate::domain::exceptions::waivable(&req.check_id) else {
             return Err(AppError::Rule {
                 code: "not_waivable",
@@ -1093,6 +1088,7 @@ impl App {
         self.command(actor, idem, 201, move |app, tx| boxed(async move {
                 let inst = app.instance_of(tx, listing_id, "listing").await?;
                 let def = app.require_capability(tx, &inst, capability).await?;
+                require_role(&actor2, &def.pack.exceptions.requested_by, "request a policy exception")?;
                 // A review limit the pack's own policy sets cites that policy (e.g. YQ-7.2).
                 let rule = match w.stage {
                     crate::domain::exceptions::Stage::Review => def.pack.review.rules.get(&req.check_id).map_or(w.rule, String::as_str),
@@ -1113,10 +1109,13 @@ impl App {
         exception_id: i64,
         d: ExceptionDecision,
     ) -> Result<(u16, ExceptionRow), AppError> {
-        require_role(actor, &[Role::LeadingGroup], "decide a policy exception")?;
         let actor2 = actor.clone();
         self.command(actor, idem, 200, move |app, tx| boxed(async move {
                 let e = db::exception(tx, exception_id).await?.ok_or_else(|| AppError::NotFound(format!("exception {exception_id}")))?;
+                // The pack of the exception's round names its approver (HS: the leading group).
+                let pack = db::round(tx, e.round_id).await?.ok_or_else(|| AppError::Internal("round vanished".into()))?.pack;
+                let rules = &app.pack(&pack)?.exceptions;
+                require_role(&actor2, &[rules.approved_by], "decide a policy exception")?;
                 if e.approved.is_some() {
                     return Err(AppError::Conflict { code: "already_decided", message: format!("exception {exception_id} was already decided") });
                 }

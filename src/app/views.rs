@@ -50,6 +50,14 @@ pub struct InstanceView {
     /// Actions the caller may take from this state, with what blocks each now.
     #[schema(value_type = Vec<Object>)]
     pub actions: Vec<serde_json::Value>,
+    /// The policy pack this instance runs under (its texts' dates and status are the pack's).
+    #[serde(default)]
+    pub pack: String,
+    #[serde(default)]
+    pub pack_name: String,
+    /// Warnings about the pack's texts today: a draft for comment, a text past its validity.
+    #[serde(default)]
+    pub pack_warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -188,7 +196,10 @@ impl App {
             deadline_due: inst.deadline_due,
         };
         let actions: Vec<AvailableAction> = engine::available_actions(def, &st, actor.role, &f);
-        Ok(view_of(inst, def, actions))
+        let mut v = view_of(inst, def, actions);
+        // DOMAIN.md §7: a draft text, or one past its validity, is said wherever it is applied.
+        v.pack_warnings = def.pack.warnings(self.today());
+        Ok(v)
     }
 
     pub async fn history(&self, actor: &User, id: i64) -> Result<Vec<HistoryRow>, AppError> {
@@ -532,5 +543,8 @@ fn view_of(
             .into_iter()
             .map(|a| serde_json::to_value(a).unwrap_or_default())
             .collect(),
+        pack: def.pack.key.clone(),
+        pack_name: def.pack.name.clone(),
+        pack_warnings: Vec::new(),
     }
 }

@@ -73,6 +73,10 @@ pub struct Terms {
     pub max_unit_m2: Decimal,
     /// Fixed-price mode: the price per m² a bid may not exceed.
     pub price_cap_per_m2: Option<Decimal>,
+    /// HS-A4.2's "mostly about 90 m²", a compliance point only where the pack's text sets it
+    /// (Huoshan's alone); filled from the pack when the bids are compared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub near_target: Option<crate::domain::review::NearTarget>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -101,8 +105,9 @@ pub struct Bid {
 pub struct Flags {
     /// Units outside the area band.
     pub units_out_of_band: usize,
-    /// Share of units within 90 ± 10 m² (HS-A4 "mostly about 90 m²").
-    pub near_90_share: Decimal,
+    /// Share of units within the pack's target ± tolerance (HS-A4.2 "mostly about 90 m²");
+    /// `None` where the pack's text sets no such target.
+    pub near_90_share: Option<Decimal>,
     pub whole_building: bool,
     pub clear_title: bool,
     pub has_delivery_date: bool,
@@ -134,17 +139,19 @@ fn in_band(t: &Terms, a: Decimal) -> bool {
 
 pub fn flags(t: &Terms, b: &Bid) -> Flags {
     let out = b.units.iter().filter(|u| !in_band(t, u.value())).count();
-    let near = b
-        .units
-        .iter()
-        .filter(|u| (u.value() - Decimal::from(90)).abs() <= Decimal::TEN)
-        .count();
-    let share = if b.units.is_empty() {
-        Decimal::ZERO
-    } else {
-        (Decimal::from(near as u64) / Decimal::from(b.units.len() as u64))
-            .round_dp_with_strategy(4, RoundingStrategy::MidpointAwayFromZero)
-    };
+    let share = t.near_target.as_ref().map(|n| {
+        let near = b
+            .units
+            .iter()
+            .filter(|u| (u.value() - n.target_m2).abs() <= n.tolerance_m2)
+            .count();
+        if b.units.is_empty() {
+            Decimal::ZERO
+        } else {
+            (Decimal::from(near as u64) / Decimal::from(b.units.len() as u64))
+                .round_dp_with_strategy(4, RoundingStrategy::MidpointAwayFromZero)
+        }
+    });
     let above_ceiling = b.ceiling_per_m2.is_some_and(|c| b.price_per_m2 > c);
     let above_cap = t.price_cap_per_m2.is_some_and(|c| b.price_per_m2 > c);
     Flags {
@@ -231,13 +238,16 @@ pub fn score(t: &Terms, c: &Criteria, bids: &[Bid]) -> Vec<Scored> {
                     * c.location;
             let transport = closeness(b.transit_m, c) * c.transport;
             let amenities = Decimal::from(b.amenities.min(10)) / Decimal::TEN * c.amenities;
-            // Compliance: units in band, whole building, delivery date, share near 90 m² (≥ half).
-            let checks = [
+            // Compliance: units in band, whole building, delivery date, and — where the pack's
+            // text sets it (HS-A4.2) — the share near its target.
+            let mut checks = vec![
                 f.units_out_of_band == 0,
                 f.whole_building,
                 f.has_delivery_date,
-                f.near_90_share >= Decimal::new(5, 1),
             ];
+            if let (Some(share), Some(n)) = (f.near_90_share, &t.near_target) {
+                checks.push(share >= n.min_share);
+            }
             let passed = checks.iter().filter(|x| **x).count();
             let compliance =
                 Decimal::from(passed as u64) / Decimal::from(checks.len() as u64) * c.compliance;
@@ -380,8 +390,28 @@ mod tests {
             min_unit_m2: Some(dec!(70)),
             max_unit_m2: dec!(120),
             price_cap_per_m2: None,
+            near_target: Some(crate::domain::review::NearTarget {
+                target_m2: dec!(90),
+                tolerance_m2: dec!(10),
+                min_share: dec!(0.5),
+            }),
         }
     }
+    #[test]
+    fn hs_a4_2_about_90_m2_scores_only_where_the_pack_sets_it() {
+        // A 110 m² bid is not near 90: under Huoshan's terms it loses one of four compliance
+        // points (10 × 3/4 = 7.50); under a pack without the rule it keeps all of three (10.00).
+        let b = [bid(1, dec!(3900), &[dec!(110)])];
+        let hs = score(&terms(TenderMode::Negotiated), &criteria(), &b);
+        assert_eq!(hs[0].compliance_score, dec!(7.50));
+        assert_eq!(hs[0].flags.near_90_share, Some(dec!(0)));
+        let mut other = terms(TenderMode::Negotiated);
+        other.near_target = None;
+        let yq = score(&other, &criteria(), &b);
+        assert_eq!(yq[0].compliance_score, dec!(10.00));
+        assert_eq!(yq[0].flags.near_90_share, None);
+    }
+
     fn bid(id: i64, price: Decimal, areas: &[Decimal]) -> Bid {
         Bid {
             id,

@@ -70,12 +70,12 @@ pub fn comparison_workbook(c: &Comparison) -> Vec<u8> {
             ws.write(row, 3, v.bid.units.len() as f64)?;
             ws.write_with_format(row, 4, f(s.compliant_area_m2), &m2)?;
             ws.write(row, 5, s.flags.units_out_of_band as f64)?;
-            ws.write_with_format(
-                row,
-                6,
-                f(s.flags.near_90_share),
-                &Format::new().set_num_format("0.0%"),
-            )?;
+            match s.flags.near_90_share {
+                Some(share) => {
+                    ws.write_with_format(row, 6, f(share), &Format::new().set_num_format("0.0%"))?
+                }
+                None => ws.write(row, 6, "不适用")?,
+            };
             ws.write(row, 7, yes(s.flags.whole_building))?;
             ws.write(row, 8, yes(s.flags.clear_title))?;
             match v.facts.delivery_date {

@@ -25,6 +25,8 @@ struct RawPack {
     /// Who runs a round's tender, where the text says (YQ-7.4: the acquirer).
     #[serde(default)]
     tender: Option<TenderRules>,
+    /// Who asks for and who approves an exception to an "in principle" limit.
+    exceptions: ExceptionRules,
     #[serde(default)]
     params: BTreeMap<String, toml::Value>,
     #[serde(default)]
@@ -42,6 +44,9 @@ struct RawPackHeader {
     flow: String,
     #[serde(default)]
     sources: Vec<String>,
+    /// The rule that bases purchases on demand (HS-A7.1, YQ-7, NC-4), cited with survey returns.
+    #[serde(default)]
+    demand_rule: Option<String>,
 }
 
 /// The status of a policy text (DOMAIN.md §7).
@@ -140,6 +145,18 @@ pub struct TenderRules {
     pub rule: String,
 }
 
+/// Who may ask for an exception to an "in principle" (原则上) limit and who approves it
+/// (DOMAIN.md §3: Huoshan's leading group; where a text names no such body, the pack says who,
+/// and why).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExceptionRules {
+    pub requested_by: Vec<Role>,
+    pub approved_by: Role,
+    /// The rule or reason naming the approver.
+    pub rule: String,
+}
+
 /// A kind of document a listing may carry, and who may upload it.
 #[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -161,8 +178,11 @@ pub struct Pack {
     pub sources: Vec<String>,
     /// The texts with their dates and status (DOMAIN.md §7).
     pub texts: Vec<PolicyText>,
+    /// The demand survey's rule (HS-A7.1, YQ-7, NC-4); `None` where the text sets none.
+    pub demand_rule: Option<String>,
     pub acquirers: AcquirerRules,
     pub tender: Option<TenderRules>,
+    pub exceptions: ExceptionRules,
     /// Named parameters read by guards and deadlines.
     pub params: BTreeMap<String, toml::Value>,
     /// Document kinds (key → label and uploader roles).
@@ -206,6 +226,15 @@ impl Pack {
             return Err(err("[acquirers] max must be at least 1".into()));
         }
         raw.review.check().map_err(err)?;
+        if raw
+            .exceptions
+            .requested_by
+            .contains(&raw.exceptions.approved_by)
+        {
+            return Err(err(
+                "[exceptions] the approver may not be among those who ask".into(),
+            ));
+        }
         let mut keys = std::collections::BTreeSet::new();
         for b in &raw.demand_bands {
             if !keys.insert(b.key.clone()) {
@@ -236,8 +265,10 @@ impl Pack {
             flow: raw.pack.flow,
             sources: raw.pack.sources,
             texts: raw.texts,
+            demand_rule: raw.pack.demand_rule,
             acquirers: raw.acquirers,
             tender: raw.tender,
+            exceptions: raw.exceptions,
             params: raw.params,
             documents: raw.documents,
             demand_bands: raw.demand_bands,

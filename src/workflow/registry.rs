@@ -171,6 +171,338 @@ mod tests {
         );
     }
 
+    /// Every guard refusal of every shipped workflow, with the rule DOMAIN.md gives for it:
+    /// (workflow, action, guard, rule). Where a pack uses Huoshan's procedure by its own choice
+    /// (the documents list, the listing publicity) the refusal cites Huoshan's rule.
+    const CITATIONS: &[(&str, &str, &str, &str)] = &[
+        (
+            "huoshan/listing",
+            "submit_for_review",
+            "documents_complete",
+            "HS-A8",
+        ),
+        ("huoshan/listing", "withdraw", "comment_required", "HS-A9"),
+        (
+            "huoshan/listing",
+            "return_to_developer",
+            "comment_required",
+            "HS-A8",
+        ),
+        (
+            "huoshan/listing",
+            "resolve_objections",
+            "comment_required",
+            "HS-A7.3",
+        ),
+        ("huoshan/listing", "pass_review", "review_passed", "HS-A4"),
+        (
+            "huoshan/listing",
+            "pass_review",
+            "title_signed_off",
+            "HS-A7.3",
+        ),
+        (
+            "huoshan/listing",
+            "pass_review",
+            "no_open_objection",
+            "HS-A7.3",
+        ),
+        ("huoshan/listing", "reject", "comment_required", "HS-A4"),
+        (
+            "huoshan/listing",
+            "record_objection",
+            "comment_required",
+            "HS-A7.3",
+        ),
+        (
+            "huoshan/listing",
+            "enter_pool",
+            "deadline_elapsed",
+            "HS-A7.3",
+        ),
+        (
+            "huoshan/listing",
+            "enter_pool",
+            "no_open_objection",
+            "HS-A7.3",
+        ),
+        (
+            "huoshan/listing",
+            "start_negotiation",
+            "valuation_recorded",
+            "HS-A7.4",
+        ),
+        (
+            "huoshan/listing",
+            "submit_result",
+            "price_within_ceiling",
+            "HS-A7.5",
+        ),
+        ("huoshan/listing", "submit_result", "within_demand", "HS-A2"),
+        (
+            "huoshan/listing",
+            "approve",
+            "price_within_ceiling",
+            "HS-P6",
+        ),
+        ("huoshan/listing", "approve", "within_demand", "HS-A2"),
+        (
+            "huoshan/listing",
+            "return_to_negotiation",
+            "comment_required",
+            "HS-A7.6",
+        ),
+        ("huoshan/listing", "decline", "comment_required", "HS-A7.6"),
+        ("huoshan/listing", "sign", "document_present", "HS-A7.6"),
+        ("huoshan/listing", "file", "document_present", "HS-A7.6"),
+        (
+            "huoshan/listing",
+            "request_withdrawal",
+            "comment_required",
+            "HS-A9",
+        ),
+        (
+            "huoshan/listing",
+            "cancel_withdrawal",
+            "withdrawal_pending",
+            "HS-A9",
+        ),
+        (
+            "huoshan/listing",
+            "consent_withdrawal",
+            "withdrawal_notice_elapsed",
+            "HS-A9",
+        ),
+        (
+            "huoshan/listing",
+            "consent_withdrawal",
+            "document_present",
+            "HS-A9",
+        ),
+        (
+            "huoshan/round",
+            "open_solicitation",
+            "survey_has_returns",
+            "HS-A7.1",
+        ),
+        (
+            "huoshan/round",
+            "approve_plan",
+            "plan_within_demand",
+            "HS-A2",
+        ),
+        ("huoshan/round", "approve_plan", "plan_recorded", "HS-A7.4"),
+        ("huoshan/round", "cancel", "comment_required", "HS-A2"),
+        (
+            "yangquan/listing",
+            "submit_for_qualification",
+            "documents_complete",
+            "HS-A8",
+        ),
+        ("yangquan/listing", "withdraw", "comment_required", "YQ-7.4"),
+        (
+            "yangquan/listing",
+            "return_to_developer",
+            "comment_required",
+            "YQ-7.2",
+        ),
+        ("yangquan/listing", "shortlist", "review_passed", "YQ-7.2"),
+        (
+            "yangquan/listing",
+            "shortlist",
+            "title_signed_off",
+            "YQ-7.2",
+        ),
+        (
+            "yangquan/listing",
+            "not_shortlist",
+            "comment_required",
+            "YQ-7.4",
+        ),
+        (
+            "yangquan/listing",
+            "start_inquiry",
+            "valuation_recorded",
+            "YQ-7.3",
+        ),
+        ("yangquan/listing", "pick", "in_recorded_plan", "YQ-7.4"),
+        ("yangquan/listing", "pick", "price_within_ceiling", "YQ-7.3"),
+        ("yangquan/listing", "pick", "within_demand", "YQ-7"),
+        ("yangquan/listing", "not_pick", "comment_required", "YQ-7.4"),
+        ("yangquan/listing", "sign", "document_present", "YQ-7"),
+        (
+            "yangquan/listing",
+            "register_title",
+            "document_present",
+            "YQ-4",
+        ),
+        (
+            "yangquan/round",
+            "publish_tender",
+            "survey_has_returns",
+            "YQ-7",
+        ),
+        (
+            "yangquan/round",
+            "decide_plan",
+            "plan_within_demand",
+            "YQ-7",
+        ),
+        ("yangquan/round", "decide_plan", "plan_recorded", "YQ-7.4"),
+        ("yangquan/round", "cancel", "comment_required", "YQ-7.4"),
+        (
+            "nanchang/listing",
+            "submit_for_review",
+            "documents_complete",
+            "HS-A8",
+        ),
+        ("nanchang/listing", "withdraw", "comment_required", "NC-17"),
+        (
+            "nanchang/listing",
+            "return_to_developer",
+            "comment_required",
+            "NC-6",
+        ),
+        (
+            "nanchang/listing",
+            "resolve_objections",
+            "comment_required",
+            "HS-A7.3",
+        ),
+        ("nanchang/listing", "pass_review", "review_passed", "NC-16"),
+        (
+            "nanchang/listing",
+            "pass_review",
+            "title_signed_off",
+            "NC-6",
+        ),
+        (
+            "nanchang/listing",
+            "pass_review",
+            "no_open_objection",
+            "HS-A7.3",
+        ),
+        ("nanchang/listing", "reject", "comment_required", "NC-16"),
+        (
+            "nanchang/listing",
+            "record_objection",
+            "comment_required",
+            "HS-A7.3",
+        ),
+        (
+            "nanchang/listing",
+            "end_publicity",
+            "deadline_elapsed",
+            "HS-A7.3",
+        ),
+        (
+            "nanchang/listing",
+            "end_publicity",
+            "no_open_objection",
+            "HS-A7.3",
+        ),
+        (
+            "nanchang/listing",
+            "start_negotiation",
+            "valuation_recorded",
+            "NC-20",
+        ),
+        (
+            "nanchang/listing",
+            "submit_result",
+            "price_within_ceiling",
+            "NC-20",
+        ),
+        ("nanchang/listing", "submit_result", "within_demand", "NC-4"),
+        (
+            "nanchang/listing",
+            "return_to_negotiation",
+            "comment_required",
+            "NC-6",
+        ),
+        (
+            "nanchang/listing",
+            "approve",
+            "price_within_ceiling",
+            "NC-20",
+        ),
+        ("nanchang/listing", "approve", "within_demand", "NC-4"),
+        ("nanchang/listing", "decline", "comment_required", "NC-6"),
+        ("nanchang/listing", "sign", "document_present", "NC-17"),
+        (
+            "nanchang/round",
+            "open_solicitation",
+            "survey_has_returns",
+            "NC-4",
+        ),
+        (
+            "nanchang/round",
+            "approve_plan",
+            "plan_within_demand",
+            "NC-4",
+        ),
+        ("nanchang/round", "approve_plan", "plan_recorded", "NC-6"),
+        ("nanchang/round", "cancel", "comment_required", "NC-6"),
+        (
+            "xingyi/listing",
+            "submit_for_review",
+            "documents_complete",
+            "HS-A8",
+        ),
+        ("xingyi/listing", "withdraw", "comment_required", "XY-4"),
+        (
+            "xingyi/listing",
+            "return_to_developer",
+            "comment_required",
+            "XY-4",
+        ),
+        ("xingyi/listing", "pass_review", "review_passed", "XY-11"),
+        ("xingyi/listing", "reject", "comment_required", "XY-4"),
+        ("xingyi/listing", "sign", "document_present", "XY-4"),
+        ("xingyi/round", "cancel", "comment_required", "XY-4"),
+    ];
+
+    #[test]
+    fn every_guard_refusal_cites_the_rule_domain_md_gives() {
+        use crate::workflow::guards::{Facts, check};
+        let r = Registry::load(&shipped()).unwrap();
+        // Facts under which every guard refuses: nothing present, an open objection, a listing
+        // of one unit in a band nobody asked for, a round that took bids without a plan.
+        let facts = Facts {
+            open_objections: 1,
+            this_listing: [("x".to_string(), 1)].into(),
+            committed: [("x".to_string(), 1)].into(),
+            tendered: true,
+            in_round_plan: Some(false),
+            ..Facts::default()
+        };
+        let mut seen = Vec::new();
+        for (key, def) in &r.defs {
+            for a in &def.actions {
+                for g in &a.guards {
+                    let f = check(g, &facts).expect_err(&format!(
+                        "{key} {} {} refuses",
+                        a.name,
+                        g.kind.name()
+                    ));
+                    seen.push((key.clone(), a.name.clone(), g.kind.name(), f.rule));
+                }
+            }
+        }
+        for (key, action, guard, rule) in &seen {
+            let expected = CITATIONS
+                .iter()
+                .find(|c| c.0 == key && c.1 == action && c.2 == *guard)
+                .unwrap_or_else(|| panic!("{key} {action} {guard} is not in the table"));
+            assert_eq!(rule, expected.3, "{key} {action} {guard}");
+        }
+        assert_eq!(
+            seen.len(),
+            CITATIONS.len(),
+            "every listed guard is in a workflow"
+        );
+    }
+
     #[test]
     fn dom_7_packs_carry_their_texts_dates_and_status() {
         use chrono::NaiveDate;

@@ -390,7 +390,11 @@ impl TestApp {
         self.open_round_in("huoshan").await
     }
 
-    /// An acquisition round of a policy pack, surveyed and open for listings.
+    /// An acquisition round of a policy pack, surveyed and open for listings: demand of 100
+    /// units in the pack's band holding 75 m² and 50 in the band holding 95 m² (Huoshan and
+    /// Nanchang: 60_90 and 90_120; Yangquan: 70_90 and 90_120, the counties' waiting lists),
+    /// opened by whoever the pack's flow names. Xingyi's text sets no survey: its rounds open
+    /// at once.
     pub async fn open_round_in(&self, pack: &str) -> i64 {
         let (s, v) = self
             .post(
@@ -401,19 +405,38 @@ impl TestApp {
             .await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
         let id = v["id"].as_i64().unwrap();
+        let p = self.app.pack(pack).unwrap().clone();
+        if p.demand_bands.is_empty() {
+            return id;
+        }
+        let band = |m2: u32| {
+            anju::domain::survey::band_of(
+                &p.demand_bands,
+                AreaM2::new("a", Decimal::from(m2)).unwrap(),
+            )
+            .unwrap()
+            .key
+            .clone()
+        };
         let (s, v) = self
             .post(
                 "housing_bureau",
                 &format!("/api/rounds/{id}/survey-returns"),
                 json!({ "returns": [
-                    { "respondent": "衡山镇", "respondent_kind": "township", "household_type": "新市民", "band": "60_90", "units": 100, "location": "城区" },
-                    { "respondent": "县教育局", "respondent_kind": "county_unit", "household_type": "教师", "band": "90_120", "units": 50, "location": "城区" }
+                    { "respondent": "衡山镇", "respondent_kind": "township", "household_type": "新市民", "band": band(75), "units": 100, "location": "城区" },
+                    { "respondent": "县教育局", "respondent_kind": "county_unit", "household_type": "教师", "band": band(95), "units": 50, "location": "城区" }
                 ] }),
             )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
-        self.ok("housing_bureau", id, "open_solicitation", None, Value::Null)
-            .await;
+        if pack == "yangquan" {
+            self.acquirer_of(pack).await;
+            self.ok("acquirer", id, "publish_tender", None, Value::Null)
+                .await;
+        } else {
+            self.ok("housing_bureau", id, "open_solicitation", None, Value::Null)
+                .await;
+        }
         id
     }
 

@@ -11,6 +11,7 @@ mod flow;
 mod guards;
 mod ledger;
 mod negotiation;
+mod packs;
 mod pricing;
 mod roles;
 mod workflows;
