@@ -3,6 +3,7 @@
 //! Architecture invariant: nothing under `domain/` imports sqlx, axum, calamine or
 //! rust_xlsxwriter, reads a clock or touches a file.
 
+pub mod allocation;
 pub mod bids;
 pub mod calendar;
 pub mod exceptions;

@@ -38,12 +38,20 @@ pub enum Role {
     Appraiser,
     /// 纪委监委 / 审计局: reads everything, changes nothing.
     Supervisor,
+    /// 受理单位: accepts and first-reviews households' applications (YQ-12: 社区（村）and
+    /// 街道（乡镇）; NC-26: 区住房保障部门; XY-18: the accepting unit).
+    AcceptingUnit,
+    /// A verifying department (公安, 民政, 人社, 公积金, …; ALLOCATION.md §3); the account's
+    /// `org` names the department key.
+    Verifier,
+    /// 公证机关: witnesses and records the lottery's seed (XY-25.3).
+    Notary,
     /// Manages user accounts; takes no part in any workflow.
     Admin,
 }
 
 impl Role {
-    pub const ALL: [Role; 10] = [
+    pub const ALL: [Role; 13] = [
         Role::HousingBureau,
         Role::NaturalResources,
         Role::Acquirer,
@@ -53,6 +61,9 @@ impl Role {
         Role::Developer,
         Role::Appraiser,
         Role::Supervisor,
+        Role::AcceptingUnit,
+        Role::Verifier,
+        Role::Notary,
         Role::Admin,
     ];
 
@@ -67,6 +78,9 @@ impl Role {
             Role::Developer => "developer",
             Role::Appraiser => "appraiser",
             Role::Supervisor => "supervisor",
+            Role::AcceptingUnit => "accepting_unit",
+            Role::Verifier => "verifier",
+            Role::Notary => "notary",
             Role::Admin => "admin",
         }
     }
@@ -82,6 +96,9 @@ impl Role {
             Role::Developer => "房地产开发企业",
             Role::Appraiser => "评估机构",
             Role::Supervisor => "纪委监委/审计局",
+            Role::AcceptingUnit => "受理单位",
+            Role::Verifier => "核查部门",
+            Role::Notary => "公证机关",
             Role::Admin => "系统管理员",
         }
     }

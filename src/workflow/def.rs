@@ -154,10 +154,26 @@ pub enum Capability {
     PriceExceptions,
     /// HS-F4: acquisition money may be paid into the listing's escrow account (after signing).
     Payments,
+    /// An application's household data may be corrected (NC-29, XY-19).
+    Household,
+    /// An application's materials checklist may be ticked (YQ-13, NC-26, XY-22).
+    Materials,
+    /// The departments record their findings (YQ-4, NC-27, XY-4).
+    Verifications,
+    /// A sale's plan may be written (YQ-15, NC-33, XY-13).
+    SalePlan,
+    /// Qualified households register for a sale (YQ-15, XY-25.2).
+    Registrations,
+    /// The entrant list is fixed and the lottery drawn (YQ-15, NC-33, XY-25.3).
+    Lottery,
+    /// Households choose units in order (XY-25.4).
+    Selections,
+    /// Sale contracts are signed (YQ-18, NC-34, XY-25.5).
+    Contracts,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 8] = [
+    pub const ALL: [Capability; 16] = [
         Capability::Documents,
         Capability::Valuation,
         Capability::Exceptions,
@@ -166,6 +182,14 @@ impl Capability {
         Capability::Offers,
         Capability::PriceExceptions,
         Capability::Payments,
+        Capability::Household,
+        Capability::Materials,
+        Capability::Verifications,
+        Capability::SalePlan,
+        Capability::Registrations,
+        Capability::Lottery,
+        Capability::Selections,
+        Capability::Contracts,
     ];
     pub fn name(self) -> &'static str {
         match self {
@@ -177,6 +201,14 @@ impl Capability {
             Capability::Offers => "offers",
             Capability::PriceExceptions => "price_exceptions",
             Capability::Payments => "payments",
+            Capability::Household => "household",
+            Capability::Materials => "materials",
+            Capability::Verifications => "verifications",
+            Capability::SalePlan => "sale_plan",
+            Capability::Registrations => "registrations",
+            Capability::Lottery => "lottery",
+            Capability::Selections => "selections",
+            Capability::Contracts => "contracts",
         }
     }
 }

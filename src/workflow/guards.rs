@@ -34,6 +34,18 @@ pub enum GuardKind {
     WithdrawalPending,
     /// YQ-7.4: the listing is among the units the round's recorded plan picked.
     InRecordedPlan,
+    /// YQ-13, NC-26, XY-22: every material of the pack's checklist is present.
+    MaterialsComplete,
+    /// YQ-4, NC-27, XY-4: every department has verified, none refused.
+    VerificationsComplete,
+    /// ALLOCATION.md §1: the household passes every eligibility test of its pack.
+    Eligible,
+    /// YQ-14, NC-28, XY-20: a re-review may still be asked.
+    RereviewAllowed,
+    /// YQ-15, NC-33, XY-13: the sale plan is recorded.
+    SalePlanRecorded,
+    /// YQ-15, NC-33, XY-25.3: the draw is done (or, XY-25.3, not needed).
+    LotteryDrawn,
 }
 
 /// The type of a guard parameter.
@@ -64,10 +76,20 @@ pub enum Need {
     Withdrawal,
     /// The recorded plan of the listing's round (YQ-7.4).
     RoundPlan,
+    /// An application's materials checklist.
+    Materials,
+    /// An application's departmental findings since it entered verification.
+    Verifications,
+    /// An application's eligibility under its pack.
+    Eligibility,
+    /// An application's refusals and re-reviews.
+    Rereview,
+    /// A sale's plan and draw.
+    Sale,
 }
 
 impl GuardKind {
-    pub const ALL: [GuardKind; 16] = [
+    pub const ALL: [GuardKind; 22] = [
         GuardKind::DocumentsComplete,
         GuardKind::DocumentPresent,
         GuardKind::ReviewPassed,
@@ -84,6 +106,12 @@ impl GuardKind {
         GuardKind::WithdrawalNoticeElapsed,
         GuardKind::WithdrawalPending,
         GuardKind::InRecordedPlan,
+        GuardKind::MaterialsComplete,
+        GuardKind::VerificationsComplete,
+        GuardKind::Eligible,
+        GuardKind::RereviewAllowed,
+        GuardKind::SalePlanRecorded,
+        GuardKind::LotteryDrawn,
     ];
 
     pub fn name(self) -> &'static str {
@@ -104,6 +132,12 @@ impl GuardKind {
             GuardKind::WithdrawalNoticeElapsed => "withdrawal_notice_elapsed",
             GuardKind::WithdrawalPending => "withdrawal_pending",
             GuardKind::InRecordedPlan => "in_recorded_plan",
+            GuardKind::MaterialsComplete => "materials_complete",
+            GuardKind::VerificationsComplete => "verifications_complete",
+            GuardKind::Eligible => "eligible",
+            GuardKind::RereviewAllowed => "rereview_allowed",
+            GuardKind::SalePlanRecorded => "sale_plan_recorded",
+            GuardKind::LotteryDrawn => "lottery_drawn",
         }
     }
 
@@ -129,7 +163,13 @@ impl GuardKind {
             GuardKind::DocumentPresent
             | GuardKind::DeadlineElapsed
             | GuardKind::PriceWithinCeiling
-            | GuardKind::CommentRequired => None,
+            | GuardKind::CommentRequired
+            | GuardKind::MaterialsComplete
+            | GuardKind::VerificationsComplete
+            | GuardKind::Eligible
+            | GuardKind::RereviewAllowed
+            | GuardKind::SalePlanRecorded
+            | GuardKind::LotteryDrawn => None,
         }
     }
 
@@ -171,6 +211,11 @@ impl GuardKind {
                 &[Need::Withdrawal]
             }
             GuardKind::InRecordedPlan => &[Need::RoundPlan],
+            GuardKind::MaterialsComplete => &[Need::Materials],
+            GuardKind::VerificationsComplete => &[Need::Verifications],
+            GuardKind::Eligible => &[Need::Eligibility],
+            GuardKind::RereviewAllowed => &[Need::Rereview],
+            GuardKind::SalePlanRecorded | GuardKind::LotteryDrawn => &[Need::Sale],
             GuardKind::DeadlineElapsed | GuardKind::CommentRequired => &[],
         }
     }
@@ -252,6 +297,20 @@ pub struct Facts {
     pub withdrawal: Option<WithdrawalFact>,
     /// YQ-7.4: whether the listing's round has a recorded plan, and whether it picked the listing.
     pub in_round_plan: Option<bool>,
+    /// An application's missing materials (labels).
+    pub materials_missing: Vec<String>,
+    /// Departments that have not verified since the application entered verification, and
+    /// those that found against it (with their notes).
+    pub verifications_missing: Vec<String>,
+    pub verifications_failed: Vec<String>,
+    /// The household's eligibility (ALLOCATION.md §1).
+    pub eligibility: Option<crate::domain::allocation::eligibility::Eligibility>,
+    /// Why a re-review may not be asked, if it may not (the deadline passed, the one allowed
+    /// is used).
+    pub rereview_refusal: Option<String>,
+    /// A sale's recorded plan, and whether its draw is done or not needed.
+    pub sale_plan: bool,
+    pub lottery_settled: bool,
     pub comment: Option<String>,
     pub today: Option<NaiveDate>,
 }
@@ -507,6 +566,86 @@ pub fn check(g: &GuardUse, facts: &Facts) -> Result<(), GuardFailure> {
                 serde_json::Value::Null,
             ),
         },
+        GuardKind::MaterialsComplete => {
+            if facts.materials_missing.is_empty() {
+                Ok(())
+            } else {
+                fail(
+                    kind,
+                    format!("materials are missing: {}", facts.materials_missing.join("、")),
+                    serde_json::json!({ "missing": facts.materials_missing }),
+                )
+            }
+        }
+        GuardKind::VerificationsComplete => {
+            if !facts.verifications_failed.is_empty() {
+                fail(
+                    kind,
+                    format!("departments found against the household: {}", facts.verifications_failed.join("；")),
+                    serde_json::json!({ "failed": facts.verifications_failed }),
+                )
+            } else if !facts.verifications_missing.is_empty() {
+                fail(
+                    kind,
+                    format!("departments have not verified yet: {}", facts.verifications_missing.join("、")),
+                    serde_json::json!({ "missing": facts.verifications_missing }),
+                )
+            } else {
+                Ok(())
+            }
+        }
+        GuardKind::Eligible => match &facts.eligibility {
+            Some(e) if e.eligible => Ok(()),
+            Some(e) => {
+                let failing: Vec<_> = e
+                    .tests
+                    .iter()
+                    .filter(|t| {
+                        !matches!(
+                            t.outcome,
+                            crate::domain::allocation::eligibility::Outcome::Passed
+                                | crate::domain::allocation::eligibility::Outcome::Condition
+                                | crate::domain::allocation::eligibility::Outcome::NotApplicable
+                        )
+                    })
+                    .collect();
+                fail(
+                    kind,
+                    format!(
+                        "the household does not meet: {}",
+                        failing
+                            .iter()
+                            .map(|t| format!("{} {}", t.rule, t.detail))
+                            .collect::<Vec<_>>()
+                            .join("；")
+                    ),
+                    serde_json::to_value(&failing).unwrap_or_default(),
+                )
+            }
+            None => fail(kind, "no household data recorded".into(), serde_json::Value::Null),
+        },
+        GuardKind::RereviewAllowed => match &facts.rereview_refusal {
+            None => Ok(()),
+            Some(why) => fail(kind, why.clone(), serde_json::Value::Null),
+        },
+        GuardKind::SalePlanRecorded => {
+            if facts.sale_plan {
+                Ok(())
+            } else {
+                fail(kind, "no sale plan (配售方案) has been recorded".into(), serde_json::Value::Null)
+            }
+        }
+        GuardKind::LotteryDrawn => {
+            if facts.lottery_settled {
+                Ok(())
+            } else {
+                fail(
+                    kind,
+                    "the selection order has not been drawn (摇号)".into(),
+                    serde_json::Value::Null,
+                )
+            }
+        }
         // YQ-7.4: 最终确定收购房源 — only what the recorded plan picked is bought.
         GuardKind::InRecordedPlan => match facts.in_round_plan {
             Some(true) => Ok(()),

@@ -197,6 +197,8 @@ pub struct Pack {
     /// Pricing parameters from the folder's `pricing.toml`; the registry loads them for every
     /// pack it accepts.
     pub pricing: Option<PricingParams>,
+    /// Allocation rules from the folder's `allocation.toml` (ALLOCATION.md §1–§8).
+    pub allocation: Option<crate::domain::allocation::AllocationRules>,
 }
 
 impl Pack {
@@ -276,6 +278,7 @@ impl Pack {
             source_text: text.to_string(),
             file: file.to_string(),
             pricing: None,
+            allocation: None,
         })
     }
 
@@ -292,6 +295,32 @@ impl Pack {
             message,
         })?;
         Ok(p)
+    }
+
+    /// Parses and checks a pack's `allocation.toml`.
+    pub fn parse_allocation(
+        file: &str,
+        text: &str,
+    ) -> Result<crate::domain::allocation::AllocationRules, DefError> {
+        let a: crate::domain::allocation::AllocationRules =
+            toml::from_str(text).map_err(|e| DefError {
+                file: file.to_string(),
+                line: e.span().map(|s| line_of(text, s.start)),
+                message: e.message().to_string(),
+            })?;
+        a.check().map_err(|message| DefError {
+            file: file.to_string(),
+            line: None,
+            message,
+        })?;
+        Ok(a)
+    }
+
+    /// The pack's allocation rules (present on every pack the registry loaded).
+    pub fn allocation(&self) -> &crate::domain::allocation::AllocationRules {
+        self.allocation
+            .as_ref()
+            .expect("the registry loads allocation.toml for every pack")
     }
 
     /// The pack's pricing parameters (present on every pack the registry loaded).

@@ -16,7 +16,7 @@ pub struct Registry {
 }
 
 /// Files in a pack folder that are not workflow definitions.
-const NOT_WORKFLOWS: [&str; 2] = ["policy.toml", "pricing.toml"];
+const NOT_WORKFLOWS: [&str; 3] = ["policy.toml", "pricing.toml", "allocation.toml"];
 
 impl Registry {
     pub fn load(dir: &Path) -> Result<Registry, Vec<DefError>> {
@@ -52,17 +52,31 @@ impl Registry {
                     message: format!("every pack needs its pricing parameters: {e}"),
                 }),
             };
+            let allocation_file = folder.join("allocation.toml");
+            let allocation = match std::fs::read_to_string(&allocation_file) {
+                Ok(t) => Pack::parse_allocation(&allocation_file.display().to_string(), &t),
+                Err(e) => Err(DefError {
+                    file: allocation_file.display().to_string(),
+                    line: None,
+                    message: format!(
+                        "every pack says whether and how it sells to households (allocation.toml): {e}"
+                    ),
+                }),
+            };
             match (
                 Pack::parse(&file.display().to_string(), &name, &text),
                 pricing,
+                allocation,
             ) {
-                (Ok(mut p), Ok(pricing)) => {
+                (Ok(mut p), Ok(pricing), Ok(allocation)) => {
                     p.pricing = Some(pricing);
+                    p.allocation = Some(allocation);
                     packs.insert(name, p);
                 }
-                (p, pricing) => {
+                (p, pricing, allocation) => {
                     errors.extend(p.err());
                     errors.extend(pricing.err());
+                    errors.extend(allocation.err());
                 }
             }
         }
