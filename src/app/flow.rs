@@ -143,6 +143,24 @@ pub struct UploadResult {
     pub units: Option<usize>,
 }
 
+/// The most an action's `payload` (kept in the history) may hold, as JSON.
+pub const ACTION_PAYLOAD_MAX_BYTES: usize = 4096;
+
+/// A one-line free-text field under the character policy of `domain::text` (issue 15).
+pub(crate) fn one_line(field: &str, s: &str, max: usize) -> Result<(), AppError> {
+    crate::domain::text::one_line(s, max).map_err(|m| AppError::invalid(field, m))
+}
+
+/// A many-line free-text field (comment, reason, note) under the character policy.
+pub(crate) fn many_lines(field: &str, s: &str, max: usize) -> Result<(), AppError> {
+    crate::domain::text::many_lines(s, max).map_err(|m| AppError::invalid(field, m))
+}
+
+/// An optional many-line field: absent is fine, present is checked.
+pub(crate) fn opt_lines(field: &str, s: Option<&str>, max: usize) -> Result<(), AppError> {
+    s.map_or(Ok(()), |s| many_lines(field, s, max))
+}
+
 pub(crate) fn require_role(actor: &User, roles: &[Role], what: &str) -> Result<(), AppError> {
     if roles.contains(&actor.role) {
         Ok(())
@@ -562,6 +580,19 @@ impl App {
         action: &str,
         req: ActionRequest,
     ) -> Result<(u16, InstanceView), AppError> {
+        // Issue 15: what an action writes into the append-only history is bounded.
+        if let Some(c) = req.comment.as_deref().filter(|c| !c.trim().is_empty()) {
+            many_lines("comment", c, crate::domain::text::NOTE_MAX)?;
+        }
+        let payload_bytes = serde_json::to_string(&req.payload).map_or(0, |s| s.len());
+        if payload_bytes > ACTION_PAYLOAD_MAX_BYTES {
+            return Err(AppError::invalid(
+                "payload",
+                format!(
+                    "at most {ACTION_PAYLOAD_MAX_BYTES} bytes of action data, got {payload_bytes}"
+                ),
+            ));
+        }
         if idem.is_none()
             && let Some(mut tx) = self.store.autocommit().await?
             && let Some(view) = self

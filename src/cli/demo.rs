@@ -677,7 +677,7 @@ async fn fund_and_pay(
         (
             &escrow,
             AccountKind::Escrow,
-            None,
+            Some(project.clone()),
             None,
             Some(listing_id),
             "开发企业预售资金监管账户",
@@ -717,6 +717,7 @@ async fn fund_and_pay(
                 line(&fund, "50000000.00".into()),
                 line(&source, "-50000000.00".into()),
             ],
+            reverses: None,
         },
     )
     .await?;
@@ -735,6 +736,8 @@ async fn fund_and_pay(
                         share: DecimalText("0.7".into()),
                     },
                 ],
+                decision: None,
+                reason: None,
             },
         )
         .await?;
@@ -754,6 +757,7 @@ async fn fund_and_pay(
                     line(&escrow, first.to_string()),
                     line(&fund, format!("-{first}")),
                 ],
+                reverses: None,
             },
         )
         .await?;

@@ -12,5 +12,6 @@ pub mod recon;
 pub mod review;
 pub mod role;
 pub mod survey;
+pub mod text;
 pub mod unit_list;
 pub mod units;

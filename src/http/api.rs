@@ -44,6 +44,22 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// Query parameters whose rejections (a missing or malformed parameter) are problem+json 422.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(v)) => Ok(ApiQuery(v)),
+            Err(e) => Err(ApiError(AppError::Invalid {
+                field: None,
+                message: e.body_text(),
+            })),
+        }
+    }
+}
+
 /// Path parameters whose rejections are problem+json 400/404.
 pub struct ApiPath<T>(pub T);
 
@@ -694,6 +710,8 @@ async fn overdue_rents(
         super::ledger_api::accounts,
         super::ledger_api::post_entry,
         super::ledger_api::entries,
+        super::ledger_api::record_decision,
+        super::ledger_api::decisions,
         super::ledger_api::post_batch,
         super::ledger_api::trial_balance,
         super::ledger_api::verify,
@@ -702,6 +720,10 @@ async fn overdue_rents(
         super::ledger_api::exceptions,
         super::ledger_api::payment_schedule,
         super::ledger_api::import_statement,
+        super::ledger_api::list_statements,
+        super::ledger_api::statement_lines,
+        super::ledger_api::check_reconciliation,
+        super::ledger_api::reconciliation_checks,
         super::ledger_api::statement_template,
         super::ledger_api::auto_reconcile,
         super::ledger_api::manual_match,

@@ -10,6 +10,7 @@ mod excel;
 mod flow;
 mod guards;
 mod ledger;
+mod ledger_integrity;
 mod negotiation;
 mod pricing;
 mod roles;
