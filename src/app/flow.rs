@@ -156,11 +156,6 @@ pub(crate) fn many_lines(field: &str, s: &str, max: usize) -> Result<(), AppErro
     crate::domain::text::many_lines(s, max).map_err(|m| AppError::invalid(field, m))
 }
 
-/// An optional many-line field: absent is fine, present is checked.
-pub(crate) fn opt_lines(field: &str, s: Option<&str>, max: usize) -> Result<(), AppError> {
-    s.map_or(Ok(()), |s| many_lines(field, s, max))
-}
-
 pub(crate) fn require_role(actor: &User, roles: &[Role], what: &str) -> Result<(), AppError> {
     if roles.contains(&actor.role) {
         Ok(())

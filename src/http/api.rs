@@ -739,6 +739,7 @@ async fn overdue_rents(
         super::bids_api::submit_bid,
         super::bids_api::list_bids,
         super::bids_api::open_bids,
+        super::bids_api::bid_result,
         super::bids_api::comparison,
         super::bids_api::comparison_xlsx,
         super::bids_api::submit_bid_xlsx,

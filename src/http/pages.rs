@@ -565,7 +565,7 @@ async fn bids_page(
     let price = |id: i64| {
         c.bids
             .iter()
-            .find(|b| b.id == id)
+            .find(|b| b.number == id)
             .map(|b| b.bid.price_per_m2)
             .unwrap_or_default()
     };
@@ -580,6 +580,20 @@ async fn bids_page(
         "bids.html",
         minijinja::context! { user => v(&u), role_label => v(&u.role.label_zh()), c => v(&c), rows => v(&rows),
         recorded => v(&recorded), can_record => u.role == crate::domain::role::Role::HousingBureau },
+    )
+}
+
+/// The printable result announcement of an opened round (officials and the bidders).
+async fn bid_result_page(
+    AxState(state): AxState<State>,
+    Person(u): Person,
+    Path(id): Path<i64>,
+) -> Result<Html<String>, PageError> {
+    let r = state.bid_result(&u, id).await?;
+    render(
+        &state,
+        "bid_result.html",
+        minijinja::context! { user => v(&u), role_label => v(&u.role.label_zh()), r => v(&r) },
     )
 }
 
@@ -614,6 +628,7 @@ pub fn routes() -> Router<State> {
         .route("/price/schedule", get(schedule_form).post(schedule_make))
         .route("/ledger", get(ledger_page))
         .route("/rounds/{id}/bids", get(bids_page))
+        .route("/rounds/{id}/bids/result", get(bid_result_page))
         .route("/rounds/{id}/plan", post(record_plan))
         .route("/ledger/reconciliation", get(reconciliation_page))
         .route("/ledger/projects/{project}", get(project_report_page))

@@ -6,6 +6,7 @@ mod harness;
 
 mod api;
 mod bids;
+mod bids_integrity;
 mod excel;
 mod flow;
 mod guards;
