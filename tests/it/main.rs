@@ -12,6 +12,7 @@ mod flow;
 mod guards;
 mod ledger;
 mod ledger_integrity;
+mod limits;
 mod negotiation;
 mod pricing;
 mod roles;
