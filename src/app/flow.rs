@@ -143,6 +143,9 @@ pub struct UploadResult {
     pub units: Option<usize>,
 }
 
+/// The most demand-survey returns one command enters.
+pub const MAX_SURVEY_RETURNS: usize = 10_000;
+
 /// The most an action's `payload` (kept in the history) may hold, as JSON.
 pub const ACTION_PAYLOAD_MAX_BYTES: usize = 4096;
 
@@ -355,6 +358,25 @@ impl App {
         require_role(actor, &[Role::HousingBureau], "enter demand survey returns")?;
         if rows.is_empty() {
             return Err(AppError::invalid("returns", "no survey returns given"));
+        }
+        if rows.len() > MAX_SURVEY_RETURNS {
+            return Err(AppError::invalid(
+                "returns",
+                format!("at most {MAX_SURVEY_RETURNS} returns at once"),
+            ));
+        }
+        // Issue 15: every text kept in the round's record is bounded and one line.
+        use crate::domain::text::NAME_MAX;
+        for (i, r) in rows.iter().enumerate() {
+            one_line(&format!("returns[{i}].respondent"), &r.respondent, NAME_MAX)?;
+            one_line(
+                &format!("returns[{i}].household_type"),
+                &r.household_type,
+                NAME_MAX,
+            )?;
+            if !r.location.is_empty() {
+                one_line(&format!("returns[{i}].location"), &r.location, NAME_MAX)?;
+            }
         }
         let actor2 = actor.clone();
         self.command(actor, idem, 201, move |app, tx| {

@@ -1286,7 +1286,8 @@ impl App {
                     report.broken_at = Some(c.seq);
                     report.reason = Some(format!(
                         "the checkpoint of {} names entry {}, which is no longer in the ledger (truncated)",
-                        c.at, c.seq
+                        super::beijing(c.at),
+                        c.seq
                     ));
                 }
                 Some(e) if e.hash != c.hash => {
@@ -1294,7 +1295,8 @@ impl App {
                     report.broken_at = Some(c.seq);
                     report.reason = Some(format!(
                         "entry {} no longer has the hash the checkpoint of {} recorded (rewritten)",
-                        c.seq, c.at
+                        c.seq,
+                        super::beijing(c.at)
                     ));
                 }
                 Some(_) => {}

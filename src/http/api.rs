@@ -54,6 +54,17 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 message: "Expected request with `Content-Type: application/json`".into(),
             }));
         }
+        // Announced too large: refused before a byte of the body is read.
+        let announced = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if announced.is_some_and(|n| n > JSON_BODY_LIMIT_BYTES as u64) {
+            return Err(ApiError(AppError::TooLarge {
+                limit: JSON_BODY_LIMIT_BYTES,
+            }));
+        }
         let bytes = axum::body::to_bytes(req.into_body(), JSON_BODY_LIMIT_BYTES)
             .await
             .map_err(|_| {
