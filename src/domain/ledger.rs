@@ -743,8 +743,7 @@ pub fn verify_from<'a>(
     entries: impl IntoIterator<Item = &'a Stored>,
 ) -> Option<Broken> {
     let mut prev = prev.to_string();
-    let mut expect_seq = first;
-    for e in entries {
+    for (expect_seq, e) in (first..).zip(entries) {
         if e.seq != expect_seq {
             return Some(Broken {
                 seq: e.seq,
@@ -771,7 +770,6 @@ pub fn verify_from<'a>(
             });
         }
         prev = e.hash.clone();
-        expect_seq += 1;
     }
     None
 }

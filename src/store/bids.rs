@@ -1,5 +1,5 @@
 //! Tender terms, sealed bids and openings (migration 0006); corrections of the terms, the
-//! round's sealing key and bids sealed at rest (migration 0009).
+//! round's sealing key and bids sealed at rest (migration 0010; 0009 is left to the packs' own texts on main).
 
 use super::Tx;
 use crate::on_tx;

@@ -27,6 +27,22 @@ fn have(tool: &str) -> bool {
     }
 }
 
+/// A receipt of `amount` into `fund` from `source`, which must be posted.
+async fn receive(t: &TestApp, key: &str, fund: &str, source: &str, amount: &str) {
+    let (s, v) = t
+        .post(
+            "acquirer",
+            "/api/ledger/entries",
+            entry(
+                key,
+                "receipt",
+                &[(fund, amount), (source, &format!("-{amount}"))],
+            ),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+}
+
 async fn export(t: &TestApp, format: &str) -> String {
     let r = t
         .client
@@ -138,18 +154,7 @@ on_both!(
     hs_f6_a_memo_cannot_plant_a_transaction_in_the_auditors_exports,
     |t: TestApp| async move {
         open_books(&t).await;
-        let (s, v) = t
-            .post(
-                "acquirer",
-                "/api/ledger/entries",
-                entry(
-                    "bond",
-                    "receipt",
-                    &[(BOND, "500.00"), (SRC_BOND, "-500.00")],
-                ),
-            )
-            .await;
-        assert_eq!(s, StatusCode::CREATED, "{v}");
+        receive(&t, "bond", BOND, SRC_BOND, "500.00").await;
         // A memo that would start a whole invented transaction in the journal: refused, and
         // nothing posted.
         let planted = format!(
@@ -270,18 +275,7 @@ async fn bought(t: &TestApp) -> (i64, String, Decimal) {
         .post("acquirer", "/api/ledger/accounts", json!({ "name": escrow, "kind": "escrow", "project": "R1", "listing_id": id, "label": "监管账户" }))
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
-    let (s, v) = t
-        .post(
-            "acquirer",
-            "/api/ledger/entries",
-            entry(
-                "bond",
-                "receipt",
-                &[(BOND, "90000000"), (SRC_BOND, "-90000000")],
-            ),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{v}");
+    receive(t, "bond", BOND, SRC_BOND, "90000000").await;
     (id, escrow, price)
 }
 
@@ -391,14 +385,7 @@ on_both!(
             )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
-        let (s, v) = t
-            .post(
-                "acquirer",
-                "/api/ledger/entries",
-                entry("bond2", "receipt", &[(BOND2, "1000"), (SRC_BOND2, "-1000")]),
-            )
-            .await;
-        assert_eq!(s, StatusCode::CREATED, "{v}");
+        receive(&t, "bond2", BOND2, SRC_BOND2, "1000").await;
         // Project R2's bond money cannot pay a listing of project R1.
         let (s, v) = t
             .post(
@@ -479,21 +466,14 @@ on_both!(
             .post("acquirer", "/api/ledger/accounts", json!({ "name": "Liabilities:Source:R1:Other", "kind": "source", "project": "R1", "source": "other", "label": "其他" }))
             .await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
-        let (s, v) = t
-            .post(
-                "acquirer",
-                "/api/ledger/entries",
-                entry(
-                    "in",
-                    "receipt",
-                    &[
-                        ("Assets:Fund:R1:Other:Acq", "1000.00"),
-                        ("Liabilities:Source:R1:Other", "-1000.00"),
-                    ],
-                ),
-            )
-            .await;
-        assert_eq!(s, StatusCode::CREATED, "{v}");
+        receive(
+            &t,
+            "in",
+            "Assets:Fund:R1:Other:Acq",
+            "Liabilities:Source:R1:Other",
+            "1000.00",
+        )
+        .await;
         let re = |key: &str, to: &str, approval: &str| {
             let mut e = entry(
                 key,
@@ -668,18 +648,7 @@ on_both!(
         assert_eq!(s, StatusCode::FORBIDDEN);
         let (s, _) = t.get("admin", "/api/ledger/entries").await;
         assert_eq!(s, StatusCode::FORBIDDEN);
-        let (s, v) = t
-            .post(
-                "acquirer",
-                "/api/ledger/entries",
-                entry(
-                    "bond-1",
-                    "receipt",
-                    &[(BOND, "500.00"), (SRC_BOND, "-500.00")],
-                ),
-            )
-            .await;
-        assert_eq!(s, StatusCode::CREATED, "{v}");
+        receive(&t, "bond-1", BOND, SRC_BOND, "500.00").await;
         let send = |who: &'static str, body: String| {
             let t = &t;
             async move {
@@ -906,28 +875,17 @@ fn one_line_memo(m: &str) -> bool {
         && !m.ends_with(char::is_whitespace)
 }
 
-/// Issue 15's law: any memo text either is refused at posting (422, nothing posted) or comes
-/// out of both exports so that hledger's and beancount's balances equal the trial balance and
-/// beancount reads the memo back byte for byte. Memos are drawn at random (a fixed seed, so a
-/// failure replays) from newlines, quotes, backslashes, `;`, `*`, `|`, tabs, bidi controls,
-/// CJK and spaces.
+// Issue 15's law: any memo text either is refused at posting (422, nothing posted) or comes
+// out of both exports so that hledger's and beancount's balances equal the trial balance and
+// beancount reads the memo back byte for byte. Memos are drawn at random (a fixed seed, so a
+// failure replays) from newlines, quotes, backslashes, `;`, `*`, `|`, tabs, bidi controls,
+// CJK and spaces.
 on_both!(
     hs_f6_any_memo_round_trips_through_both_exports_or_is_refused,
     |t: TestApp| async move {
         use proptest::strategy::{Strategy, ValueTree};
         open_books(&t).await;
-        let (s, v) = t
-            .post(
-                "acquirer",
-                "/api/ledger/entries",
-                entry(
-                    "bond",
-                    "receipt",
-                    &[(BOND, "100000.00"), (SRC_BOND, "-100000.00")],
-                ),
-            )
-            .await;
-        assert_eq!(s, StatusCode::CREATED, "{v}");
+        receive(&t, "bond", BOND, SRC_BOND, "100000.00").await;
         let alphabet = vec![
             '\n', '\r', '\t', '"', '\'', '\\', ';', '*', '|', '(', ')', '#', '@', ' ', 'a', 'Z',
             '0', '购', '房', '款', '，', '；', '＊', '\u{202E}', '\u{2028}',
