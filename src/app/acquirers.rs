@@ -45,6 +45,12 @@ impl App {
                 pack.name, pack.acquirers.rule, actor.role
             )));
         }
+        super::flow::one_line("name", &a.name, crate::domain::text::NAME_MAX)?;
+        super::flow::one_line(
+            "decision_ref",
+            &a.decision_ref,
+            crate::domain::text::REF_MAX,
+        )?;
         let name = a.name.trim();
         if name.is_empty() {
             return Err(AppError::invalid("name", "the company's name is required"));
@@ -136,6 +142,7 @@ impl App {
         if reason.is_empty() {
             return Err(AppError::invalid("reason", "a reason is required"));
         }
+        super::flow::many_lines("reason", reason, crate::domain::text::NOTE_MAX)?;
         let mut tx = self.store.begin().await?;
         db::acquirer(&mut tx, id)
             .await?

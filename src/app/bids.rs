@@ -1,14 +1,28 @@
 //! Sealed developer bids of a round (issue 4, first part): the tender's terms, bids sealed until
-//! the opening — before it nobody but the bidding company reads a bid, and after the deadline
-//! nobody changes one — the opening as an action in the round's history, and the scored
-//! comparison with the demand-matched plan.
+//! the opening — and after the deadline nobody changes one — the opening as an action in the
+//! round's history, and the scored comparison with the demand-matched plan.
+//!
+//! Sealed at rest (issue 19, `domain::seal`): a bid is encrypted to its round's key, whose
+//! secret half only the opening key the housing bureau keeps unwraps. Before the opening no
+//! account reads a bid's content — not officials, not the administrator, not a new account
+//! made in a bidding company, not the bidder's own colleagues: a bidder gets its content back
+//! with its receipt (reference, commitment, salt) when it submits, and reads the receipt after.
+//! People see a bid's random reference and, once open, its number in the round; the database's
+//! key stays inside, so nobody learns how many bids others filed.
+//!
+//! Limits (issue 15): a bid offers at most [`MAX_BID_UNITS`] units; a company files at most
+//! [`MAX_BIDS_PER_COMPANY`] bids in a round; prices have at most two decimals; the tender's
+//! terms are checked (positive budget and cap, a band whose minimum is not above its maximum,
+//! a deadline still ahead) and may be corrected, with a reason, until the first bid. Every
+//! write checks the round's state: after its demand survey and before it ends.
 
+use super::beijing;
 use super::flow::{DecimalText, require_role};
-use super::pricing::dec;
 use super::{App, AppError};
 use crate::domain::bids::{self, Bid, Criteria, Plan, Scored, TenderMode, Terms};
 use crate::domain::review::ConstructionState;
 use crate::domain::role::Role;
+use crate::domain::seal;
 use crate::domain::units::{AreaM2, Yuan};
 use crate::store::Tx;
 use crate::store::bids as db;
@@ -18,15 +32,37 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-/// Who reads opened bids: the officials deciding, and the supervisors.
+/// Who reads opened bids: the officials deciding, and the supervisors (not the administrator,
+/// who takes no part in any workflow).
 const OFFICIALS: &[Role] = &[
     Role::HousingBureau,
     Role::LeadingGroup,
     Role::Acquirer,
     Role::FinanceBureau,
     Role::Supervisor,
-    Role::Admin,
 ];
+
+/// The most units one bid offers.
+pub const MAX_BID_UNITS: usize = 5_000;
+/// The most bids (a later one supersedes an earlier) one company files in a round.
+pub const MAX_BIDS_PER_COMPANY: i64 = 20;
+
+fn random<const N: usize>() -> [u8; N] {
+    let mut b = [0u8; N];
+    getrandom::fill(&mut b).expect("the system's random source");
+    b
+}
+
+/// A money amount typed by a person: above zero, at most two decimals (whole fen).
+fn money(field: &'static str, t: &DecimalText) -> Result<Decimal, AppError> {
+    let v = Yuan::parse_fen_exact(field, &t.0)
+        .map_err(|e| AppError::invalid(field, e.to_string()))?
+        .value();
+    if v <= Decimal::ZERO {
+        return Err(AppError::invalid(field, "must be above zero"));
+    }
+    Ok(v)
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -51,6 +87,29 @@ pub struct TenderInput {
     /// where the pack limits its acquirers (YQ-7.1).
     #[serde(default)]
     pub acquirer: Option<String>,
+    /// A correction of terms already set (before the first bid): why.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// The answer to setting a tender: the opening key, shown this once.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TenderSet {
+    pub round_id: i64,
+    /// The key that opens the bids (first setting only): 32 characters in groups of four.
+    /// anju keeps no copy: print it, seal it, and hand it to the supervisor until the opening;
+    /// without it the bids cannot be opened.
+    pub opening_key: Option<String>,
+    /// Whether this corrected terms set before.
+    pub corrected: bool,
+}
+
+/// The opening: the key that unseals the bids.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpeningInput {
+    #[serde(default)]
+    pub opening_key: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -101,7 +160,11 @@ pub struct BidInput {
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BidView {
-    pub id: i64,
+    /// The bid's random public reference.
+    #[serde(rename = "ref")]
+    pub public_ref: String,
+    /// Its number in the opened round (1, 2, …, in order of sealing); 0 until the opening.
+    pub number: i64,
     pub developer_org: String,
     pub submitted_at: DateTime<Utc>,
     #[schema(value_type = Object)]
@@ -111,6 +174,41 @@ pub struct BidView {
     /// Ceiling per m² minus the bid's price, once the listing is valued (negative: above it).
     #[schema(value_type = Option<String>)]
     pub gap_to_ceiling_per_m2: Option<Decimal>,
+    /// The receipt: SHA-256 of `salt` and the bid's content as sealed.
+    pub commitment: Option<String>,
+    /// Given only to the bidder when it submits (with the commitment, its proof of content).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub salt: Option<String>,
+    /// The exact content committed to (JSON), given with the salt.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+}
+
+/// A sealed bid as anyone may see it before the opening: its bidder's own receipt.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct BidReceipt {
+    #[serde(rename = "ref")]
+    pub public_ref: String,
+    pub developer_org: String,
+    pub submitted_at: DateTime<Utc>,
+    pub commitment: Option<String>,
+    pub sealed: bool,
+}
+
+/// A round's bids as the caller may see them.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum RoundBids {
+    /// Before the opening: the caller's company's receipts.
+    Sealed(Vec<BidReceipt>),
+    Open(Vec<BidView>),
+}
+
+/// What the sealed ciphertext holds: the salt and the exact content committed to.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct SealedContent {
+    salt: String,
+    content: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -180,97 +278,178 @@ impl App {
         }
     }
 
-    /// The housing bureau sets a round's tender once: mode, limits, weights, budget, deadline
-    /// and opening time.
-    pub async fn set_tender(
-        &self,
-        actor: &User,
-        round_id: i64,
-        t: TenderInput,
-    ) -> Result<(), AppError> {
-        self.require_tender_runner(actor, round_id, "set a round's tender")
-            .await?;
+    /// Tenders, bids and openings belong to a round past its demand survey (HS-A7.1) and not
+    /// ended (approved or cancelled): the workflow's start and end states say which.
+    async fn round_open_for_bids(&self, tx: &mut Tx, round_id: i64) -> Result<(), AppError> {
+        let inst = self.instance_of(tx, round_id, "round").await?;
+        let def = self.def_by_hash(tx, &inst.def_hash).await?;
+        let ended = def.state(&inst.state).is_some_and(|s| s.end);
+        if ended || inst.state == def.start {
+            return Err(AppError::Conflict {
+                code: "wrong_state",
+                message: format!(
+                    "round {round_id} is in {}: tenders, bids and openings belong to a round after its demand survey and before it ends",
+                    inst.state
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// The tender's terms, checked: a known mode, a band within itself, positive money with
+    /// two decimals, weights that sum to 100, a deadline still ahead and an opening after it.
+    fn checked_terms(&self, t: &TenderInput) -> Result<(Terms, Decimal), AppError> {
         t.criteria
             .check()
             .map_err(|m| AppError::invalid("criteria", m))?;
-        if t.opening_at < t.deadline_at {
-            return Err(AppError::invalid(
-                "opening_at",
-                "the opening comes after the deadline",
-            ));
-        }
+        let area = |f: &'static str, d: &DecimalText| {
+            AreaM2::parse(f, &d.0)
+                .map_err(|e| AppError::invalid(f, e.to_string()))
+                .and_then(|a| {
+                    if a.value() > Decimal::ZERO {
+                        Ok(a.value())
+                    } else {
+                        Err(AppError::invalid(f, "must be above zero"))
+                    }
+                })
+        };
         let terms = Terms {
             mode: t.mode,
             min_unit_m2: t
                 .min_unit_m2
                 .as_ref()
-                .map(|d| dec("min_unit_m2", d))
+                .map(|d| area("min_unit_m2", d))
                 .transpose()?,
-            max_unit_m2: dec("max_unit_m2", &t.max_unit_m2)?,
+            max_unit_m2: area("max_unit_m2", &t.max_unit_m2)?,
             price_cap_per_m2: t
                 .price_cap_per_m2
                 .as_ref()
-                .map(|d| dec("price_cap_per_m2", d))
+                .map(|d| money("price_cap_per_m2", d))
                 .transpose()?,
             near_target: None,
         };
+        if terms.min_unit_m2.is_some_and(|m| m > terms.max_unit_m2) {
+            return Err(AppError::invalid(
+                "min_unit_m2",
+                "the band's minimum is above its maximum",
+            ));
+        }
         if terms.mode == TenderMode::FixedPriceCompeteArea && terms.price_cap_per_m2.is_none() {
             return Err(AppError::invalid(
                 "price_cap_per_m2",
                 "a fixed-price tender (限房价、竞面积) needs its price cap",
             ));
         }
-        let budget = Yuan::parse_fen_exact("budget", &t.budget.0)
-            .map_err(|e| AppError::invalid("budget", e.to_string()))?
-            .value();
+        let budget = money("budget", &t.budget)?;
+        if t.deadline_at <= self.now() {
+            return Err(AppError::invalid(
+                "deadline_at",
+                format!(
+                    "the deadline {} has passed (now {})",
+                    beijing(t.deadline_at),
+                    beijing(self.now())
+                ),
+            ));
+        }
+        if t.opening_at < t.deadline_at {
+            return Err(AppError::invalid(
+                "opening_at",
+                "the opening comes after the deadline",
+            ));
+        }
+        if let Some(a) = &t.acquirer {
+            super::flow::one_line("acquirer", a, crate::domain::text::NAME_MAX)?;
+        }
+        Ok((terms, budget))
+    }
+
+    /// The housing bureau sets a round's tender: mode, limits, weights, budget, deadline and
+    /// opening time; the answer carries the opening key, once. Set again before the first bid
+    /// (with a reason), it corrects the terms; the correction is a new record in the history.
+    pub async fn set_tender(
+        &self,
+        actor: &User,
+        round_id: i64,
+        t: TenderInput,
+    ) -> Result<TenderSet, AppError> {
+        self.require_tender_runner(actor, round_id, "set a round's tender")
+            .await?;
+        let (terms, budget) = self.checked_terms(&t)?;
         let mut tx = self.store.begin().await?;
         let inst = self.instance_of(&mut tx, round_id, "round").await?;
+        self.round_open_for_bids(&mut tx, round_id).await?;
         let round = ldb::round(&mut tx, round_id)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("round {round_id}")))?;
         self.check_tender_acquirer(&mut tx, &round.pack, t.acquirer.as_deref())
             .await?;
-        if db::tender(&mut tx, round_id).await?.is_some() {
-            return Err(AppError::Conflict {
-                code: "tender_set",
-                message: format!("round {round_id} already has its tender"),
-            });
-        }
         let stored = StoredTerms {
             terms,
             criteria: t.criteria.clone(),
             budget,
             acquirer: t.acquirer.as_deref().map(|a| a.trim().to_string()),
         };
-        db::insert_tender(
-            &mut tx,
-            &db::TenderRow {
+        let mut row = db::TenderRow {
+            round_id,
+            terms: serde_json::to_string(&stored).expect("serialises"),
+            deadline_at: t.deadline_at,
+            opening_at: t.opening_at,
+            seal_public: None,
+            seal_wrapped: None,
+            corrections: 0,
+        };
+        let now = self.now();
+        let history = serde_json::json!({ "rule": "YQ-7.4", "terms": stored, "deadline_at": t.deadline_at, "opening_at": t.opening_at });
+        if let Some(before) = db::tender(&mut tx, round_id).await? {
+            // A typo is corrected before anyone bids on it; after the first bid the terms hold.
+            let reason = t.reason.as_deref().unwrap_or_default();
+            super::flow::many_lines("reason", reason, crate::domain::text::NOTE_MAX).map_err(
+                |_| AppError::invalid("reason", "say why the tender's terms are corrected"),
+            )?;
+            if db::bid_count(&mut tx, round_id, None).await? > 0 {
+                return Err(AppError::Conflict {
+                    code: "tender_set",
+                    message: format!(
+                        "round {round_id}'s tender has bids; its terms are no longer corrected"
+                    ),
+                });
+            }
+            db::insert_correction(&mut tx, &row, reason, actor.id, now).await?;
+            let mut h = history;
+            h["before"] = serde_json::from_str(&before.terms).unwrap_or_default();
+            self.record(&mut tx, &inst, actor, "correct_tender", Some(reason), h)
+                .await?;
+            tx.commit().await?;
+            return Ok(TenderSet {
                 round_id,
-                terms: serde_json::to_string(&stored).expect("serialises"),
-                deadline_at: t.deadline_at,
-                opening_at: t.opening_at,
-            },
-            actor.id,
-            self.now(),
-        )
-        .await?;
-        self.record(&mut tx, &inst, actor, "set_tender", None, serde_json::json!({ "rule": "YQ-7.4", "terms": stored, "deadline_at": t.deadline_at, "opening_at": t.opening_at })).await?;
+                opening_key: None,
+                corrected: true,
+            });
+        }
+        // The round's sealing key; its secret half leaves only wrapped under the opening key.
+        let (public, secret) = seal::round_keys(random());
+        let opening_key: [u8; 20] = random();
+        row.seal_public = Some(hex::encode(public));
+        row.seal_wrapped = Some(seal::wrap_secret(&secret, &opening_key, round_id, random()));
+        db::insert_tender(&mut tx, &row, actor.id, now).await?;
+        self.record(&mut tx, &inst, actor, "set_tender", None, history)
+            .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(TenderSet {
+            round_id,
+            opening_key: Some(seal::opening_key_text(&opening_key)),
+            corrected: false,
+        })
     }
 
-    /// A developer seals its bid; a new bid supersedes its earlier one until the deadline.
-    pub async fn submit_bid(
-        &self,
-        actor: &User,
-        round_id: i64,
-        b: BidInput,
-    ) -> Result<BidView, AppError> {
-        require_role(actor, &[Role::Developer], "submit a bid")?;
-        let org = actor
-            .org
-            .clone()
-            .ok_or_else(|| AppError::Forbidden("a developer belongs to a company".into()))?;
+    /// A bid's content as the developer sent it, checked: units, prices, facts.
+    fn checked_bid(b: &BidInput) -> Result<(Bid, BidFacts), AppError> {
+        if b.units.len() > MAX_BID_UNITS {
+            return Err(AppError::invalid(
+                "units",
+                format!("a bid offers at most {MAX_BID_UNITS} units"),
+            ));
+        }
         let mut units = Vec::with_capacity(b.units.len());
         for (i, u) in b.units.iter().enumerate() {
             units.push(
@@ -296,24 +475,18 @@ impl App {
                 }
                 let mut out = Vec::with_capacity(ps.len());
                 for (i, p) in ps.iter().enumerate() {
-                    let v = Yuan::parse_fen_exact("unit price", &p.0)
-                        .map_err(|e| {
-                            AppError::invalid(&format!("unit_prices[{i}]"), e.to_string())
-                        })?
-                        .value();
-                    if v <= Decimal::ZERO {
-                        return Err(AppError::invalid(
-                            &format!("unit_prices[{i}]"),
-                            "the price must be above zero",
-                        ));
-                    }
-                    out.push(v);
+                    out.push(money("unit price", p).map_err(|e| match e {
+                        AppError::Invalid { message, .. } => {
+                            AppError::invalid(&format!("unit_prices[{i}]"), message)
+                        }
+                        other => other,
+                    })?);
                 }
                 Some(out)
             }
         };
         let price = match (&b.price_per_m2, &unit_prices) {
-            (Some(p), None) => dec("price_per_m2", p)?,
+            (Some(p), None) => money("price_per_m2", p)?,
             (None, Some(ps)) => {
                 let area: Decimal = units.iter().map(|a| a.value()).sum();
                 (ps.iter().sum::<Decimal>() / area)
@@ -338,7 +511,54 @@ impl App {
                 "the price must be above zero",
             ));
         }
+        let decoration = b
+            .decoration
+            .as_deref()
+            .map(str::trim)
+            .filter(|d| !d.is_empty());
+        if let Some(d) = decoration {
+            super::flow::one_line("decoration", d, crate::domain::text::NAME_MAX)?;
+        }
+        let facts = BidFacts {
+            delivery_date: b.delivery_date,
+            construction_state: b.construction_state,
+            decoration: decoration.map(str::to_string),
+            unit_prices,
+        };
+        let bid = Bid {
+            id: 0,
+            units,
+            price_per_m2: price,
+            whole_building: b.whole_building,
+            clear_title: b.clear_title,
+            has_delivery_date: b.has_delivery_date || b.delivery_date.is_some(),
+            transit_m: b.transit_m,
+            school_m: b.school_m,
+            hospital_m: b.hospital_m,
+            shops_m: b.shops_m,
+            amenities: b.amenities,
+            ceiling_per_m2: None,
+            submitted_seq: 0,
+        };
+        Ok((bid, facts))
+    }
+
+    /// A developer seals its bid; a new bid supersedes its earlier one until the deadline.
+    /// The answer is the bidder's receipt: its content, reference, commitment and salt.
+    pub async fn submit_bid(
+        &self,
+        actor: &User,
+        round_id: i64,
+        b: BidInput,
+    ) -> Result<BidView, AppError> {
+        require_role(actor, &[Role::Developer], "submit a bid")?;
+        let org = actor
+            .org
+            .clone()
+            .ok_or_else(|| AppError::Forbidden("a developer belongs to a company".into()))?;
+        let (bid, facts) = Self::checked_bid(&b)?;
         let mut tx = self.store.begin().await?;
+        self.round_open_for_bids(&mut tx, round_id).await?;
         if let Some(l) = b.listing_id {
             ldb::listing(&mut tx, l)
                 .await?
@@ -361,64 +581,94 @@ impl App {
             return Err(AppError::Conflict {
                 code: "bidding_closed",
                 message: format!(
-                    "bids closed at {}; a sealed bid cannot change",
-                    tender.deadline_at
+                    "投标已于 {} 截止，密封的投标不能更改 (bids closed; a sealed bid cannot change)",
+                    beijing(tender.deadline_at)
                 ),
             });
         }
-        let facts = BidFacts {
-            delivery_date: b.delivery_date,
-            construction_state: b.construction_state,
-            decoration: b
-                .decoration
-                .as_deref()
-                .map(str::trim)
-                .filter(|d| !d.is_empty())
-                .map(str::to_string),
-            unit_prices,
-        };
-        let bid = Bid {
-            id: 0,
-            units,
-            price_per_m2: price,
-            whole_building: b.whole_building,
-            clear_title: b.clear_title,
-            has_delivery_date: b.has_delivery_date || b.delivery_date.is_some(),
-            transit_m: b.transit_m,
-            school_m: b.school_m,
-            hospital_m: b.hospital_m,
-            shops_m: b.shops_m,
-            amenities: b.amenities,
-            ceiling_per_m2: None,
-            submitted_seq: 0,
-        };
-        let id = db::insert_bid(
+        // YQ-7.1: a revocation reaches a tender already naming the company.
+        let st: StoredTerms =
+            serde_json::from_str(&tender.terms).map_err(|e| AppError::Internal(e.to_string()))?;
+        let round = ldb::round(&mut tx, round_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("round {round_id}")))?;
+        self.check_tender_acquirer(&mut tx, &round.pack, st.acquirer.as_deref())
+            .await
+            .map_err(|e| match e {
+                AppError::Rule { message, .. } => AppError::Conflict {
+                    code: "acquirer_revoked",
+                    message: format!(
+                        "the tender's acquiring company is no longer designated: {message}"
+                    ),
+                },
+                other => other,
+            })?;
+        if db::bid_count(&mut tx, round_id, Some(&org)).await? >= MAX_BIDS_PER_COMPANY {
+            return Err(AppError::Conflict {
+                code: "too_many_bids",
+                message: format!(
+                    "{org} has filed {MAX_BIDS_PER_COMPANY} bids in round {round_id}, the most a company files"
+                ),
+            });
+        }
+        let public: [u8; 32] = tender
+            .seal_public
+            .as_deref()
+            .and_then(|h| hex::decode(h).ok())
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| AppError::Conflict {
+                code: "tender_unsealed",
+                message: format!(
+                    "round {round_id}'s tender was set before bids were sealed at rest; cancel the round and tender anew"
+                ),
+            })?;
+        let content = serde_json::to_string(&StoredBid {
+            bid: bid.clone(),
+            listing_id: b.listing_id,
+            facts: facts.clone(),
+        })
+        .expect("serialises");
+        let salt = hex::encode(random::<16>());
+        let commitment = seal::commitment(salt.as_bytes(), content.as_bytes());
+        let public_ref = hex::encode(random::<16>());
+        let plain = serde_json::to_vec(&SealedContent {
+            salt: salt.clone(),
+            content: content.clone(),
+        })
+        .expect("serialises");
+        let sealed = seal::seal(
+            &public,
+            &plain,
+            &seal::bid_aad(round_id, &org, &public_ref),
+            random(),
+            random(),
+        );
+        db::insert_bid(
             &mut tx,
-            round_id,
-            &org,
-            &serde_json::to_string(&StoredBid {
-                bid: bid.clone(),
-                listing_id: b.listing_id,
-                facts: facts.clone(),
-            })
-            .expect("serialises"),
-            actor.id,
-            now,
+            &db::NewBid {
+                round_id,
+                org: &org,
+                public_ref: &public_ref,
+                sealed: &serde_json::to_string(&sealed).expect("serialises"),
+                commitment: &commitment,
+                by: actor.id,
+                at: now,
+            },
         )
         .await?;
         tx.commit().await?;
         Ok(BidView {
-            id,
+            public_ref,
+            number: 0,
             developer_org: org,
             submitted_at: now,
-            bid: Bid {
-                id,
-                submitted_seq: id,
-                ..bid
-            },
+            bid,
             listing_id: b.listing_id,
             facts,
             gap_to_ceiling_per_m2: None,
+            commitment: Some(commitment),
+            salt: Some(salt),
+            content: Some(content),
         })
     }
 
@@ -459,15 +709,65 @@ impl App {
         self.submit_bid(actor, round_id, input).await
     }
 
-    /// Bids as stored, each with its listing's replacement ceiling once that listing is valued.
+    /// The content of one stored bid: decrypted with the round's released secret and checked
+    /// against its commitment (a bid stored before sealing holds it in plain).
+    fn unseal(
+        round_id: i64,
+        secret: Option<&[u8; 32]>,
+        r: &db::BidRow,
+    ) -> Result<StoredBid, AppError> {
+        let broken = |why: &str| AppError::Conflict {
+            code: "seal_broken",
+            message: format!(
+                "bid {} of round {round_id} {why}; the supervisors are to examine it",
+                r.public_ref.as_deref().unwrap_or("(unsealed)")
+            ),
+        };
+        let text = match (&r.sealed, secret) {
+            (None, _) => r.payload.clone(),
+            (Some(_), None) => {
+                return Err(broken("is sealed and its round's key was not released"));
+            }
+            (Some(s), Some(key)) => {
+                let sealed: seal::Sealed =
+                    serde_json::from_str(s).map_err(|_| broken("is not a sealed bid"))?;
+                let aad = seal::bid_aad(
+                    round_id,
+                    &r.developer_org,
+                    r.public_ref.as_deref().unwrap_or_default(),
+                );
+                let plain = seal::open(key, &sealed, &aad)
+                    .map_err(|_| broken("does not open with the round's key"))?;
+                let c: SealedContent =
+                    serde_json::from_slice(&plain).map_err(|_| broken("holds no bid"))?;
+                if Some(seal::commitment(c.salt.as_bytes(), c.content.as_bytes())) != r.commitment {
+                    return Err(broken("does not match its commitment"));
+                }
+                c.content
+            }
+        };
+        serde_json::from_str(&text).map_err(|e| AppError::Internal(e.to_string()))
+    }
+
+    /// The opened round's bids, numbered in order of sealing, each with its listing's
+    /// replacement ceiling once that listing is valued.
     async fn views(
         tx: &mut crate::store::Tx,
+        round_id: i64,
         rows: Vec<db::BidRow>,
+        numbers: &[i64],
     ) -> Result<Vec<BidView>, AppError> {
+        let secret: Option<[u8; 32]> = db::opening_secret(tx, round_id)
+            .await?
+            .and_then(|h| hex::decode(h).ok())
+            .and_then(|b| b.try_into().ok());
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
-            let st: StoredBid =
-                serde_json::from_str(&r.payload).map_err(|e| AppError::Internal(e.to_string()))?;
+            let st = Self::unseal(round_id, secret.as_ref(), &r)?;
+            let number = numbers
+                .iter()
+                .position(|id| *id == r.id)
+                .map_or(0, |p| p as i64 + 1);
             let ceiling = match st.listing_id {
                 Some(l) => ldb::latest_valuation(tx, l)
                     .await?
@@ -475,36 +775,68 @@ impl App {
                 None => None,
             };
             out.push(BidView {
-                id: r.id,
+                public_ref: r.public_ref.clone().unwrap_or_else(|| format!("n{number}")),
+                number,
                 developer_org: r.developer_org,
                 submitted_at: r.submitted_at,
                 gap_to_ceiling_per_m2: ceiling.map(|c| c - st.bid.price_per_m2),
                 bid: Bid {
-                    id: r.id,
-                    submitted_seq: r.id,
+                    id: number,
+                    submitted_seq: number,
                     ceiling_per_m2: ceiling,
                     ..st.bid
                 },
                 listing_id: st.listing_id,
                 facts: st.facts,
+                commitment: r.commitment,
+                salt: None,
+                content: None,
             });
         }
         Ok(out)
     }
 
-    /// Bids of a round as the caller may see them: before the opening only the caller's own
-    /// company's bid, to developers only; after it, officials see all, developers still only
-    /// their own.
-    pub async fn round_bids(&self, actor: &User, round_id: i64) -> Result<Vec<BidView>, AppError> {
+    /// The opened round's latest bids (of one company when `org` is given), numbered among all.
+    async fn open_views(
+        tx: &mut Tx,
+        round_id: i64,
+        org: Option<&str>,
+    ) -> Result<Vec<BidView>, AppError> {
+        let all = db::latest_bids(tx, round_id, None).await?;
+        let numbers: Vec<i64> = all.iter().map(|r| r.id).collect();
+        let rows = all
+            .into_iter()
+            .filter(|r| org.is_none_or(|o| r.developer_org == o))
+            .collect();
+        Self::views(tx, round_id, rows, &numbers).await
+    }
+
+    /// Bids of a round as the caller may see them: before the opening a developer reads its
+    /// company's receipts and nobody reads content; after it officials read every bid and a
+    /// developer its own (the others' as the result publishes them: [`App::bid_result`]).
+    pub async fn round_bids(&self, actor: &User, round_id: i64) -> Result<RoundBids, AppError> {
         let mut tx = self.store.read().await?;
         self.instance_of(&mut tx, round_id, "round").await?;
         let opened = db::opening(&mut tx, round_id).await?;
         if actor.role == Role::Developer {
             let org = actor.org.clone().unwrap_or_default();
-            return {
-                let rows = db::latest_bids(&mut tx, round_id, Some(&org)).await?;
-                Self::views(&mut tx, rows).await
-            };
+            if opened.is_some() {
+                return Ok(RoundBids::Open(
+                    Self::open_views(&mut tx, round_id, Some(&org)).await?,
+                ));
+            }
+            let rows = db::latest_bids(&mut tx, round_id, Some(&org)).await?;
+            return Ok(RoundBids::Sealed(
+                rows.into_iter()
+                    .map(|r| BidReceipt {
+                        public_ref: r.public_ref.unwrap_or_default(),
+                        developer_org: r.developer_org,
+                        submitted_at: r.submitted_at,
+                        sealed: r.sealed.is_some(),
+                        commitment: r.commitment,
+                    })
+                    .collect(),
+            ));
         }
         if !OFFICIALS.contains(&actor.role) {
             return Err(AppError::Forbidden("bids are not for this role".into()));
@@ -514,18 +846,25 @@ impl App {
                 "the bids are sealed until the opening".into(),
             ));
         }
-        {
-            let rows = db::latest_bids(&mut tx, round_id, None).await?;
-            Self::views(&mut tx, rows).await
-        }
+        Ok(RoundBids::Open(
+            Self::open_views(&mut tx, round_id, None).await?,
+        ))
     }
 
-    /// The opening: the housing bureau, at or after the opening time, once.
-    pub async fn open_bids(&self, actor: &User, round_id: i64) -> Result<DateTime<Utc>, AppError> {
+    /// The opening: the housing bureau, at or after the opening time, once, with the opening
+    /// key. Every bid is unsealed and checked against its commitment before the round's secret
+    /// is released; a bid that does not open stops the opening.
+    pub async fn open_bids(
+        &self,
+        actor: &User,
+        round_id: i64,
+        input: OpeningInput,
+    ) -> Result<DateTime<Utc>, AppError> {
         self.require_tender_runner(actor, round_id, "open the bids")
             .await?;
         let mut tx = self.store.begin().await?;
         let inst = self.instance_of(&mut tx, round_id, "round").await?;
+        self.round_open_for_bids(&mut tx, round_id).await?;
         let tender = db::tender(&mut tx, round_id)
             .await?
             .ok_or_else(|| AppError::Conflict {
@@ -536,7 +875,10 @@ impl App {
         if now < tender.opening_at {
             return Err(AppError::Conflict {
                 code: "not_yet",
-                message: format!("the bids open at {}", tender.opening_at),
+                message: format!(
+                    "开标时间为 {} (the bids open then)",
+                    beijing(tender.opening_at)
+                ),
             });
         }
         if db::opening(&mut tx, round_id).await?.is_some() {
@@ -545,15 +887,34 @@ impl App {
                 message: "the bids are already open".into(),
             });
         }
-        db::insert_opening(&mut tx, round_id, actor.id, now).await?;
-        let n = db::latest_bids(&mut tx, round_id, None).await?.len();
+        let secret = match &tender.seal_wrapped {
+            None => None,
+            Some(w) => {
+                let text = input.opening_key.as_deref().unwrap_or_default();
+                let key = seal::parse_opening_key(text)
+                    .map_err(|e| AppError::invalid("opening_key", e.to_string()))?;
+                Some(
+                    seal::unwrap_secret(w, &key, round_id)
+                        .map_err(|e| AppError::invalid("opening_key", e.to_string()))?,
+                )
+            }
+        };
+        let rows = db::latest_bids(&mut tx, round_id, None).await?;
+        let mut commitments = Vec::with_capacity(rows.len());
+        for r in &rows {
+            Self::unseal(round_id, secret.as_ref(), r)?;
+            commitments
+                .push(serde_json::json!({ "ref": r.public_ref, "commitment": r.commitment }));
+        }
+        let released = secret.map(hex::encode);
+        db::insert_opening(&mut tx, round_id, actor.id, now, released.as_deref()).await?;
         self.record(
             &mut tx,
             &inst,
             actor,
             "open_bids",
             None,
-            serde_json::json!({ "rule": "YQ-7.4", "bids": n, "opened_at": now }),
+            serde_json::json!({ "rule": "YQ-7.4", "bids": rows.len(), "opened_at": now, "commitments": commitments }),
         )
         .await?;
         tx.commit().await?;
@@ -582,10 +943,7 @@ impl App {
             serde_json::from_str(&tender.terms).map_err(|e| AppError::Internal(e.to_string()))?;
         // HS-A4.2's "about 90 m²" scores only where the round's pack sets it.
         st.terms.near_target = self.pack(&round.pack)?.review.near_target.clone();
-        let views = {
-            let rows = db::latest_bids(tx, round_id, None).await?;
-            Self::views(tx, rows).await
-        }?;
+        let views = Self::open_views(tx, round_id, None).await?;
         let list: Vec<Bid> = views.iter().map(|v| v.bid.clone()).collect();
         let ranking = bids::score(&st.terms, &st.criteria, &list);
         let demand =
@@ -613,6 +971,68 @@ impl App {
             ranking,
             plan,
             acquirer: st.acquirer,
+        })
+    }
+
+    /// The result as it is published after the opening (财政部令第87号 art. 40: each bidder's
+    /// name and price are announced at the opening): the ranking with every bid's company,
+    /// price, compliant area and scores. Officials and every company that bid in the round read
+    /// it; a bidder's own row is marked. Its units, listing and stated facts stay with the
+    /// officials.
+    pub async fn bid_result(&self, actor: &User, round_id: i64) -> Result<BidResult, AppError> {
+        let mut tx = self.store.read().await?;
+        self.instance_of(&mut tx, round_id, "round").await?;
+        let org = match actor.role {
+            Role::Developer => {
+                let org = actor.org.clone().unwrap_or_default();
+                if db::bid_count(&mut tx, round_id, Some(&org)).await? == 0 {
+                    return Err(AppError::Forbidden(
+                        "the result is published to the companies that bid in the round".into(),
+                    ));
+                }
+                Some(org)
+            }
+            r if OFFICIALS.contains(&r) => None,
+            _ => return Err(AppError::Forbidden("bids are not for this role".into())),
+        };
+        let c = self.comparison_in(&mut tx, round_id).await?;
+        let approved = crate::store::instances::get(&mut tx, round_id)
+            .await?
+            .is_some_and(|i| i.state == "done");
+        let rows = c
+            .ranking
+            .iter()
+            .filter_map(|s| {
+                let b = c.bids.iter().find(|b| b.number == s.id)?;
+                Some(ResultRow {
+                    rank: s.rank,
+                    number: b.number,
+                    developer_org: b.developer_org.clone(),
+                    mine: org.as_deref() == Some(b.developer_org.as_str()),
+                    price_per_m2: b.bid.price_per_m2,
+                    units: b.bid.units.len(),
+                    compliant_area_m2: s.compliant_area_m2,
+                    valid: s.flags.valid,
+                    competition_score: s.competition_score,
+                    location_score: s.location_score,
+                    transport_score: s.transport_score,
+                    amenities_score: s.amenities_score,
+                    compliance_score: s.compliance_score,
+                    total: s.total,
+                })
+            })
+            .collect();
+        Ok(BidResult {
+            round_id,
+            round_name: ldb::round(&mut tx, round_id)
+                .await?
+                .map(|r| r.name)
+                .unwrap_or_default(),
+            opened_at: c.opened_at,
+            acquirer: c.acquirer,
+            rules: c.rules,
+            plan_approved: approved,
+            rows,
         })
     }
 
@@ -680,11 +1100,9 @@ impl App {
             serde_json::from_str(&row.plan).map_err(|e| AppError::Internal(e.to_string()))?;
         let picked: std::collections::BTreeSet<i64> = plan.units.iter().map(|u| u.bid_id).collect();
         let mut out = std::collections::BTreeSet::new();
-        for b in db::latest_bids(tx, round_id, None).await? {
-            if picked.contains(&b.id) {
-                let st: StoredBid = serde_json::from_str(&b.payload)
-                    .map_err(|e| AppError::Internal(format!("stored bid {}: {e}", b.id)))?;
-                out.extend(st.listing_id);
+        for v in Self::open_views(tx, round_id, None).await? {
+            if picked.contains(&v.bid.id) {
+                out.extend(v.listing_id);
             }
         }
         Ok(Some(out))
@@ -726,4 +1144,44 @@ pub struct RecordedPlan {
     pub recorded_at: DateTime<Utc>,
     #[schema(value_type = Object)]
     pub plan: Plan,
+}
+
+/// The published result of an opened round (officials and bidders).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct BidResult {
+    pub round_id: i64,
+    pub round_name: String,
+    pub opened_at: DateTime<Utc>,
+    pub acquirer: Option<String>,
+    pub rules: Vec<String>,
+    /// The leading group approved the round's plan.
+    pub plan_approved: bool,
+    pub rows: Vec<ResultRow>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ResultRow {
+    pub rank: usize,
+    pub number: i64,
+    pub developer_org: String,
+    /// The caller's own company's bid.
+    pub mine: bool,
+    #[schema(value_type = String)]
+    pub price_per_m2: Decimal,
+    pub units: usize,
+    #[schema(value_type = String)]
+    pub compliant_area_m2: Decimal,
+    pub valid: bool,
+    #[schema(value_type = String)]
+    pub competition_score: Decimal,
+    #[schema(value_type = String)]
+    pub location_score: Decimal,
+    #[schema(value_type = String)]
+    pub transport_score: Decimal,
+    #[schema(value_type = String)]
+    pub amenities_score: Decimal,
+    #[schema(value_type = String)]
+    pub compliance_score: Decimal,
+    #[schema(value_type = String)]
+    pub total: Decimal,
 }

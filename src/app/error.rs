@@ -34,6 +34,8 @@ pub enum AppError {
         rule: String,
         message: String,
     },
+    #[error("the request body is larger than this route's limit of {limit} bytes")]
+    TooLarge { limit: usize },
     #[error("internal error")]
     Internal(String),
 }
@@ -96,6 +98,7 @@ impl AppError {
             | AppError::Calendar(_)
             | AppError::Rule { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Engine(e) => match e {
                 EngineError::UnknownAction { .. } => StatusCode::NOT_FOUND,
                 EngineError::RoleNotAllowed { .. } => StatusCode::FORBIDDEN,
@@ -132,6 +135,7 @@ impl AppError {
                 }
                 EngineError::Calendar(_) => "calendar_error",
             },
+            AppError::TooLarge { .. } => "payload_too_large",
             AppError::Internal(_) => "internal",
         }
     }

@@ -163,6 +163,22 @@ pub struct UploadResult {
     pub units: Option<usize>,
 }
 
+/// The most demand-survey returns one command enters.
+pub const MAX_SURVEY_RETURNS: usize = 10_000;
+
+/// The most an action's `payload` (kept in the history) may hold, as JSON.
+pub const ACTION_PAYLOAD_MAX_BYTES: usize = 4096;
+
+/// A one-line free-text field under the character policy of `domain::text` (issue 15).
+pub(crate) fn one_line(field: &str, s: &str, max: usize) -> Result<(), AppError> {
+    crate::domain::text::one_line(s, max).map_err(|m| AppError::invalid(field, m))
+}
+
+/// A many-line free-text field (comment, reason, note) under the character policy.
+pub(crate) fn many_lines(field: &str, s: &str, max: usize) -> Result<(), AppError> {
+    crate::domain::text::many_lines(s, max).map_err(|m| AppError::invalid(field, m))
+}
+
 pub(crate) fn require_role(actor: &User, roles: &[Role], what: &str) -> Result<(), AppError> {
     if roles.contains(&actor.role) {
         Ok(())
@@ -362,6 +378,25 @@ impl App {
         require_role(actor, &[Role::HousingBureau], "enter demand survey returns")?;
         if rows.is_empty() {
             return Err(AppError::invalid("returns", "no survey returns given"));
+        }
+        if rows.len() > MAX_SURVEY_RETURNS {
+            return Err(AppError::invalid(
+                "returns",
+                format!("at most {MAX_SURVEY_RETURNS} returns at once"),
+            ));
+        }
+        // Issue 15: every text kept in the round's record is bounded and one line.
+        use crate::domain::text::NAME_MAX;
+        for (i, r) in rows.iter().enumerate() {
+            one_line(&format!("returns[{i}].respondent"), &r.respondent, NAME_MAX)?;
+            one_line(
+                &format!("returns[{i}].household_type"),
+                &r.household_type,
+                NAME_MAX,
+            )?;
+            if !r.location.is_empty() {
+                one_line(&format!("returns[{i}].location"), &r.location, NAME_MAX)?;
+            }
         }
         let actor2 = actor.clone();
         self.command(actor, idem, 201, move |app, tx| {
@@ -583,6 +618,19 @@ impl App {
         action: &str,
         req: ActionRequest,
     ) -> Result<(u16, InstanceView), AppError> {
+        // Issue 15: what an action writes into the append-only history is bounded.
+        if let Some(c) = req.comment.as_deref().filter(|c| !c.trim().is_empty()) {
+            many_lines("comment", c, crate::domain::text::NOTE_MAX)?;
+        }
+        let payload_bytes = serde_json::to_string(&req.payload).map_or(0, |s| s.len());
+        if payload_bytes > ACTION_PAYLOAD_MAX_BYTES {
+            return Err(AppError::invalid(
+                "payload",
+                format!(
+                    "at most {ACTION_PAYLOAD_MAX_BYTES} bytes of action data, got {payload_bytes}"
+                ),
+            ));
+        }
         if idem.is_none()
             && let Some(mut tx) = self.store.autocommit().await?
             && let Some(view) = self

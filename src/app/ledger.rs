@@ -2,11 +2,19 @@
 //! ring-fence and the hash chain, replays by idempotency key, verification against the chain and
 //! a checkpoint, the trial balance and exports for hledger and beancount.
 //!
-//! Who: the acquiring company keeps the books (opens accounts, posts); only the leading group
-//! posts a reallocation between projects or fund sources (HS-F3); the finance bureau, the
-//! supervisors, the housing bureau and the leading group read everything; developers nothing.
+//! Who: the acquiring company keeps the books (opens accounts, posts, reverses its entries);
+//! only the leading group posts — and reverses — a reallocation between projects or fund
+//! sources (HS-F3), citing a decision it recorded; the finance bureau, the supervisors, the
+//! housing bureau and the leading group read everything; developers and the administrator
+//! nothing (the administrator manages accounts of people, not of money).
+//!
+//! Limits (issue 15): a batch posts at most [`MAX_BATCH_ENTRIES`] entries of at most
+//! [`MAX_LINES_PER_ENTRY`] lines; an entry is dated no later than the posting day (Beijing
+//! time) and at most [`BACKDATE_LIMIT_DAYS`] before it (a late booking is listed for HS-F8);
+//! memos are one line of at most 500 characters; reads come in pages of at most
+//! [`MAX_PAGE`] entries.
 
-use super::flow::require_role;
+use super::flow::{one_line, require_role};
 use super::{App, AppError};
 use crate::domain::ledger::{
     self, Account, AccountKind, Draft, EntryKind, FundSource, GENESIS, LedgerError, Line, Stored,
@@ -26,8 +34,20 @@ pub(crate) const READERS: &[Role] = &[
     Role::Supervisor,
     Role::HousingBureau,
     Role::LeadingGroup,
-    Role::Admin,
 ];
+
+/// The most entries one batch posts: one transaction holds the ledger's writer.
+pub const MAX_BATCH_ENTRIES: usize = 1_000;
+/// The most lines one entry has.
+pub const MAX_LINES_PER_ENTRY: usize = 100;
+/// HS-F6: how many days before its posting day an entry may be dated (a late booking).
+pub const BACKDATE_LIMIT_DAYS: i64 = 31;
+/// A reversal's reason (it becomes part of the reversal's one-line memo).
+pub const REVERSAL_REASON_MAX: usize = 400;
+/// The most entries (or list rows) one read returns.
+pub const MAX_PAGE: i64 = 1_000;
+/// Rows of each list on the exceptions report (the newest).
+pub const EXCEPTIONS_LIST_MAX: i64 = 500;
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema, validator::Validate)]
 #[serde(deny_unknown_fields)]
@@ -78,6 +98,9 @@ pub struct NewEntry {
     #[serde(default)]
     pub consents: Option<crate::domain::ledger::Consents>,
     pub lines: Vec<LineInput>,
+    /// Set only by `reverse_entry`: the entry a reversal negates.
+    #[serde(skip)]
+    pub reverses: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -95,6 +118,8 @@ pub struct EntryView {
     pub posted_at: DateTime<Utc>,
     pub prev_hash: String,
     pub hash: String,
+    /// A reversal: the entry it negates.
+    pub reverses: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -126,6 +151,7 @@ impl From<&Stored> for EntryView {
             posted_at: e.posted_at,
             prev_hash: e.prev_hash.clone(),
             hash: e.hash.clone(),
+            reverses: e.reverses,
         }
     }
 }
@@ -181,13 +207,15 @@ fn ledger_error(e: LedgerError) -> AppError {
         LedgerError::PaymentWithoutListing => {
             return AppError::invalid("listing_id", e.to_string());
         }
+        LedgerError::EscrowWithoutProject { .. } => "wrong_escrow_account",
+        LedgerError::ReversalWithoutOriginal => "not_a_reversal",
         _ => "invalid_entry",
     };
     let rule = match &e {
         LedgerError::CrossesFence { .. }
         | LedgerError::ReallocationWithoutApproval
         | LedgerError::Overdrawn { .. } => "HS-F3",
-        LedgerError::WrongEscrow { .. } => "HS-F4",
+        LedgerError::WrongEscrow { .. } | LedgerError::EscrowWithoutProject { .. } => "HS-F4",
         LedgerError::WrongUse { rule, .. } => *rule,
         _ => "HS-F6",
     };
@@ -200,11 +228,15 @@ fn ledger_error(e: LedgerError) -> AppError {
 
 impl App {
     pub async fn open_account(&self, actor: &User, a: NewAccount) -> Result<Account, AppError> {
-        require_role(
-            actor,
-            &[Role::Acquirer, Role::Admin],
-            "open a ledger account",
-        )?;
+        // The operating unit keeps the books; the administrator takes no part in any of them.
+        require_role(actor, &[Role::Acquirer], "open a ledger account")?;
+        one_line("label", &a.label, crate::domain::text::NAME_MAX)?;
+        if let Some(p) = &a.project {
+            crate::domain::text::key(p).map_err(|m| AppError::invalid("project", m))?;
+        }
+        if let Some(p) = &a.purpose {
+            crate::domain::text::key(p).map_err(|m| AppError::invalid("purpose", m))?;
+        }
         let acct = Account {
             name: a.name,
             kind: a.kind,
@@ -220,6 +252,24 @@ impl App {
             crate::store::listings::listing(&mut tx, l)
                 .await?
                 .ok_or_else(|| AppError::invalid("listing_id", format!("no listing {l}")))?;
+            // HS-F3: a listing's escrow accounts all belong to one project.
+            let others = db::accounts(&mut tx).await?;
+            if let Some(o) = others.values().find(|o| {
+                o.kind == AccountKind::Escrow
+                    && o.listing_id == Some(l)
+                    && o.project.is_some()
+                    && o.project != acct.project
+            }) {
+                return Err(AppError::Rule {
+                    code: "ring_fence",
+                    rule: "HS-F3".into(),
+                    message: format!(
+                        "listing {l}'s escrow account {} belongs to project {}; its escrow accounts belong to one project",
+                        o.name,
+                        o.project.as_deref().unwrap_or_default()
+                    ),
+                });
+            }
         }
         db::insert_account(&mut tx, &acct, actor.id, self.now()).await?;
         tx.commit().await?;
@@ -253,40 +303,145 @@ impl App {
         entries: Vec<NewEntry>,
     ) -> Result<(u16, Vec<EntryView>), AppError> {
         match self.post_entries_inner(actor, &entries).await {
-            // HS-F8: a refusal under a money rule is kept, although nothing was posted.
+            // HS-F8: every refused attempt to move money is kept, although nothing was posted —
+            // a refusal under a money rule, and one by a role that may not post it.
             Err(AppError::Rule {
                 code,
                 rule,
                 message,
             }) => {
-                let mut tx = self.store.begin().await?;
-                db::insert_refusal(
-                    &mut tx,
-                    &db::RefusalRow {
-                        id: 0,
-                        at: self.now(),
-                        actor_id: actor.id,
-                        entry_key: entries
-                            .iter()
-                            .map(|e| e.key.as_str())
-                            .collect::<Vec<_>>()
-                            .join(","),
-                        rule: rule.clone(),
-                        code: code.into(),
-                        message: message.clone(),
-                        entry: serde_json::to_string(&entries).unwrap_or_default(),
-                    },
-                )
-                .await?;
-                tx.commit().await?;
+                self.keep_refusal(actor, &entries, code, &rule, &message)
+                    .await?;
                 Err(AppError::Rule {
                     code,
                     rule,
                     message,
                 })
             }
+            Err(AppError::Forbidden(message)) => {
+                let rule = if entries.iter().any(|e| e.kind == EntryKind::Reallocation) {
+                    "HS-F3"
+                } else {
+                    "HS-F8"
+                };
+                self.keep_refusal(actor, &entries, "forbidden", rule, &message)
+                    .await?;
+                Err(AppError::Forbidden(message))
+            }
             other => other,
         }
+    }
+
+    /// HS-F8: keeps a refused posting (the entries as sent, at most a batch's worth).
+    async fn keep_refusal(
+        &self,
+        actor: &User,
+        entries: &[NewEntry],
+        code: &str,
+        rule: &str,
+        message: &str,
+    ) -> Result<(), AppError> {
+        let kept = &entries[..entries.len().min(MAX_BATCH_ENTRIES)];
+        let mut tx = self.store.begin().await?;
+        db::insert_refusal(
+            &mut tx,
+            &db::RefusalRow {
+                id: 0,
+                at: self.now(),
+                actor_id: actor.id,
+                entry_key: kept
+                    .iter()
+                    .map(|e| e.key.as_str())
+                    .collect::<Vec<_>>()
+                    .join(","),
+                rule: rule.into(),
+                code: code.into(),
+                message: message.into(),
+                entry: serde_json::to_string(kept).unwrap_or_default(),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// An entry as sent, checked for its poster's role, its text and its amounts, as a draft
+    /// with the hash of its request (for replays).
+    fn draft_of(
+        actor: &User,
+        field: &dyn Fn(&str) -> String,
+        e: &NewEntry,
+    ) -> Result<(Draft, String), AppError> {
+        let leading_group = actor.role == Role::LeadingGroup;
+        if e.kind == EntryKind::Reallocation && !leading_group {
+            return Err(AppError::Forbidden(
+                "HS-F3: only the leading group posts a reallocation between projects or fund sources".into(),
+            ));
+        }
+        // The leading group posts reallocations and reverses them (checked against the
+        // original when posting); the acquiring company keeps every other book.
+        if leading_group && !(e.kind == EntryKind::Reallocation || e.reverses.is_some()) {
+            return Err(AppError::Forbidden(
+                "the leading group posts reallocations only; the acquiring company keeps the books"
+                    .into(),
+            ));
+        }
+        crate::domain::text::key(&e.key).map_err(|m| AppError::invalid(&field("key"), m))?;
+        one_line(&field("memo"), &e.memo, crate::domain::text::MEMO_MAX)?;
+        if let Some(a) = e.approval.as_deref().filter(|a| !a.trim().is_empty()) {
+            one_line(&field("approval"), a, crate::domain::text::REF_MAX)?;
+        }
+        if let Some(c) = &e.consents {
+            for (f, v) in [
+                ("housing_department", &c.housing_department),
+                ("lender", &c.lender),
+                ("progress", &c.progress),
+            ] {
+                if !v.trim().is_empty() {
+                    one_line(
+                        &field(&format!("consents.{f}")),
+                        v,
+                        crate::domain::text::REF_MAX,
+                    )?;
+                }
+            }
+        }
+        if e.lines.len() > MAX_LINES_PER_ENTRY {
+            return Err(AppError::invalid(
+                &field("lines"),
+                format!("at most {MAX_LINES_PER_ENTRY} lines per entry"),
+            ));
+        }
+        let mut lines = Vec::with_capacity(e.lines.len());
+        for (j, l) in e.lines.iter().enumerate() {
+            let fen = parse_decimal("amount", &l.amount.0)
+                .and_then(|d| Yuan::parse_fen_exact("amount", &d.to_string()))
+                .and_then(|y| y.to_fen())
+                .map_err(|x| {
+                    AppError::invalid(&field(&format!("lines[{j}].amount")), x.to_string())
+                })?;
+            lines.push(Line {
+                account: l.account.clone(),
+                amount_fen: fen,
+            });
+        }
+        let draft = Draft {
+            key: e.key.clone(),
+            date: e.date,
+            kind: e.kind,
+            memo: e.memo.clone(),
+            approval: e.approval.clone().filter(|a| !a.trim().is_empty()),
+            listing_id: e.listing_id,
+            consents: e.consents.clone(),
+            lines,
+            reverses: e.reverses,
+        };
+        let request_hash = hex::encode(Sha256::digest(
+            serde_json::to_string(&draft)
+                .expect("draft serialises")
+                .as_bytes(),
+        ));
+        Ok((draft, request_hash))
     }
 
     async fn post_entries_inner(
@@ -302,54 +457,26 @@ impl App {
         if entries.is_empty() {
             return Err(AppError::invalid("entries", "nothing to post"));
         }
+        if entries.len() > MAX_BATCH_ENTRIES {
+            return Err(AppError::invalid(
+                "entries",
+                format!(
+                    "at most {MAX_BATCH_ENTRIES} entries per batch, got {}",
+                    entries.len()
+                ),
+            ));
+        }
         let batch = entries.len() > 1;
-        let at = |i: usize, f: &str| {
-            if batch {
-                format!("entries[{i}].{f}")
-            } else {
-                f.to_string()
-            }
-        };
         let mut drafts = Vec::with_capacity(entries.len());
         for (i, e) in entries.iter().enumerate() {
-            if e.kind == EntryKind::Reallocation && actor.role != Role::LeadingGroup {
-                return Err(AppError::Forbidden(
-                    "HS-F3: only the leading group posts a reallocation between projects or fund sources".into(),
-                ));
-            }
-            if e.kind != EntryKind::Reallocation && actor.role == Role::LeadingGroup {
-                return Err(AppError::Forbidden(
-                    "the leading group posts reallocations only; the acquiring company keeps the books".into(),
-                ));
-            }
-            let mut lines = Vec::with_capacity(e.lines.len());
-            for (j, l) in e.lines.iter().enumerate() {
-                let field = at(i, &format!("lines[{j}].amount"));
-                let fen = parse_decimal("amount", &l.amount.0)
-                    .and_then(|d| Yuan::parse_fen_exact("amount", &d.to_string()))
-                    .and_then(|y| y.to_fen())
-                    .map_err(|x| AppError::invalid(&field, x.to_string()))?;
-                lines.push(Line {
-                    account: l.account.clone(),
-                    amount_fen: fen,
-                });
-            }
-            let draft = Draft {
-                key: e.key.clone(),
-                date: e.date,
-                kind: e.kind,
-                memo: e.memo.clone(),
-                approval: e.approval.clone().filter(|a| !a.trim().is_empty()),
-                listing_id: e.listing_id,
-                consents: e.consents.clone(),
-                lines,
+            let field = |f: &str| {
+                if batch {
+                    format!("entries[{i}].{f}")
+                } else {
+                    f.to_string()
+                }
             };
-            let request_hash = hex::encode(Sha256::digest(
-                serde_json::to_string(&draft)
-                    .expect("draft serialises")
-                    .as_bytes(),
-            ));
-            drafts.push((draft, request_hash));
+            drafts.push(Self::draft_of(actor, &field, e)?);
         }
         let mut tx = self.store.begin().await?;
         db::lock_for_posting(&mut tx).await?;
@@ -360,7 +487,11 @@ impl App {
         };
         // Stored to the microsecond on both backends, so the hash is recomputable.
         let posted_at = self.now().trunc_subsecs(6);
-        let mut balances: BTreeMap<String, i64> = BTreeMap::new();
+        let mut run = Running {
+            today: super::china_today(posted_at),
+            balances: BTreeMap::new(),
+            paid: BTreeMap::new(),
+        };
         let mut keys = BTreeSet::new();
         let all_keys: Vec<String> = drafts.iter().map(|(d, _)| d.key.clone()).collect();
         let existing = db::by_keys(&mut tx, &all_keys).await?;
@@ -368,16 +499,13 @@ impl App {
         let mut out = Vec::with_capacity(drafts.len());
         let mut posted = false;
         for (i, (draft, request_hash)) in drafts.into_iter().enumerate() {
-            let refuse = |e: LedgerError| {
-                let mut err = ledger_error(e);
-                if batch && let AppError::Rule { message, .. } = &mut err {
-                    *message = format!("entry {i} ({}): {message}", draft.key);
-                }
-                err
-            };
             if !keys.insert(draft.key.clone()) {
                 return Err(AppError::invalid(
-                    &at(i, "key"),
+                    &if batch {
+                        format!("entries[{i}].key")
+                    } else {
+                        "key".into()
+                    },
                     format!("key {:?} appears twice in the batch", draft.key),
                 ));
             }
@@ -397,32 +525,8 @@ impl App {
                 out.push(EntryView::from(&e));
                 continue;
             }
-            ledger::check_entry(&draft, &accounts).map_err(refuse)?;
-            let paid = ledger::check_escrow_payment(&draft, &accounts).map_err(refuse)?;
-            if paid != 0 {
-                let listing = draft.listing_id.expect("checked with the escrow accounts");
-                let escrow: Vec<&str> = accounts
-                    .values()
-                    .filter(|a| a.kind == AccountKind::Escrow && a.listing_id == Some(listing))
-                    .map(|a| a.name.as_str())
-                    .filter(|a| !balances.contains_key(*a))
-                    .collect();
-                if !escrow.is_empty() {
-                    balances.extend(db::balances(&mut tx, &escrow).await?);
-                }
-                let before: i64 = accounts
-                    .values()
-                    .filter(|a| a.kind == AccountKind::Escrow && a.listing_id == Some(listing))
-                    .map(|a| balances.get(&a.name).copied().unwrap_or(0))
-                    .sum();
-                self.check_payment(
-                    &mut tx,
-                    listing,
-                    draft.date,
-                    draft.consents.as_ref(),
-                    before,
-                    before + paid,
-                )
+            let late = self
+                .check_draft(&mut tx, actor, &accounts, &mut run, &draft)
                 .await
                 .map_err(|e| match e {
                     AppError::Rule {
@@ -436,20 +540,9 @@ impl App {
                     },
                     other => other,
                 })?;
-            }
-            let missing: Vec<&str> = draft
-                .lines
-                .iter()
-                .map(|l| l.account.as_str())
-                .filter(|a| !balances.contains_key(*a))
-                .collect();
-            if !missing.is_empty() {
-                balances.extend(db::balances(&mut tx, &missing).await?);
-            }
-            ledger::check_balances(&draft, &accounts, &balances).map_err(refuse)?;
             let mut after = Vec::with_capacity(draft.lines.len());
             for l in &draft.lines {
-                let b = balances.get_mut(&l.account).expect("loaded above");
+                let b = run.balances.get_mut(&l.account).expect("loaded above");
                 *b += l.amount_fen;
                 after.push(*b);
             }
@@ -468,16 +561,169 @@ impl App {
                 lines: draft.lines,
                 posted_by: actor.id,
                 posted_at,
+                reverses: draft.reverses,
             };
             stored.hash = stored.canonical().hash();
             prev = stored.hash.clone();
             out.push(EntryView::from(&stored));
-            ready.push((stored, request_hash, after));
+            ready.push((stored, request_hash, after, late));
             posted = true;
         }
         db::insert_entries(&mut tx, &ready).await?;
         tx.commit().await?;
         Ok((if posted { 201 } else { 200 }, out))
+    }
+
+    /// Every rule one entry meets before it is posted, against the ledger as the batch has
+    /// left it so far: its date (HS-F6), the cited decision of a reallocation (HS-F3), what a
+    /// reversal negates, the ring-fence and purposes (HS-F3–F5), escrow payments (HS-F4) and
+    /// the balances. Returns how many days before the posting day it is dated.
+    async fn check_draft(
+        &self,
+        tx: &mut crate::store::Tx,
+        actor: &User,
+        accounts: &BTreeMap<String, Account>,
+        run: &mut Running,
+        draft: &Draft,
+    ) -> Result<i64, AppError> {
+        // HS-F6: an entry records what happened on its value date: never a day the server has
+        // not reached (a payment dated ahead would pass a schedule check it has not earned),
+        // and not further back than a late booking may be.
+        let today = run.today;
+        if draft.date > today {
+            return Err(AppError::Rule {
+                code: "future_date",
+                rule: "HS-F6".into(),
+                message: format!(
+                    "the entry is dated {}, after today ({today}, Beijing time); it is posted on or after its value date",
+                    draft.date
+                ),
+            });
+        }
+        let late = (today - draft.date).num_days();
+        if late > BACKDATE_LIMIT_DAYS {
+            return Err(AppError::Rule {
+                code: "backdated",
+                rule: "HS-F6".into(),
+                message: format!(
+                    "the entry is dated {}, {late} days before today ({today}); a late booking reaches back at most {BACKDATE_LIMIT_DAYS} days",
+                    draft.date
+                ),
+            });
+        }
+        if let Some(orig) = draft.reverses {
+            self.check_reversal(tx, actor, orig, draft).await?;
+        }
+        ledger::check_entry(draft, accounts).map_err(ledger_error)?;
+        if draft.kind == EntryKind::Reallocation {
+            // HS-F3: the decision a reallocation rests on is one the leading group recorded.
+            let number = draft.approval.as_deref().unwrap_or_default();
+            if db::decision_by_number(tx, number).await?.is_none() {
+                return Err(AppError::Rule {
+                    code: "unknown_decision",
+                    rule: "HS-F3".into(),
+                    message: format!(
+                        "no recorded leading-group decision {number:?}: record it (POST /api/ledger/decisions) before citing it"
+                    ),
+                });
+            }
+        }
+        ledger::check_escrow_payment(draft, accounts).map_err(ledger_error)?;
+        let escrow: Vec<&Line> = draft
+            .lines
+            .iter()
+            .filter(|l| accounts[&l.account].kind == AccountKind::Escrow)
+            .collect();
+        if let (Some(listing), false) = (draft.listing_id, escrow.is_empty()) {
+            let added: i64 = escrow
+                .iter()
+                .map(|l| ledger::paid_by_line(draft.kind, l.amount_fen))
+                .sum();
+            if let std::collections::btree_map::Entry::Vacant(v) = run.paid.entry(listing) {
+                let lines = db::escrow_lines(tx, listing).await?;
+                v.insert(
+                    lines
+                        .iter()
+                        .map(|(k, f)| ledger::paid_by_line(*k, *f))
+                        .sum(),
+                );
+            }
+            let before = run.paid[&listing];
+            // A reversal only gives back what it negates; the payment rules judged the original.
+            if draft.kind != EntryKind::Reversal {
+                self.check_payment(
+                    tx,
+                    listing,
+                    draft.date,
+                    draft.consents.as_ref(),
+                    before,
+                    before + added,
+                )
+                .await?;
+            }
+            *run.paid.get_mut(&listing).expect("loaded above") += added;
+        }
+        let missing: Vec<&str> = draft
+            .lines
+            .iter()
+            .map(|l| l.account.as_str())
+            .filter(|a| !run.balances.contains_key(*a))
+            .collect();
+        if !missing.is_empty() {
+            run.balances.extend(db::balances(tx, &missing).await?);
+        }
+        ledger::check_balances(draft, accounts, &run.balances).map_err(ledger_error)?;
+        Ok(late)
+    }
+
+    /// A reversal negates one entry exactly, once, is not itself reversed, is dated on or after
+    /// it, and is posted by whoever may post the original (the leading group for a
+    /// reallocation, the acquiring company otherwise).
+    async fn check_reversal(
+        &self,
+        tx: &mut crate::store::Tx,
+        actor: &User,
+        orig: i64,
+        draft: &Draft,
+    ) -> Result<(), AppError> {
+        let original = db::entry(tx, orig)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("entry {orig}")))?;
+        if original.kind == EntryKind::Reversal {
+            return Err(AppError::Conflict {
+                code: "reversal_of_reversal",
+                message: format!(
+                    "entry {orig} is itself a reversal; post the corrected entry anew instead"
+                ),
+            });
+        }
+        let needs_lg = original.kind == EntryKind::Reallocation;
+        if needs_lg != (actor.role == Role::LeadingGroup) {
+            return Err(AppError::Forbidden(if needs_lg {
+                "HS-F3: only the leading group reverses a reallocation".into()
+            } else {
+                "the acquiring company reverses the entries it keeps".into()
+            }));
+        }
+        if let Some(r) = db::reversal_of(tx, orig).await? {
+            return Err(AppError::Conflict {
+                code: "already_reversed",
+                message: format!("entry {orig} was already reversed by entry {r}"),
+            });
+        }
+        if draft.kind != EntryKind::Reversal || !ledger::negates(&original.lines, &draft.lines) {
+            return Err(ledger_error(LedgerError::ReversalWithoutOriginal));
+        }
+        if draft.date < original.date {
+            return Err(AppError::invalid(
+                "date",
+                format!(
+                    "a reversal is dated on or after the entry it reverses ({})",
+                    original.date
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// HS-F4: a payment into a listing's escrow account only after signing, within the final
@@ -590,6 +836,15 @@ impl App {
         input: ScheduleInput,
     ) -> Result<PaymentSchedule, AppError> {
         require_role(actor, &[Role::Acquirer], "record a payment schedule")?;
+        if input.installments.len() > MAX_INSTALLMENTS {
+            return Err(AppError::invalid(
+                "installments",
+                format!("at most {MAX_INSTALLMENTS} installments"),
+            ));
+        }
+        if let Some(r) = &input.reason {
+            super::flow::many_lines("reason", r, crate::domain::text::NOTE_MAX)?;
+        }
         let mut shares = Vec::with_capacity(input.installments.len());
         for (i, x) in input.installments.iter().enumerate() {
             shares.push(parse_decimal("share", &x.share.0).map_err(|e| {
@@ -631,6 +886,30 @@ impl App {
                 amount_fen: *a,
             })
             .collect();
+        // HS-F4: the schedule is the agreement's. Recording it again — a change of when money
+        // is due — cites the leading group's recorded decision and a reason, and shows on the
+        // HS-F8 exceptions report.
+        let decision_id = if db::schedule(&mut tx, listing_id).await?.is_some() {
+            let number = input.decision.as_deref().unwrap_or_default();
+            if input.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+                return Err(AppError::invalid(
+                    "reason",
+                    "say why the agreed schedule changes",
+                ));
+            }
+            let d = db::decision_by_number(&mut tx, number)
+                .await?
+                .ok_or_else(|| AppError::Rule {
+                    code: "schedule_change_unapproved",
+                    rule: "HS-F4".into(),
+                    message: format!(
+                        "listing {listing_id} already has its agreed schedule; a change cites a recorded leading-group decision (decision), {number:?} is none"
+                    ),
+                })?;
+            Some(d.id)
+        } else {
+            None
+        };
         let now = self.now();
         db::insert_schedule(
             &mut tx,
@@ -641,6 +920,8 @@ impl App {
                 total_fen: final_fen,
                 recorded_by: actor.id,
                 recorded_at: now,
+                decision_id,
+                reason: input.reason.clone().filter(|_| decision_id.is_some()),
             },
         )
         .await?;
@@ -649,8 +930,8 @@ impl App {
             &inst,
             actor,
             "payment_schedule",
-            None,
-            serde_json::json!({ "rule": "HS-F4", "installments": installments }),
+            input.reason.as_deref().filter(|_| decision_id.is_some()),
+            serde_json::json!({ "rule": "HS-F4", "installments": installments, "decision": input.decision.as_deref().filter(|_| decision_id.is_some()) }),
         )
         .await?;
         tx.commit().await?;
@@ -764,6 +1045,56 @@ impl App {
         Ok(ProceedsAnswer { id, flags })
     }
 
+    /// The leading group records one of its decisions (会议纪要、批复) so that a reallocation
+    /// (HS-F3) or a changed payment schedule (HS-F4) can cite it; numbers are unique.
+    pub async fn record_decision(
+        &self,
+        actor: &User,
+        d: DecisionInput,
+    ) -> Result<db::DecisionRow, AppError> {
+        require_role(
+            actor,
+            &[Role::LeadingGroup],
+            "record a leading-group decision",
+        )?;
+        one_line("number", &d.number, crate::domain::text::REF_MAX)?;
+        one_line("subject", &d.subject, crate::domain::text::NAME_MAX)?;
+        if d.decided_on > self.today() {
+            return Err(AppError::invalid(
+                "decided_on",
+                "a decision is recorded after it is taken",
+            ));
+        }
+        let mut row = db::DecisionRow {
+            id: 0,
+            number: d.number,
+            decided_on: d.decided_on,
+            subject: d.subject,
+            recorded_by: actor.id,
+            recorded_at: self.now(),
+        };
+        let mut tx = self.store.begin().await?;
+        if db::decision_by_number(&mut tx, &row.number)
+            .await?
+            .is_some()
+        {
+            return Err(AppError::Conflict {
+                code: "decision_exists",
+                message: format!("decision {:?} is already recorded", row.number),
+            });
+        }
+        row.id = db::insert_decision(&mut tx, &row).await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// The newest recorded decisions (readers of the ledgers).
+    pub async fn decisions(&self, actor: &User) -> Result<Vec<db::DecisionRow>, AppError> {
+        require_role(actor, READERS, "read the ledgers")?;
+        let mut tx = self.store.read().await?;
+        Ok(db::decisions(&mut tx, MAX_PAGE).await?)
+    }
+
     /// HS-F7 账账相符: per project and fund source, the fund sub-ledgers (each fund account's
     /// running balance) against the control total the journal's lines on them give.
     pub async fn subledgers_agree(&self, actor: &User) -> Result<Vec<SubledgerCheck>, AppError> {
@@ -803,9 +1134,11 @@ impl App {
     pub async fn ledger_exceptions(&self, actor: &User) -> Result<LedgerExceptions, AppError> {
         require_role(actor, READERS, "read the ledgers")?;
         let mut tx = self.store.read().await?;
-        let refusals = db::refusals(&mut tx).await?;
+        let refusals = db::refusals(&mut tx, EXCEPTIONS_LIST_MAX).await?;
+        let late_bookings = db::late_bookings(&mut tx, EXCEPTIONS_LIST_MAX).await?;
+        let schedule_changes = db::schedule_changes(&mut tx, EXCEPTIONS_LIST_MAX).await?;
         let mut reallocations = Vec::new();
-        for seq in db::seqs_of_kind(&mut tx, EntryKind::Reallocation).await? {
+        for seq in db::seqs_of_kind(&mut tx, EntryKind::Reallocation, EXCEPTIONS_LIST_MAX).await? {
             if let Some(e) = db::entry(&mut tx, seq).await? {
                 reallocations.push(EntryView::from(&e));
             }
@@ -848,13 +1181,38 @@ impl App {
             reallocations,
             priority_flags,
             overdue_reconciliations,
+            late_bookings,
+            schedule_changes,
         })
     }
 
-    pub async fn ledger_entries(&self, actor: &User) -> Result<Vec<EntryView>, AppError> {
+    /// One page of entries in chain order: those after `after` (0: from the first), at most
+    /// `limit` (default 100, at most [`MAX_PAGE`]).
+    pub async fn ledger_entries(
+        &self,
+        actor: &User,
+        after: Option<i64>,
+        limit: Option<i64>,
+    ) -> Result<Vec<EntryView>, AppError> {
+        require_role(actor, READERS, "read the ledgers")?;
+        let limit = page_limit(limit)?;
+        let mut tx = self.store.read().await?;
+        Ok(db::entries_page(&mut tx, after.unwrap_or(0).max(0), limit)
+            .await?
+            .iter()
+            .map(EntryView::from)
+            .collect())
+    }
+
+    /// The newest `limit` entries, in chain order (the ledger page).
+    pub async fn latest_entries(
+        &self,
+        actor: &User,
+        limit: i64,
+    ) -> Result<Vec<EntryView>, AppError> {
         require_role(actor, READERS, "read the ledgers")?;
         let mut tx = self.store.read().await?;
-        Ok(db::entries(&mut tx, 1)
+        Ok(db::last_entries(&mut tx, limit.clamp(1, MAX_PAGE))
             .await?
             .iter()
             .map(EntryView::from)
@@ -913,6 +1271,14 @@ impl App {
             ));
             return Ok(report);
         }
+        if checkpoint.is_none()
+            && let Some(last) = entries.last()
+        {
+            // Remembered, so the ledger page verifies only what is posted after it.
+            let mut tx = self.store.begin().await?;
+            db::insert_verification(&mut tx, last.seq, &last.hash, self.now()).await?;
+            tx.commit().await?;
+        }
         if let Some(c) = checkpoint {
             match entries.iter().find(|e| e.seq == c.seq) {
                 None => {
@@ -920,7 +1286,8 @@ impl App {
                     report.broken_at = Some(c.seq);
                     report.reason = Some(format!(
                         "the checkpoint of {} names entry {}, which is no longer in the ledger (truncated)",
-                        c.at, c.seq
+                        super::beijing(c.at),
+                        c.seq
                     ));
                 }
                 Some(e) if e.hash != c.hash => {
@@ -928,7 +1295,8 @@ impl App {
                     report.broken_at = Some(c.seq);
                     report.reason = Some(format!(
                         "entry {} no longer has the hash the checkpoint of {} recorded (rewritten)",
-                        c.seq, c.at
+                        c.seq,
+                        super::beijing(c.at)
                     ));
                 }
                 Some(_) => {}
@@ -937,37 +1305,79 @@ impl App {
         Ok(report)
     }
 
-    /// A correction: a new entry with every line of entry `seq` negated (kind `reversal`), posted
-    /// under its own key so a replay posts nothing; the original stays as it was.
+    /// The chain since the newest full verification that passed: the remembered entry still
+    /// has its hash, and the entries after it chain on from it with running balances that
+    /// agree. What it says is bounded by what was posted since; `anju ledger verify` (or
+    /// `GET /api/ledger/verify`) recomputes the whole chain and moves the starting point.
+    pub async fn verify_recent(&self) -> Result<VerifyReport, AppError> {
+        let mut tx = self.store.read().await?;
+        let (from, prev) = match db::last_verification(&mut tx).await? {
+            Some((seq, hash)) => {
+                let e = db::entry(&mut tx, seq).await?;
+                match e {
+                    Some(e) if e.hash == hash && e.canonical().hash() == hash => (seq + 1, hash),
+                    _ => {
+                        return Ok(VerifyReport {
+                            ok: false,
+                            entries: seq,
+                            head: None,
+                            broken_at: Some(seq),
+                            reason: Some(format!(
+                                "entry {seq} no longer matches the hash its last full verification recorded"
+                            )),
+                        });
+                    }
+                }
+            }
+            None => (1, GENESIS.to_string()),
+        };
+        let start = db::balances_at(&mut tx, from - 1).await?;
+        let (entries, bad) = db::chain_since(&mut tx, from, start).await?;
+        let head = db::head(&mut tx).await?;
+        let mut report = VerifyReport {
+            ok: true,
+            entries: head.as_ref().map_or(0, |h| h.0),
+            head: head.map(|h| h.1),
+            broken_at: None,
+            reason: None,
+        };
+        if let Some(b) = ledger::verify_from(from, &prev, &entries) {
+            report.ok = false;
+            report.broken_at = Some(b.seq);
+            report.reason = Some(b.reason);
+        } else if let Some(b) = bad {
+            report.ok = false;
+            report.broken_at = Some(b.seq);
+            report.reason = Some(format!(
+                "the running balance of {} stored with entry {} is {} fen, the lines sum to {}",
+                b.account, b.seq, b.stored_fen, b.recomputed_fen
+            ));
+        }
+        Ok(report)
+    }
+
+    /// A correction: a new entry with every line of entry `seq` negated (kind `reversal`,
+    /// naming `seq`), posted under its own key so a replay posts nothing; the original stays as
+    /// it was. It keeps the balance checks and is exempt from the purpose rules, which the
+    /// original passed (issue 15: an erroneous receipt into a fund can be reversed).
     pub async fn reverse_entry(
         &self,
         actor: &User,
         seq: i64,
         input: ReversalInput,
     ) -> Result<(u16, EntryView), AppError> {
-        if input.reason.trim().is_empty() {
-            return Err(AppError::invalid("reason", "say why the entry is reversed"));
-        }
+        one_line("reason", &input.reason, REVERSAL_REASON_MAX)?;
         let original = {
             let mut tx = self.store.read().await?;
             db::entry(&mut tx, seq)
                 .await?
                 .ok_or_else(|| AppError::NotFound(format!("entry {seq}")))?
         };
-        if original.kind == EntryKind::Reallocation && actor.role != Role::LeadingGroup {
-            return Err(AppError::Forbidden(
-                "only the leading group reverses a reallocation".into(),
-            ));
-        }
         let entry = NewEntry {
             key: format!("reverse-{seq}"),
             date: input.date,
-            kind: if original.kind == EntryKind::Reallocation {
-                EntryKind::Reallocation
-            } else {
-                EntryKind::Reversal
-            },
-            memo: format!("冲销第{seq}笔：{}", input.reason.trim()),
+            kind: EntryKind::Reversal,
+            memo: format!("冲销第{seq}笔：{}", input.reason),
             approval: original.approval.clone(),
             listing_id: original.listing_id,
             consents: original.consents.clone(),
@@ -979,6 +1389,7 @@ impl App {
                     amount: super::flow::DecimalText(Yuan::from_fen(-l.amount_fen).to_string()),
                 })
                 .collect(),
+            reverses: Some(seq),
         };
         self.post_entry(actor, entry).await
     }
@@ -998,50 +1409,115 @@ impl App {
         let mut tx = self.store.read().await?;
         let accounts = db::accounts(&mut tx).await?;
         let entries = db::entries(&mut tx, 1).await?;
-        let mut out = String::new();
-        let first_date = entries
-            .first()
-            .map(|e| e.date)
-            .unwrap_or_else(|| self.today());
-        match format {
-            ExportFormat::Hledger => {
-                out.push_str("; anju fund ledger — exported for hledger\n");
-                for a in accounts.values() {
-                    out.push_str(&format!("account {}  ; {}\n", a.name, a.label));
-                }
-                out.push('\n');
-            }
-            ExportFormat::Beancount => {
-                out.push_str("; anju fund ledger — exported for beancount\noption \"operating_currency\" \"CNY\"\n\n");
-                for a in accounts.values() {
-                    out.push_str(&format!("{first_date} open {} CNY\n", a.name));
-                }
-                out.push('\n');
-            }
-        }
-        for e in &entries {
-            let memo = e.memo.replace('"', "'");
-            match format {
-                ExportFormat::Hledger => out.push_str(&format!(
-                    "{} ({}) {}  ; seq:{}, hash:{}\n",
-                    e.date, e.key, memo, e.seq, e.hash
-                )),
-                ExportFormat::Beancount => out.push_str(&format!(
-                    "{} * \"{}\"\n  seq: \"{}\"\n  hash: \"{}\"\n",
-                    e.date, memo, e.seq, e.hash
-                )),
-            }
-            for l in &e.lines {
+        Ok(export_journal(format, &accounts, &entries, self.today()))
+    }
+}
+
+/// Writes the journal for hledger or beancount. Every memo that passed the text policy comes
+/// out byte for byte and on one line (issue 15: a memo can never plant a transaction):
+/// - hledger: the memo is the transaction's description; as hledger starts a comment at `;`, a
+///   memo holding one is also written whole on a `; memo:` comment line under it.
+/// - beancount: the memo is the narration string, with `\` and `"` escaped as beancount reads
+///   them back; each account opens on the date of the earliest entry that touches it (a late
+///   booking dated before the others included).
+///
+/// A character the policy refuses (only text stored before it can hold one) is written as
+/// `\u{XXXX}`, so the export stays one line per memo whatever the database holds.
+pub fn export_journal(
+    format: ExportFormat,
+    accounts: &BTreeMap<String, Account>,
+    entries: &[Stored],
+    today: NaiveDate,
+) -> String {
+    use crate::domain::text::escape_controls;
+    let quoted = |s: &str| {
+        let s = escape_controls(s);
+        format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+    };
+    let mut out = String::new();
+    match format {
+        ExportFormat::Hledger => {
+            out.push_str("; anju fund ledger — exported for hledger\n");
+            for a in accounts.values() {
                 out.push_str(&format!(
-                    "  {}  {} CNY\n",
-                    l.account,
-                    Yuan::from_fen(l.amount_fen)
+                    "account {}  ; {}\n",
+                    a.name,
+                    escape_controls(&a.label)
                 ));
             }
-            out.push('\n');
         }
-        Ok(out)
+        ExportFormat::Beancount => {
+            out.push_str("; anju fund ledger — exported for beancount\noption \"operating_currency\" \"CNY\"\n\n");
+            let mut opened: BTreeMap<&str, NaiveDate> = BTreeMap::new();
+            for e in entries {
+                for l in &e.lines {
+                    let d = opened.entry(l.account.as_str()).or_insert(e.date);
+                    *d = (*d).min(e.date);
+                }
+            }
+            let first = opened.values().min().copied().unwrap_or(today);
+            for a in accounts.values() {
+                let on = opened.get(a.name.as_str()).copied().unwrap_or(first);
+                out.push_str(&format!("{on} open {} CNY\n", a.name));
+            }
+        }
     }
+    out.push('\n');
+    for e in entries {
+        match format {
+            ExportFormat::Hledger => {
+                let memo = escape_controls(&e.memo);
+                out.push_str(&format!(
+                    "{} ({}) {}  ; seq:{}, hash:{}\n",
+                    e.date,
+                    escape_controls(&e.key),
+                    memo,
+                    e.seq,
+                    e.hash
+                ));
+                if memo.contains(';') {
+                    out.push_str(&format!("    ; memo:{memo}\n"));
+                }
+            }
+            ExportFormat::Beancount => out.push_str(&format!(
+                "{} * {}\n  key: {}\n  seq: \"{}\"\n  hash: \"{}\"\n",
+                e.date,
+                quoted(&e.memo),
+                quoted(&e.key),
+                e.seq,
+                e.hash
+            )),
+        }
+        for l in &e.lines {
+            out.push_str(&format!(
+                "  {}  {} CNY\n",
+                l.account,
+                Yuan::from_fen(l.amount_fen)
+            ));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// A page size asked for: 1 to [`MAX_PAGE`], 100 when not given.
+fn page_limit(limit: Option<i64>) -> Result<i64, AppError> {
+    match limit {
+        None => Ok(100),
+        Some(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
+        Some(n) => Err(AppError::invalid(
+            "limit",
+            format!("1 to {MAX_PAGE} entries per page, got {n}"),
+        )),
+    }
+}
+
+/// What a batch has done so far: the posting day, balances and payments into each listing's
+/// escrow (HS-F4) as its earlier entries left them.
+struct Running {
+    today: NaiveDate,
+    balances: BTreeMap<String, i64>,
+    paid: BTreeMap<i64, i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Deserialize)]
@@ -1070,6 +1546,26 @@ pub struct InstallmentInput {
 #[serde(deny_unknown_fields)]
 pub struct ScheduleInput {
     pub installments: Vec<InstallmentInput>,
+    /// A schedule replacing the agreed one: the number of the leading group's recorded
+    /// decision allowing the change (HS-F4), and why.
+    #[serde(default)]
+    pub decision: Option<String>,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// The most installments a schedule has.
+pub const MAX_INSTALLMENTS: usize = 120;
+
+/// A leading-group decision to record (会议纪要、批复), cited later by its number.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionInput {
+    /// Its document number (文号), e.g. 领导组会议纪要〔2026〕7号.
+    pub number: String,
+    pub decided_on: NaiveDate,
+    /// What it decides, in a line.
+    pub subject: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -1093,6 +1589,10 @@ pub struct LedgerExceptions {
     pub priority_flags: Vec<FlagRow>,
     /// HS-F7: accounts not reconciled against a bank statement in the last month.
     pub overdue_reconciliations: Vec<OverdueReconciliation>,
+    /// HS-F6: entries dated before the day they were posted (late bookings).
+    pub late_bookings: Vec<db::LateBooking>,
+    /// HS-F4: payment schedules that replaced an agreed one, with the decision they cite.
+    pub schedule_changes: Vec<db::ScheduleRow>,
 }
 
 /// HS-F7: how often an account is reconciled against its bank statement, in days.
@@ -1168,4 +1668,66 @@ pub struct SubledgerCheck {
     /// Σ of the journal's lines on those accounts (the control).
     pub control_total: Yuan,
     pub agrees: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A memo stored before the text policy (or written into the database by hand) with a
+    /// newline still comes out on one line: it cannot plant a transaction in either export.
+    #[test]
+    fn hs_f6_a_stored_memo_with_a_newline_stays_on_one_line_in_both_exports() {
+        let acct = |name: &str| Account {
+            name: name.into(),
+            kind: AccountKind::Expense,
+            project: None,
+            source: None,
+            label: "x".into(),
+            listing_id: None,
+            purpose: None,
+        };
+        let accounts: BTreeMap<String, Account> = ["Expenses:A", "Expenses:B"]
+            .iter()
+            .map(|n| (n.to_string(), acct(n)))
+            .collect();
+        let e = Stored {
+            seq: 1,
+            prev_hash: GENESIS.into(),
+            hash: "h".into(),
+            key: "k".into(),
+            date: "2026-11-02".parse().unwrap(),
+            kind: EntryKind::Payment,
+            memo: "a\n2026-11-02 * \"fake\"\n  Expenses:A  1000 CNY".into(),
+            approval: None,
+            listing_id: None,
+            consents: None,
+            lines: vec![
+                Line {
+                    account: "Expenses:A".into(),
+                    amount_fen: 100,
+                },
+                Line {
+                    account: "Expenses:B".into(),
+                    amount_fen: -100,
+                },
+            ],
+            posted_by: 1,
+            posted_at: "2026-11-02T01:00:00Z".parse().unwrap(),
+            reverses: None,
+        };
+        let today = "2026-11-30".parse().unwrap();
+        for f in [ExportFormat::Hledger, ExportFormat::Beancount] {
+            let text = export_journal(f, &accounts, std::slice::from_ref(&e), today);
+            assert_eq!(
+                text.lines()
+                    .filter(|l| l.starts_with("2026-11-02 "))
+                    .count(),
+                if f == ExportFormat::Hledger { 1 } else { 3 },
+                "{text}"
+            );
+            assert!(text.contains("u{000A}2026-11-02"), "{text}");
+            assert_eq!(text.matches("\n  Expenses:").count(), 2, "{text}");
+        }
+    }
 }

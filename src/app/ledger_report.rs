@@ -183,7 +183,7 @@ impl App {
             }
         }
         // Exceptions: refusals naming the project's accounts, and reallocations touching it.
-        let refusals = db::refusals(&mut tx)
+        let refusals = db::refusals(&mut tx, super::ledger::EXCEPTIONS_LIST_MAX)
             .await?
             .into_iter()
             .filter(|r| mine.iter().any(|a| r.entry.contains(a)))

@@ -69,6 +69,16 @@ pub fn china_today(now: DateTime<Utc>) -> NaiveDate {
         .date_naive()
 }
 
+/// An instant as people here read it: Beijing time, `2026-12-01 08:00（北京时间）`. Every time a
+/// person reads — in a page or an error — is written so; the database keeps UTC.
+pub fn beijing(t: DateTime<Utc>) -> String {
+    format!(
+        "{}（北京时间）",
+        t.with_timezone(&FixedOffset::east_opt(8 * 3600).expect("valid offset"))
+            .format("%Y-%m-%d %H:%M")
+    )
+}
+
 pub type BoxFut<'a, T> = Pin<Box<dyn Future<Output = Result<T, AppError>> + Send + 'a>>;
 
 /// Boxes a command body so [`App::command`] can run it inside its transaction.

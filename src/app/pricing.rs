@@ -105,14 +105,27 @@ pub(crate) fn pricing_error(e: PricingError) -> AppError {
 pub(crate) fn dec(field: &'static str, t: &DecimalText) -> Result<Decimal, AppError> {
     parse_decimal(field, &t.0).map_err(|e| AppError::invalid(field, e.to_string()))
 }
+/// A typed amount of money: at most two decimals (whole fen) everywhere (issue 15).
+fn money_dec(field: &'static str, t: &DecimalText) -> Result<Decimal, AppError> {
+    let d = dec(field, t)?;
+    if d.normalize().scale() > 2 {
+        return Err(AppError::invalid(
+            field,
+            format!("{d}: an amount has at most two decimals (whole fen)"),
+        ));
+    }
+    Ok(d)
+}
 fn positive_yuan(field: &'static str, t: &DecimalText) -> Result<Yuan, AppError> {
-    Yuan::positive(field, dec(field, t)?).map_err(|e| AppError::invalid(field, e.to_string()))
+    Yuan::positive(field, money_dec(field, t)?).map_err(|e| AppError::invalid(field, e.to_string()))
 }
 fn non_negative_yuan(field: &'static str, t: &DecimalText) -> Result<Yuan, AppError> {
-    Yuan::non_negative(field, dec(field, t)?).map_err(|e| AppError::invalid(field, e.to_string()))
+    Yuan::non_negative(field, money_dec(field, t)?)
+        .map_err(|e| AppError::invalid(field, e.to_string()))
 }
 pub(crate) fn per_m2(field: &'static str, t: &DecimalText) -> Result<YuanPerM2, AppError> {
-    YuanPerM2::positive(field, dec(field, t)?).map_err(|e| AppError::invalid(field, e.to_string()))
+    YuanPerM2::positive(field, money_dec(field, t)?)
+        .map_err(|e| AppError::invalid(field, e.to_string()))
 }
 fn area(field: &'static str, t: &DecimalText) -> Result<AreaM2, AppError> {
     AreaM2::new(field, dec(field, t)?).map_err(|e| AppError::invalid(field, e.to_string()))

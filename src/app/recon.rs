@@ -2,6 +2,12 @@
 //! automatically (each match with its rule and score) or by hand, unmatched with a reason, and
 //! the 账实相符 report per account and date. Nothing is matched twice: every command re-reads the
 //! unmatched items under the ledger's posting lock.
+//!
+//! Who does and who checks (HS-F7: the operating unit reconciles, the finance bureau checks):
+//! the acquiring company imports statements, matches and undoes its matches; the finance bureau
+//! reads every statement, match and reconciliation, undoes a match it finds wrong (with its
+//! reason) and records its check of an account's reconciliation on a date; neither does the
+//! other's part, and the administrator does neither.
 
 use super::flow::require_role;
 use super::{App, AppError};
@@ -19,6 +25,14 @@ use sha2::{Digest, Sha256};
 
 /// Days a statement line and a book line may lie apart and still match automatically.
 pub const WINDOW_DAYS: i64 = 3;
+
+/// The most lines one statement imports (issue 15: one import holds the ledger's writer).
+pub const MAX_STATEMENT_LINES: usize = 20_000;
+
+/// The operating unit does the reconciliation (HS-F7).
+const DOERS: &[Role] = &[Role::Acquirer];
+/// The finance bureau checks it.
+const CHECKERS: &[Role] = &[Role::FinanceBureau];
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StatementImported {
@@ -126,26 +140,57 @@ impl App {
     }
 
     /// Imports a statement (xlsx or csv) for an account: every row checked, nothing kept unless
-    /// all are right; the same file twice is refused.
+    /// all are right. A statement is known by its content — account, and each line's date,
+    /// amount and reference in order — so the same statement twice is refused whatever its
+    /// file's bytes (line endings, xlsx or csv), and so is one whose period overlaps a
+    /// statement already imported for the account (its lines would count twice).
     pub async fn import_statement(
         &self,
         actor: &User,
         account: &str,
         bytes: &[u8],
     ) -> Result<StatementImported, AppError> {
-        require_role(actor, &[Role::Acquirer], "import a bank statement")?;
+        require_role(actor, DOERS, "import a bank statement")?;
         let rows = crate::excel::statement::parse_statement(bytes).map_err(AppError::Workbook)?;
+        if rows.len() > MAX_STATEMENT_LINES {
+            return Err(AppError::invalid(
+                "statement",
+                format!(
+                    "at most {MAX_STATEMENT_LINES} lines per statement, got {}; split it by period",
+                    rows.len()
+                ),
+            ));
+        }
         let sha = hex::encode(Sha256::digest(bytes));
+        let mut content = Sha256::new();
+        content.update(account.as_bytes());
+        for r in &rows {
+            content.update(format!("\n{}\t{}\t{}", r.date, r.amount_fen, r.reference).as_bytes());
+        }
+        let content = hex::encode(content.finalize());
         let mut tx = self.store.begin().await?;
         ledger_db::lock_for_posting(&mut tx).await?;
         self.recon_account(&mut tx, account).await?;
-        if db::statement_exists(&mut tx, account, &sha).await? {
+        if db::statement_exists(&mut tx, account, &sha, &content).await? {
             return Err(AppError::Conflict {
                 code: "duplicate_statement",
-                message: format!("this file was already imported for {account}"),
+                message: format!("this statement was already imported for {account}"),
             });
         }
-        let id = db::insert_statement(&mut tx, account, &sha, actor.id, self.now()).await?;
+        if let (Some(first), Some(last)) = (
+            rows.iter().map(|r| r.date).min(),
+            rows.iter().map(|r| r.date).max(),
+        ) && let Some(d) = db::line_between(&mut tx, account, first, last).await?
+        {
+            return Err(AppError::Conflict {
+                code: "overlapping_statement",
+                message: format!(
+                    "{account} already has a statement line dated {d}, inside this statement's period {first} to {last}; import only the days not yet imported"
+                ),
+            });
+        }
+        let id =
+            db::insert_statement(&mut tx, account, &sha, &content, actor.id, self.now()).await?;
         let mut net = 0i64;
         for r in &rows {
             db::insert_statement_line(
@@ -175,7 +220,7 @@ impl App {
         actor: &User,
         account: &str,
     ) -> Result<Vec<MatchRow>, AppError> {
-        require_role(actor, &[Role::Acquirer], "reconcile")?;
+        require_role(actor, DOERS, "reconcile")?;
         let mut tx = self.store.begin().await?;
         ledger_db::lock_for_posting(&mut tx).await?;
         self.recon_account(&mut tx, account).await?;
@@ -206,7 +251,14 @@ impl App {
         account: &str,
         m: ManualMatch,
     ) -> Result<MatchRow, AppError> {
-        require_role(actor, &[Role::Acquirer], "reconcile")?;
+        require_role(actor, DOERS, "reconcile")?;
+        if m.statement_line_ids.len() > MAX_STATEMENT_LINES || m.book.len() > MAX_STATEMENT_LINES {
+            return Err(AppError::invalid(
+                "book",
+                format!("a match joins at most {MAX_STATEMENT_LINES} lines on each side"),
+            ));
+        }
+        super::flow::many_lines("note", &m.note, crate::domain::text::NOTE_MAX)?;
         if m.statement_line_ids.is_empty() || m.book.is_empty() {
             return Err(AppError::invalid(
                 "book",
@@ -285,10 +337,16 @@ impl App {
         match_id: i64,
         u: Unmatch,
     ) -> Result<MatchRow, AppError> {
-        require_role(actor, &[Role::Acquirer], "reconcile")?;
+        // The doer undoes its own mistake; the checker undoes a match it finds wrong.
+        require_role(
+            actor,
+            &[DOERS, CHECKERS].concat(),
+            "undo a reconciliation match",
+        )?;
         if u.reason.trim().is_empty() {
             return Err(AppError::invalid("reason", "say why the match is undone"));
         }
+        super::flow::many_lines("reason", &u.reason, crate::domain::text::NOTE_MAX)?;
         let mut tx = self.store.begin().await?;
         ledger_db::lock_for_posting(&mut tx).await?;
         let m = db::match_by_id(&mut tx, match_id)
@@ -350,4 +408,86 @@ impl App {
                 && uk.is_empty(),
         })
     }
+
+    /// The statements imported for an account, newest first (readers of the ledgers: the
+    /// finance bureau checks them).
+    pub async fn statements(
+        &self,
+        actor: &User,
+        account: &str,
+    ) -> Result<Vec<db::StatementRow>, AppError> {
+        require_role(actor, super::ledger::READERS, "read the ledgers")?;
+        let mut tx = self.store.read().await?;
+        self.recon_account(&mut tx, account).await?;
+        Ok(db::statements(&mut tx, account, super::ledger::MAX_PAGE).await?)
+    }
+
+    /// One statement's lines, in their order.
+    pub async fn statement_lines(
+        &self,
+        actor: &User,
+        id: i64,
+    ) -> Result<Vec<db::StatementLineRow>, AppError> {
+        require_role(actor, super::ledger::READERS, "read the ledgers")?;
+        let mut tx = self.store.read().await?;
+        let lines = db::statement_lines(&mut tx, id).await?;
+        if lines.is_empty() {
+            return Err(AppError::NotFound(format!("statement {id}")));
+        }
+        Ok(lines)
+    }
+
+    /// HS-F7: the finance bureau records its check of an account's reconciliation on a date,
+    /// with the figures it saw (book, bank, whether they agree) and its note.
+    pub async fn check_reconciliation(
+        &self,
+        actor: &User,
+        c: ReconCheckInput,
+    ) -> Result<db::ReconCheckRow, AppError> {
+        require_role(actor, CHECKERS, "check a reconciliation")?;
+        super::flow::many_lines("note", &c.note, crate::domain::text::NOTE_MAX)?;
+        let r = self.reconciliation(actor, &c.account, c.upto).await?;
+        let mut row = db::ReconCheckRow {
+            id: 0,
+            account: c.account,
+            upto: c.upto,
+            book_fen: r
+                .book_balance
+                .to_fen()
+                .map_err(|e| AppError::Internal(e.to_string()))?,
+            bank_fen: r
+                .bank_balance
+                .to_fen()
+                .map_err(|e| AppError::Internal(e.to_string()))?,
+            agrees: r.fully_reconciled,
+            note: c.note,
+            checked_by: actor.id,
+            checked_at: self.now(),
+        };
+        let mut tx = self.store.begin().await?;
+        row.id = db::insert_check(&mut tx, &row).await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// The finance bureau's checks of an account, newest first.
+    pub async fn reconciliation_checks(
+        &self,
+        actor: &User,
+        account: &str,
+    ) -> Result<Vec<db::ReconCheckRow>, AppError> {
+        require_role(actor, super::ledger::READERS, "read the ledgers")?;
+        let mut tx = self.store.read().await?;
+        Ok(db::checks(&mut tx, account, super::ledger::MAX_PAGE).await?)
+    }
+}
+
+/// The finance bureau's check of a reconciliation (HS-F7).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReconCheckInput {
+    pub account: String,
+    pub upto: NaiveDate,
+    /// What the check found (many lines allowed).
+    pub note: String,
 }

@@ -695,7 +695,7 @@ async fn fund_and_pay(
         (
             &escrow,
             AccountKind::Escrow,
-            None,
+            Some(project.clone()),
             None,
             Some(listing_id),
             "开发企业预售资金监管账户",
@@ -735,6 +735,7 @@ async fn fund_and_pay(
                 line(&fund, "50000000.00".into()),
                 line(&source, "-50000000.00".into()),
             ],
+            reverses: None,
         },
     )
     .await?;
@@ -753,6 +754,8 @@ async fn fund_and_pay(
                         share: DecimalText("0.7".into()),
                     },
                 ],
+                decision: None,
+                reason: None,
             },
         )
         .await?;
@@ -772,6 +775,7 @@ async fn fund_and_pay(
                     line(&escrow, first.to_string()),
                     line(&fund, format!("-{first}")),
                 ],
+                reverses: None,
             },
         )
         .await?;

@@ -7,15 +7,19 @@
 //!   project and one fund source (HS-A5: special bond, project loan, fiscal subsidy, other) and
 //!   one purpose, and its balance may never fall below zero. `source` accounts record where a
 //!   project's money came from (same project and source); `income` accounts a project's receipts
-//!   (rent, sale, resettlement); `bank`, `escrow` (a developer's presale escrow account) and
-//!   `expense` accounts carry no project.
+//!   (rent, sale, resettlement); an `escrow` account (a developer's presale escrow account)
+//!   belongs to its listing's project; `bank` and `expense` accounts carry no project.
 //! - Ring-fence: every line of an entry that names a project names the same project, and every
 //!   line that names a fund source the same source — money never moves between projects or
 //!   between sources, except in a `reallocation` entry, which only the leading group posts,
 //!   citing its decision.
 //! - Chain: each entry's hash is SHA-256 over its canonical form (a JSON object with fixed field
-//!   order: seq, prev, key, date, kind, memo, approval, lines as [account, fen], posted_by,
-//!   posted_at) including the previous entry's hash; the first entry's `prev` is 64 zeros.
+//!   order: seq, prev, key, date, kind, memo, approval, listing, consents, lines as [account,
+//!   fen], posted_by, posted_at, and — only for a reversal — reverses) including the previous
+//!   entry's hash; the first entry's `prev` is 64 zeros.
+//! - Corrections: a `reversal` negates every line of one earlier entry (`reverses`), once. It
+//!   keeps the balance checks (no fund below zero) and is exempt from the ring-fence and the
+//!   purpose rules, which the entry it undoes already passed.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -284,7 +288,7 @@ impl Account {
             AccountKind::Income if self.project.is_none() => {
                 Err("an income account belongs to one project".into())
             }
-            AccountKind::Bank | AccountKind::Escrow | AccountKind::Expense
+            AccountKind::Bank | AccountKind::Expense
                 if self.project.is_some() || self.source.is_some() =>
             {
                 Err(format!(
@@ -292,6 +296,12 @@ impl Account {
                     self.kind
                 ))
             }
+            // HS-F3 / HS-F4: an escrow account belongs to its listing's project, so the
+            // ring-fence sees a payment into it from another project's fund.
+            AccountKind::Escrow if self.project.is_none() || self.source.is_some() => Err(
+                "HS-F4: an escrow account belongs to its listing's project (project) and carries no fund source"
+                    .into(),
+            ),
             AccountKind::Fund
                 if self
                     .purpose
@@ -374,6 +384,9 @@ pub struct Draft {
     /// NC-20: the consents of a disbursement.
     pub consents: Option<Consents>,
     pub lines: Vec<Line>,
+    /// A reversal: the entry it negates.
+    #[serde(default)]
+    pub reverses: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -402,6 +415,14 @@ pub enum LedgerError {
     WrongEscrow { account: String, listing: i64 },
     #[error("{rule}: {message}")]
     WrongUse { rule: &'static str, message: String },
+    #[error(
+        "HS-F4: escrow account {account} names no project; open the listing's escrow account with its project"
+    )]
+    EscrowWithoutProject { account: String },
+    #[error(
+        "a reversal negates one earlier entry: post it through /api/ledger/entries/{{seq}}/reverse"
+    )]
+    ReversalWithoutOriginal,
 }
 
 /// HS-F4: the escrow accounts an entry pays into (debit lines on escrow accounts), checked to be
@@ -419,6 +440,11 @@ pub fn check_escrow_payment(
         let Some(listing) = d.listing_id else {
             return Err(LedgerError::PaymentWithoutListing);
         };
+        if a.project.is_none() {
+            return Err(LedgerError::EscrowWithoutProject {
+                account: a.name.clone(),
+            });
+        }
         if a.listing_id != Some(listing) {
             return Err(LedgerError::WrongEscrow {
                 account: a.name.clone(),
@@ -490,13 +516,22 @@ pub fn check_entry(d: &Draft, accounts: &BTreeMap<String, Account>) -> Result<()
     if sum != 0 {
         return Err(LedgerError::Unbalanced { diff_fen: sum });
     }
+    if (d.kind == EntryKind::Reversal) != d.reverses.is_some() {
+        return Err(LedgerError::ReversalWithoutOriginal);
+    }
+    if d.kind == EntryKind::Reversal {
+        // The caller checked it negates its original exactly; only the balances remain.
+        return Ok(());
+    }
+    // HS-F4 / HS-F5 hold for a reallocation too: it moves money between projects or fund
+    // sources, never out of its purpose.
+    check_uses(d, accounts)?;
     if d.kind == EntryKind::Reallocation {
         if d.approval.as_deref().is_none_or(|a| a.trim().is_empty()) {
             return Err(LedgerError::ReallocationWithoutApproval);
         }
         return Ok(());
     }
-    check_uses(d, accounts)?;
     let projects: BTreeSet<&str> = d
         .lines
         .iter()
@@ -532,6 +567,13 @@ fn check_uses(d: &Draft, accounts: &BTreeMap<String, Account>) -> Result<(), Led
         }
         for to in d.lines.iter().filter(|l| l.amount_fen > 0) {
             let dest = &accounts[&to.account];
+            // A reallocation moves money to a fund of the same purpose (HS-F3 exception).
+            if d.kind == EntryKind::Reallocation
+                && dest.kind == AccountKind::Fund
+                && dest.purpose == from.purpose
+            {
+                continue;
+            }
             match from.purpose.as_deref() {
                 Some("acquisition") if dest.kind != AccountKind::Escrow => {
                     return Err(LedgerError::WrongUse {
@@ -606,6 +648,9 @@ pub struct Canonical<'a> {
     pub lines: Vec<(&'a str, i64)>,
     pub posted_by: i64,
     pub posted_at: DateTime<Utc>,
+    /// Only a reversal has it, so the entries before it hash as they always did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reverses: Option<i64>,
 }
 
 impl Canonical<'_> {
@@ -633,6 +678,7 @@ pub struct Stored {
     pub lines: Vec<Line>,
     pub posted_by: i64,
     pub posted_at: DateTime<Utc>,
+    pub reverses: Option<i64>,
 }
 
 impl Stored {
@@ -654,8 +700,28 @@ impl Stored {
                 .collect(),
             posted_by: self.posted_by,
             posted_at: self.posted_at,
+            reverses: self.reverses,
         }
     }
+}
+
+/// HS-F4: what one line on a listing's escrow account adds to the payments made to it. Money
+/// paid in counts; money taken out again does not reduce it (so paying the full price, taking
+/// 0.01 out and paying 0.01 in again is 0.01 too much); only a reversal of a payment gives back
+/// what it negates.
+pub fn paid_by_line(kind: EntryKind, amount_fen: i64) -> i64 {
+    match kind {
+        EntryKind::Reversal => amount_fen.min(0),
+        _ => amount_fen.max(0),
+    }
+}
+
+/// Whether `reversal` negates every line of `original`, in order.
+pub fn negates(original: &[Line], reversal: &[Line]) -> bool {
+    original.len() == reversal.len()
+        && original.iter().zip(reversal).all(|(o, r)| {
+            o.account == r.account && r.amount_fen.checked_neg() == Some(o.amount_fen)
+        })
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -666,9 +732,18 @@ pub struct Broken {
 
 /// Walks the chain in order; the first broken link, if any.
 pub fn verify<'a>(entries: impl IntoIterator<Item = &'a Stored>) -> Option<Broken> {
-    let mut prev = GENESIS.to_string();
-    let mut expect_seq = 1;
-    for e in entries {
+    verify_from(1, GENESIS, entries)
+}
+
+/// Walks the chain from entry `first`, whose previous hash is `prev` (an incremental check
+/// from a verified entry); the first broken link, if any.
+pub fn verify_from<'a>(
+    first: i64,
+    prev: &str,
+    entries: impl IntoIterator<Item = &'a Stored>,
+) -> Option<Broken> {
+    let mut prev = prev.to_string();
+    for (expect_seq, e) in (first..).zip(entries) {
         if e.seq != expect_seq {
             return Some(Broken {
                 seq: e.seq,
@@ -695,7 +770,6 @@ pub fn verify<'a>(entries: impl IntoIterator<Item = &'a Stored>) -> Option<Broke
             });
         }
         prev = e.hash.clone();
-        expect_seq += 1;
     }
     None
 }
@@ -763,11 +837,11 @@ mod tests {
             ),
             Account {
                 listing_id: Some(2),
-                ..acct("assets:escrow:dev1:l2", Escrow, None, None)
+                ..acct("assets:escrow:dev1:l2", Escrow, Some("r1"), None)
             },
             Account {
                 listing_id: Some(3),
-                ..acct("assets:escrow:dev2:l3", Escrow, None, None)
+                ..acct("assets:escrow:dev2:l3", Escrow, Some("r2"), None)
             },
         ]
         .into_iter()
@@ -783,6 +857,7 @@ mod tests {
             approval: None,
             listing_id: None,
             consents: None,
+            reverses: None,
             lines: lines
                 .iter()
                 .map(|(a, f)| Line {
@@ -1064,6 +1139,153 @@ mod tests {
     }
 
     #[test]
+    fn hs_f3_an_escrow_account_belongs_to_its_listings_project() {
+        let b = book();
+        // Listing 3's escrow account is project r2's: r1's bond money cannot pay it.
+        let mut pay = draft(
+            EntryKind::Payment,
+            &[
+                ("assets:escrow:dev2:l3", 100),
+                ("assets:fund:r1:special_bond:acquisition", -100),
+            ],
+        );
+        pay.listing_id = Some(3);
+        assert!(matches!(
+            check_entry(&pay, &b),
+            Err(LedgerError::CrossesFence {
+                what: "projects",
+                ..
+            })
+        ));
+        // An escrow account is opened with its project, never without.
+        let mut a = b["assets:escrow:dev1:l2"].clone();
+        a.name = "Assets:Escrow:Dev1:L2".into();
+        assert_eq!(a.check(), Ok(()));
+        a.project = None;
+        assert!(a.check().is_err());
+        // One opened before the rule carries none: payments into it are refused.
+        let mut legacy = b.clone();
+        legacy.get_mut("assets:escrow:dev1:l2").unwrap().project = None;
+        let mut pay = draft(
+            EntryKind::Payment,
+            &[
+                ("assets:escrow:dev1:l2", 100),
+                ("assets:fund:r1:special_bond:acquisition", -100),
+            ],
+        );
+        pay.listing_id = Some(2);
+        assert!(matches!(
+            check_escrow_payment(&pay, &legacy),
+            Err(LedgerError::EscrowWithoutProject { .. })
+        ));
+    }
+
+    #[test]
+    fn hs_f4_money_taken_out_of_escrow_does_not_make_room_for_more_payments() {
+        // Full price 1,000.00 paid; 0.01 taken out; 0.01 paid in again: 1,000.01 paid.
+        let paid: i64 = [
+            (EntryKind::Payment, 100_000),
+            (EntryKind::Payment, -1),
+            (EntryKind::Payment, 1),
+        ]
+        .iter()
+        .map(|(k, f)| paid_by_line(*k, *f))
+        .sum();
+        assert_eq!(paid, 100_001);
+        // A reversal of a payment gives back what it negates; a reversal of a withdrawal adds nothing.
+        assert_eq!(paid_by_line(EntryKind::Reversal, -100_000), -100_000);
+        assert_eq!(paid_by_line(EntryKind::Reversal, 1), 0);
+    }
+
+    #[test]
+    fn hs_f6_an_exact_reversal_keeps_the_balance_checks_and_skips_the_purpose_rules() {
+        use AccountKind::*;
+        let mut b = book();
+        let acq = Account {
+            purpose: Some("acquisition".into()),
+            ..acct(
+                "Assets:Fund:R1:SpecialBond:Acquisition",
+                Fund,
+                Some("r1"),
+                Some(FundSource::SpecialBond),
+            )
+        };
+        b.insert(acq.name.clone(), acq.clone());
+        let receipt = draft(
+            EntryKind::Receipt,
+            &[
+                (&acq.name, 700),
+                ("liabilities:source:r1:special_bond", -700),
+            ],
+        );
+        assert_eq!(check_entry(&receipt, &b), Ok(()));
+        // Negated as a payment it would be acquisition money leaving for a source account.
+        let mut back = draft(
+            EntryKind::Payment,
+            &[
+                (&acq.name, -700),
+                ("liabilities:source:r1:special_bond", 700),
+            ],
+        );
+        assert!(matches!(
+            check_entry(&back, &b),
+            Err(LedgerError::WrongUse { rule: "HS-F4", .. })
+        ));
+        back.kind = EntryKind::Reversal;
+        assert_eq!(
+            check_entry(&back, &b),
+            Err(LedgerError::ReversalWithoutOriginal),
+            "a reversal names what it reverses"
+        );
+        back.reverses = Some(1);
+        assert_eq!(check_entry(&back, &b), Ok(()));
+        assert!(negates(&receipt.lines, &back.lines));
+        assert!(!negates(&receipt.lines, &receipt.lines));
+        // …but not the balances: with 699 left it would overdraw the fund.
+        let before = BTreeMap::from([(acq.name.clone(), 699)]);
+        assert!(matches!(
+            check_balances(&back, &b, &before),
+            Err(LedgerError::Overdrawn { .. })
+        ));
+    }
+
+    #[test]
+    fn hs_f3_a_reallocation_keeps_money_to_its_purpose() {
+        use AccountKind::*;
+        let mut b = book();
+        let mk = |name: &str, project: &str, purpose: &str| Account {
+            purpose: Some(purpose.into()),
+            ..acct(name, Fund, Some(project), Some(FundSource::SpecialBond))
+        };
+        for a in [
+            mk("Assets:Fund:R1:Acq", "r1", "acquisition"),
+            mk("Assets:Fund:R2:Acq", "r2", "acquisition"),
+            mk("Assets:Fund:R2:Ops", "r2", "operation"),
+            acct("Expenses:Banquet", Expense, None, None),
+        ] {
+            b.insert(a.name.clone(), a);
+        }
+        let re = |to: &str| {
+            let mut d = draft(
+                EntryKind::Reallocation,
+                &[(to, 100), ("Assets:Fund:R1:Acq", -100)],
+            );
+            d.approval = Some("领导组会议纪要〔2026〕7号".into());
+            d
+        };
+        assert_eq!(check_entry(&re("Assets:Fund:R2:Acq"), &b), Ok(()));
+        for to in ["Assets:Fund:R2:Ops", "Expenses:Banquet"] {
+            assert!(
+                matches!(
+                    check_entry(&re(to), &b),
+                    Err(LedgerError::WrongUse { rule: "HS-F4", .. })
+                ),
+                "{to}"
+            );
+        }
+    }
+
+    #[test]
     fn account_names_are_readable_by_hledger_and_beancount() {
         let mut a = acct(
             "Assets:Fund:R1:SpecialBond:Acquisition",
@@ -1170,6 +1392,7 @@ mod tests {
                 ],
                 posted_by: 1,
                 posted_at: "2026-11-01T01:00:00Z".parse().unwrap(),
+                reverses: None,
             };
             e.hash = e.canonical().hash();
             out.push(e);

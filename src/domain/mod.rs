@@ -12,6 +12,8 @@ pub mod pricing;
 pub mod recon;
 pub mod review;
 pub mod role;
+pub mod seal;
 pub mod survey;
+pub mod text;
 pub mod unit_list;
 pub mod units;

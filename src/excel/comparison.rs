@@ -62,7 +62,7 @@ pub fn comparison_workbook(c: &Comparison) -> Vec<u8> {
             let v = c
                 .bids
                 .iter()
-                .find(|b| b.id == s.id)
+                .find(|b| b.number == s.id)
                 .expect("ranked bids are listed");
             ws.write(row, 0, s.rank as f64)?;
             ws.write(row, 1, &v.developer_org)?;
@@ -145,7 +145,7 @@ pub fn comparison_workbook(c: &Comparison) -> Vec<u8> {
             ws.set_column_width(0, 18)?;
             ws.set_column_width(1, 22)?;
             for (r, s) in c.ranking.iter().enumerate() {
-                let v = c.bids.iter().find(|b| b.id == s.id).expect("listed");
+                let v = c.bids.iter().find(|b| b.number == s.id).expect("listed");
                 let val = match name {
                     "价格或面积" => s.competition_score,
                     "区位" => s.location_score,
@@ -171,7 +171,7 @@ pub fn comparison_workbook(c: &Comparison) -> Vec<u8> {
             let org = c
                 .bids
                 .iter()
-                .find(|b| b.id == u.bid_id)
+                .find(|b| b.number == u.bid_id)
                 .map(|b| b.developer_org.as_str())
                 .unwrap_or("");
             ws.write(row, 0, org)?;

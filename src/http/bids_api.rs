@@ -4,7 +4,10 @@ use super::api::{ApiJson, ApiPath};
 use super::auth::Caller;
 use super::{ApiError, State};
 use crate::app::acquirers::{AcquirerInput, RevokeInput};
-use crate::app::bids::{BidInput, BidView, Comparison, RecordedPlan, TenderInput};
+use crate::app::bids::{
+    BidInput, BidResult, BidView, Comparison, OpeningInput, RecordedPlan, RoundBids, TenderInput,
+    TenderSet,
+};
 use crate::store::bids::AcquirerRow;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -12,15 +15,15 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 
 #[utoipa::path(post, path = "/api/rounds/{id}/tender", tag = "bids", params(("id" = i64, Path)), request_body = TenderInput,
-    responses((status = 201), (status = 409, body = crate::app::error::Problem), (status = 422, body = crate::app::error::Problem)))]
+    responses((status = 201, body = TenderSet), (status = 409, body = crate::app::error::Problem), (status = 422, body = crate::app::error::Problem)))]
 pub async fn set_tender(
     axum::extract::State(app): axum::extract::State<State>,
     Caller(u): Caller,
     ApiPath(id): ApiPath<i64>,
     ApiJson(t): ApiJson<TenderInput>,
 ) -> Result<Response, ApiError> {
-    app.set_tender(&u, id, t).await?;
-    Ok(StatusCode::CREATED.into_response())
+    let set = app.set_tender(&u, id, t).await?;
+    Ok((StatusCode::CREATED, Json(set)).into_response())
 }
 
 /// A developer seals its bid (a later one replaces it until the deadline).
@@ -36,25 +39,40 @@ pub async fn submit_bid(
     Ok((StatusCode::CREATED, Json(v)).into_response())
 }
 
-/// Before the opening: a developer's own bid only; officials are refused.
+/// Before the opening: a developer's receipts of its company's bid, no content; officials are
+/// refused. After it: officials every bid, a developer its own.
 #[utoipa::path(get, path = "/api/rounds/{id}/bids", tag = "bids", params(("id" = i64, Path)),
-    responses((status = 200, body = Vec<BidView>), (status = 403, body = crate::app::error::Problem)))]
+    responses((status = 200, body = RoundBids), (status = 403, body = crate::app::error::Problem)))]
 pub async fn list_bids(
     axum::extract::State(app): axum::extract::State<State>,
     Caller(u): Caller,
     ApiPath(id): ApiPath<i64>,
-) -> Result<Json<Vec<BidView>>, ApiError> {
+) -> Result<Json<RoundBids>, ApiError> {
     Ok(Json(app.round_bids(&u, id).await?))
 }
 
-#[utoipa::path(post, path = "/api/rounds/{id}/bids/open", tag = "bids", params(("id" = i64, Path)),
-    responses((status = 200), (status = 409, body = crate::app::error::Problem)))]
+/// The published result after the opening: the ranking, every bidder's price and scores
+/// (officials, and the companies that bid).
+#[utoipa::path(get, path = "/api/rounds/{id}/bids/result", tag = "bids", params(("id" = i64, Path)),
+    responses((status = 200, body = BidResult), (status = 403, body = crate::app::error::Problem)))]
+pub async fn bid_result(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<BidResult>, ApiError> {
+    Ok(Json(app.bid_result(&u, id).await?))
+}
+
+/// The opening, with the opening key the tender's answer gave.
+#[utoipa::path(post, path = "/api/rounds/{id}/bids/open", tag = "bids", params(("id" = i64, Path)), request_body = OpeningInput,
+    responses((status = 200), (status = 409, body = crate::app::error::Problem), (status = 422, body = crate::app::error::Problem)))]
 pub async fn open_bids(
     axum::extract::State(app): axum::extract::State<State>,
     Caller(u): Caller,
     ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<Option<OpeningInput>>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let at = app.open_bids(&u, id).await?;
+    let at = app.open_bids(&u, id, input.unwrap_or_default()).await?;
     Ok(Json(serde_json::json!({ "opened_at": at })))
 }
 
@@ -206,6 +224,7 @@ pub fn routes() -> Router<State> {
         .route("/api/rounds/{id}/tender", post(set_tender))
         .route("/api/rounds/{id}/bids", get(list_bids).post(submit_bid))
         .route("/api/rounds/{id}/bids/open", post(open_bids))
+        .route("/api/rounds/{id}/bids/result", get(bid_result))
         .route("/api/rounds/{id}/bids.xlsx", post(submit_bid_xlsx))
         .route("/api/templates/bid.xlsx", get(bid_template))
         .route("/api/rounds/{id}/bids/comparison", get(comparison))

@@ -1,6 +1,6 @@
 //! `/api/ledger/…`: the ring-fenced fund ledgers (issue 5, first part).
 
-use super::api::ApiJson;
+use super::api::{ApiJson, ApiQuery};
 use super::auth::Caller;
 use super::{ApiError, State};
 use crate::app::AppError;
@@ -8,7 +8,6 @@ use crate::app::ledger::{
     Checkpoint, EntryView, ExportFormat, NewAccount, NewEntry, TrialBalanceRow, VerifyReport,
 };
 use crate::domain::ledger::Account;
-use axum::extract::Query;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -86,7 +85,7 @@ pub async fn post_batch(
     Caller(u): Caller,
     ApiJson(b): ApiJson<Batch>,
 ) -> Result<Response, ApiError> {
-    for e in &b.entries {
+    for e in b.entries.iter().take(crate::app::ledger::MAX_BATCH_ENTRIES) {
         validate(e)?;
     }
     let (status, views) = app.post_entries(&u, b.entries).await?;
@@ -97,12 +96,43 @@ pub async fn post_batch(
         .into_response())
 }
 
-#[utoipa::path(get, path = "/api/ledger/entries", tag = "ledger", responses((status = 200, body = Vec<EntryView>)))]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct PageQuery {
+    /// The entries after this seq (0 or absent: from the first).
+    pub after: Option<i64>,
+    /// How many: 1 to 1,000, 100 when absent.
+    pub limit: Option<i64>,
+}
+
+/// One page of entries in chain order; the next page starts after the last seq returned.
+#[utoipa::path(get, path = "/api/ledger/entries", tag = "ledger", params(PageQuery), responses((status = 200, body = Vec<EntryView>), (status = 422, body = crate::app::error::Problem)))]
 pub async fn entries(
     axum::extract::State(app): axum::extract::State<State>,
     Caller(u): Caller,
+    ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<Vec<EntryView>>, ApiError> {
-    Ok(Json(app.ledger_entries(&u).await?))
+    Ok(Json(app.ledger_entries(&u, q.after, q.limit).await?))
+}
+
+/// HS-F3 / HS-F4: the leading group records a decision that a reallocation or a changed
+/// payment schedule cites by its number.
+#[utoipa::path(post, path = "/api/ledger/decisions", tag = "ledger", request_body = crate::app::ledger::DecisionInput,
+    responses((status = 201, body = crate::store::ledger::DecisionRow), (status = 409, body = crate::app::error::Problem), (status = 422, body = crate::app::error::Problem)))]
+pub async fn record_decision(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    ApiJson(d): ApiJson<crate::app::ledger::DecisionInput>,
+) -> Result<Response, ApiError> {
+    let r = app.record_decision(&u, d).await?;
+    Ok((StatusCode::CREATED, Json(r)).into_response())
+}
+
+#[utoipa::path(get, path = "/api/ledger/decisions", tag = "ledger", responses((status = 200, body = Vec<crate::store::ledger::DecisionRow>)))]
+pub async fn decisions(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+) -> Result<Json<Vec<crate::store::ledger::DecisionRow>>, ApiError> {
+    Ok(Json(app.decisions(&u).await?))
 }
 
 #[utoipa::path(get, path = "/api/ledger/trial-balance", tag = "ledger", responses((status = 200, body = Vec<TrialBalanceRow>)))]
@@ -142,7 +172,7 @@ pub struct ExportQuery {
 pub async fn export(
     axum::extract::State(app): axum::extract::State<State>,
     Caller(u): Caller,
-    Query(q): Query<ExportQuery>,
+    ApiQuery(q): ApiQuery<ExportQuery>,
 ) -> Result<Response, ApiError> {
     require_reader(&u)?;
     let format = match q.format.as_str() {
@@ -207,11 +237,55 @@ pub struct ReconQuery {
 pub async fn import_statement(
     axum::extract::State(app): axum::extract::State<State>,
     Caller(u): Caller,
-    Query(q): Query<AccountQuery>,
+    ApiQuery(q): ApiQuery<AccountQuery>,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let r = app.import_statement(&u, &q.account, &body).await?;
     Ok((StatusCode::CREATED, Json(r)).into_response())
+}
+
+/// HS-F7: the statements imported for an account, newest first (the finance bureau checks them).
+#[utoipa::path(get, path = "/api/ledger/statements", tag = "ledger", params(AccountQuery),
+    responses((status = 200, body = Vec<crate::store::recon::StatementRow>)))]
+pub async fn list_statements(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    ApiQuery(q): ApiQuery<AccountQuery>,
+) -> Result<Json<Vec<crate::store::recon::StatementRow>>, ApiError> {
+    Ok(Json(app.statements(&u, &q.account).await?))
+}
+
+/// One imported statement's lines, in their order.
+#[utoipa::path(get, path = "/api/ledger/statements/{id}", tag = "ledger", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<crate::store::recon::StatementLineRow>), (status = 404, body = crate::app::error::Problem)))]
+pub async fn statement_lines(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    super::api::ApiPath(id): super::api::ApiPath<i64>,
+) -> Result<Json<Vec<crate::store::recon::StatementLineRow>>, ApiError> {
+    Ok(Json(app.statement_lines(&u, id).await?))
+}
+
+/// HS-F7: the finance bureau records its check of an account's reconciliation on a date.
+#[utoipa::path(post, path = "/api/ledger/reconciliation/checks", tag = "ledger", request_body = crate::app::recon::ReconCheckInput,
+    responses((status = 201, body = crate::store::recon::ReconCheckRow), (status = 403, body = crate::app::error::Problem)))]
+pub async fn check_reconciliation(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    ApiJson(c): ApiJson<crate::app::recon::ReconCheckInput>,
+) -> Result<Response, ApiError> {
+    let r = app.check_reconciliation(&u, c).await?;
+    Ok((StatusCode::CREATED, Json(r)).into_response())
+}
+
+#[utoipa::path(get, path = "/api/ledger/reconciliation/checks", tag = "ledger", params(AccountQuery),
+    responses((status = 200, body = Vec<crate::store::recon::ReconCheckRow>)))]
+pub async fn reconciliation_checks(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    ApiQuery(q): ApiQuery<AccountQuery>,
+) -> Result<Json<Vec<crate::store::recon::ReconCheckRow>>, ApiError> {
+    Ok(Json(app.reconciliation_checks(&u, &q.account).await?))
 }
 
 /// The statement template (xlsx).
@@ -240,7 +314,7 @@ pub async fn statement_template(Caller(_caller): Caller) -> Response {
 pub async fn auto_reconcile(
     axum::extract::State(app): axum::extract::State<State>,
     Caller(u): Caller,
-    Query(q): Query<AccountQuery>,
+    ApiQuery(q): ApiQuery<AccountQuery>,
 ) -> Result<Json<Vec<crate::store::recon::MatchRow>>, ApiError> {
     Ok(Json(app.auto_reconcile(&u, &q.account).await?))
 }
@@ -250,7 +324,7 @@ pub async fn auto_reconcile(
 pub async fn manual_match(
     axum::extract::State(app): axum::extract::State<State>,
     Caller(u): Caller,
-    Query(q): Query<AccountQuery>,
+    ApiQuery(q): ApiQuery<AccountQuery>,
     ApiJson(m): ApiJson<crate::app::recon::ManualMatch>,
 ) -> Result<Response, ApiError> {
     let r = app.manual_match(&u, &q.account, m).await?;
@@ -262,7 +336,7 @@ pub async fn manual_match(
 pub async fn list_matches(
     axum::extract::State(app): axum::extract::State<State>,
     Caller(u): Caller,
-    Query(q): Query<AccountQuery>,
+    ApiQuery(q): ApiQuery<AccountQuery>,
 ) -> Result<Json<Vec<crate::store::recon::MatchRow>>, ApiError> {
     Ok(Json(app.recon_matches(&u, &q.account).await?))
 }
@@ -284,7 +358,7 @@ pub async fn unmatch(
 pub async fn reconciliation(
     axum::extract::State(app): axum::extract::State<State>,
     Caller(u): Caller,
-    Query(q): Query<ReconQuery>,
+    ApiQuery(q): ApiQuery<ReconQuery>,
 ) -> Result<Json<crate::app::recon::ReconReport>, ApiError> {
     Ok(Json(app.reconciliation(&u, &q.account, q.upto).await?))
 }
@@ -370,6 +444,10 @@ pub fn routes() -> Router<State> {
     Router::new()
         .route("/api/ledger/accounts", get(accounts).post(open_account))
         .route("/api/ledger/entries", get(entries).post(post_entry))
+        .route(
+            "/api/ledger/decisions",
+            get(decisions).post(record_decision),
+        )
         .route("/api/ledger/batches", axum::routing::post(post_batch))
         .route("/api/ledger/trial-balance", get(trial_balance))
         .route("/api/ledger/verify", get(verify))
@@ -378,7 +456,12 @@ pub fn routes() -> Router<State> {
         .route("/api/ledger/exceptions", get(exceptions))
         .route(
             "/api/ledger/statements",
-            axum::routing::post(import_statement),
+            get(list_statements).post(import_statement),
+        )
+        .route("/api/ledger/statements/{id}", get(statement_lines))
+        .route(
+            "/api/ledger/reconciliation/checks",
+            get(reconciliation_checks).post(check_reconciliation),
         )
         .route(
             "/api/templates/bank-statement.xlsx",

@@ -139,8 +139,24 @@ pub fn router(app: Arc<Web>) -> Router {
         .fallback(|| async { problem_response(&AppError::NotFound("route".into())) })
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
+        .layer(axum::middleware::map_response(too_large_as_problem))
         .layer(TraceLayer::new_for_http())
         .with_state(app)
+}
+
+/// A body over the upload limit is refused by the limit layer before any handler: its 413 is
+/// problem+json like every other error.
+async fn too_large_as_problem(r: Response) -> Response {
+    let plain = r.status() == StatusCode::PAYLOAD_TOO_LARGE
+        && r.headers().get(header::CONTENT_TYPE)
+            != Some(&HeaderValue::from_static("application/problem+json"));
+    if plain {
+        problem_response(&AppError::TooLarge {
+            limit: BODY_LIMIT_BYTES,
+        })
+    } else {
+        r
+    }
 }
 
 /// An error as `application/problem+json`.

@@ -527,6 +527,9 @@ async fn schedule_make(
     .into_response())
 }
 
+/// Entries the ledger page shows (the newest).
+const LEDGER_PAGE_ENTRIES: i64 = 200;
+
 /// The finance bureau's ledger page: chain check, trial balance, exceptions, entries.
 async fn ledger_page(
     AxState(state): AxState<State>,
@@ -534,8 +537,10 @@ async fn ledger_page(
 ) -> Result<Html<String>, PageError> {
     let tb = state.trial_balance(&u).await?;
     let ex = state.ledger_exceptions(&u).await?;
-    let entries = state.ledger_entries(&u).await?;
-    let verify = state.verify_ledger(None).await?;
+    // Bounded whatever the ledger's size: the newest entries, and the chain checked from its
+    // last full verification on.
+    let entries = state.latest_entries(&u, LEDGER_PAGE_ENTRIES).await?;
+    let verify = state.verify_recent().await?;
     render(
         &state,
         "ledger.html",
@@ -598,7 +603,7 @@ async fn bids_page(
     let price = |id: i64| {
         c.bids
             .iter()
-            .find(|b| b.id == id)
+            .find(|b| b.number == id)
             .map(|b| b.bid.price_per_m2)
             .unwrap_or_default()
     };
@@ -613,6 +618,20 @@ async fn bids_page(
         "bids.html",
         minijinja::context! { user => v(&u), role_label => v(&u.role.label_zh()), c => v(&c), rows => v(&rows),
         recorded => v(&recorded), can_record => u.role == crate::domain::role::Role::HousingBureau },
+    )
+}
+
+/// The printable result announcement of an opened round (officials and the bidders).
+async fn bid_result_page(
+    AxState(state): AxState<State>,
+    Person(u): Person,
+    Path(id): Path<i64>,
+) -> Result<Html<String>, PageError> {
+    let r = state.bid_result(&u, id).await?;
+    render(
+        &state,
+        "bid_result.html",
+        minijinja::context! { user => v(&u), role_label => v(&u.role.label_zh()), r => v(&r) },
     )
 }
 
@@ -648,6 +667,7 @@ pub fn routes() -> Router<State> {
         .route("/price/schedule", get(schedule_form).post(schedule_make))
         .route("/ledger", get(ledger_page))
         .route("/rounds/{id}/bids", get(bids_page))
+        .route("/rounds/{id}/bids/result", get(bid_result_page))
         .route("/rounds/{id}/plan", post(record_plan))
         .route("/ledger/reconciliation", get(reconciliation_page))
         .route("/ledger/projects/{project}", get(project_report_page))

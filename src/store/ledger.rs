@@ -75,6 +75,7 @@ struct EntryRow {
     posted_at: DateTime<Utc>,
     prev_hash: String,
     hash: String,
+    reverses: Option<i64>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -158,11 +159,15 @@ pub async fn entry(tx: &mut Tx, seq: i64) -> Result<Option<Stored>, sqlx::Error>
     Ok(entries_between(tx, seq, seq).await?.pop())
 }
 
-/// The seqs of the entries of one kind (e.g. reallocations for the HS-F8 report).
-pub async fn seqs_of_kind(tx: &mut Tx, kind: EntryKind) -> Result<Vec<i64>, sqlx::Error> {
+/// The newest `limit` entries of one kind, oldest first (e.g. reallocations for HS-F8).
+pub async fn seqs_of_kind(
+    tx: &mut Tx,
+    kind: EntryKind,
+    limit: i64,
+) -> Result<Vec<i64>, sqlx::Error> {
     let kind = enum_key(&kind);
-    let rows = on_tx!(tx, c => sqlx::query_as::<_, (i64,)>("SELECT seq FROM ledger_entries WHERE kind = $1 ORDER BY seq").bind(&kind).fetch_all(&mut *c).await)?;
-    Ok(rows.into_iter().map(|r| r.0).collect())
+    let rows = on_tx!(tx, c => sqlx::query_as::<_, (i64,)>("SELECT seq FROM ledger_entries WHERE kind = $1 ORDER BY seq DESC LIMIT $2").bind(&kind).bind(limit).fetch_all(&mut *c).await)?;
+    Ok(rows.into_iter().rev().map(|r| r.0).collect())
 }
 
 /// Entries `from_seq..=to_seq` in chain order.
@@ -182,7 +187,7 @@ async fn read_chain(
     to_seq: i64,
     check_balances: bool,
 ) -> Result<(Vec<Stored>, Option<BadBalance>), sqlx::Error> {
-    let heads = on_tx!(tx, c => sqlx::query_as::<_, EntryRow>("SELECT seq, idem_key, entry_date, kind, memo, approval, listing_id, consents, posted_by, posted_at, prev_hash, hash FROM ledger_entries WHERE seq >= $1 AND seq <= $2 ORDER BY seq").bind(from_seq).bind(to_seq).fetch_all(&mut *c).await)?;
+    let heads = on_tx!(tx, c => sqlx::query_as::<_, EntryRow>("SELECT seq, idem_key, entry_date, kind, memo, approval, listing_id, consents, posted_by, posted_at, prev_hash, hash, reverses FROM ledger_entries WHERE seq >= $1 AND seq <= $2 ORDER BY seq").bind(from_seq).bind(to_seq).fetch_all(&mut *c).await)?;
     let lines = on_tx!(tx, c => sqlx::query_as::<_, LineRow>("SELECT seq, account, amount_fen, balance_after_fen FROM ledger_lines WHERE seq >= $1 AND seq <= $2 ORDER BY seq, line_no").bind(from_seq).bind(to_seq).fetch_all(&mut *c).await)?;
     let mut by_seq: BTreeMap<i64, Vec<Line>> = BTreeMap::new();
     let mut running: BTreeMap<String, i64> = BTreeMap::new();
@@ -229,6 +234,7 @@ async fn read_chain(
             lines: by_seq.remove(&r.seq).unwrap_or_default(),
             posted_by: r.posted_by,
             posted_at: r.posted_at,
+            reverses: r.reverses,
         });
     }
     Ok((out, bad))
@@ -249,7 +255,7 @@ pub async fn trial_balance(tx: &mut Tx) -> Result<Vec<(String, i64)>, sqlx::Erro
     Ok(out)
 }
 /// HS-F4: a listing's payment schedule as stored (installments as JSON).
-#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ScheduleRow {
     pub id: i64,
     pub listing_id: i64,
@@ -257,17 +263,20 @@ pub struct ScheduleRow {
     pub total_fen: i64,
     pub recorded_by: i64,
     pub recorded_at: DateTime<Utc>,
+    /// A schedule replacing an earlier one: the leading group's decision and the reason.
+    pub decision_id: Option<i64>,
+    pub reason: Option<String>,
 }
 
 pub async fn insert_schedule(tx: &mut Tx, r: &ScheduleRow) -> Result<(), sqlx::Error> {
-    on_tx!(tx, c => { sqlx::query("INSERT INTO payment_schedules (listing_id, installments, total_fen, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(r.listing_id).bind(&r.installments).bind(r.total_fen).bind(r.recorded_by).bind(r.recorded_at).execute(&mut *c).await?; });
+    on_tx!(tx, c => { sqlx::query("INSERT INTO payment_schedules (listing_id, installments, total_fen, recorded_by, recorded_at, decision_id, reason) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        .bind(r.listing_id).bind(&r.installments).bind(r.total_fen).bind(r.recorded_by).bind(r.recorded_at).bind(r.decision_id).bind(&r.reason).execute(&mut *c).await?; });
     Ok(())
 }
 
 /// The newest schedule of a listing.
 pub async fn schedule(tx: &mut Tx, listing_id: i64) -> Result<Option<ScheduleRow>, sqlx::Error> {
-    on_tx!(tx, c => sqlx::query_as::<_, ScheduleRow>("SELECT * FROM payment_schedules WHERE listing_id = $1 ORDER BY id DESC LIMIT 1").bind(listing_id).fetch_optional(&mut *c).await)
+    on_tx!(tx, c => sqlx::query_as::<_, ScheduleRow>("SELECT id, listing_id, installments, total_fen, recorded_by, recorded_at, decision_id, reason FROM payment_schedules WHERE listing_id = $1 ORDER BY id DESC LIMIT 1").bind(listing_id).fetch_optional(&mut *c).await)
 }
 
 /// HS-F8: a refused posting.
@@ -290,8 +299,11 @@ pub async fn insert_refusal(tx: &mut Tx, r: &RefusalRow) -> Result<(), sqlx::Err
     Ok(())
 }
 
-pub async fn refusals(tx: &mut Tx) -> Result<Vec<RefusalRow>, sqlx::Error> {
-    on_tx!(tx, c => sqlx::query_as::<_, RefusalRow>("SELECT * FROM ledger_refusals ORDER BY id").fetch_all(&mut *c).await)
+/// The newest `limit` refusals, oldest first.
+pub async fn refusals(tx: &mut Tx, limit: i64) -> Result<Vec<RefusalRow>, sqlx::Error> {
+    let mut rows = on_tx!(tx, c => sqlx::query_as::<_, RefusalRow>("SELECT * FROM ledger_refusals ORDER BY id DESC LIMIT $1").bind(limit).fetch_all(&mut *c).await)?;
+    rows.reverse();
+    Ok(rows)
 }
 
 #[derive(sqlx::FromRow)]
@@ -332,14 +344,15 @@ pub async fn by_keys(
     Ok(out)
 }
 
-/// An entry ready to store: the entry, its request hash, each line's running balance.
-pub type Ready = (Stored, String, Vec<i64>);
+/// An entry ready to store: the entry, its request hash, each line's running balance, and how
+/// many days before its posting day it is dated (0 unless back-dated).
+pub type Ready = (Stored, String, Vec<i64>, i64);
 
 /// Stores many entries in a few multi-row statements (500 entries, 1,000 lines each).
 pub async fn insert_entries(tx: &mut Tx, items: &[Ready]) -> Result<(), sqlx::Error> {
     let lines: Vec<(i64, i64, String, i64, i64)> = items
         .iter()
-        .flat_map(|(e, _, after)| {
+        .flat_map(|(e, _, after, _)| {
             e.lines
                 .iter()
                 .zip(after)
@@ -350,8 +363,8 @@ pub async fn insert_entries(tx: &mut Tx, items: &[Ready]) -> Result<(), sqlx::Er
     macro_rules! bulk {
         ($c:expr, $db:ty) => {{
             for chunk in items.chunks(500) {
-                let mut qb = sqlx::QueryBuilder::<$db>::new("INSERT INTO ledger_entries (seq, idem_key, request_hash, entry_date, kind, memo, approval, listing_id, consents, posted_by, posted_at, prev_hash, hash) ");
-                qb.push_values(chunk, |mut b, (e, h, _)| {
+                let mut qb = sqlx::QueryBuilder::<$db>::new("INSERT INTO ledger_entries (seq, idem_key, request_hash, entry_date, kind, memo, approval, listing_id, consents, posted_by, posted_at, prev_hash, hash, reverses, backdated_days) ");
+                qb.push_values(chunk, |mut b, (e, h, _, late)| {
                     b.push_bind(e.seq)
                         .push_bind(e.key.clone())
                         .push_bind(h.clone())
@@ -364,7 +377,9 @@ pub async fn insert_entries(tx: &mut Tx, items: &[Ready]) -> Result<(), sqlx::Er
                         .push_bind(e.posted_by)
                         .push_bind(e.posted_at)
                         .push_bind(e.prev_hash.clone())
-                        .push_bind(e.hash.clone());
+                        .push_bind(e.hash.clone())
+                        .push_bind(e.reverses)
+                        .push_bind(*late);
                 });
                 qb.build().execute(&mut **$c).await?;
             }
@@ -421,4 +436,149 @@ pub async fn proceeds_reports(tx: &mut Tx) -> Result<Vec<ProceedsRow>, sqlx::Err
 pub async fn journal_totals(tx: &mut Tx) -> Result<BTreeMap<String, i64>, sqlx::Error> {
     let rows = on_tx!(tx, c => sqlx::query_as::<_, Sum>("SELECT account, CAST(SUM(amount_fen) AS BIGINT) AS b FROM ledger_lines GROUP BY account").fetch_all(&mut *c).await)?;
     Ok(rows.into_iter().map(|r| (r.account, r.b)).collect())
+}
+
+/// Entries after `after_seq`, at most `limit` of them, in chain order (one page).
+pub async fn entries_page(
+    tx: &mut Tx,
+    after_seq: i64,
+    limit: i64,
+) -> Result<Vec<Stored>, sqlx::Error> {
+    entries_between(
+        tx,
+        after_seq.saturating_add(1),
+        after_seq.saturating_add(limit),
+    )
+    .await
+}
+
+/// The newest entries, at most `limit`, in chain order.
+pub async fn last_entries(tx: &mut Tx, limit: i64) -> Result<Vec<Stored>, sqlx::Error> {
+    let head = head(tx).await?.map_or(0, |(s, _)| s);
+    entries_between(tx, (head - limit + 1).max(1), head).await
+}
+
+/// HS-F4: every line on a listing's escrow accounts with its entry's kind (what was paid in).
+pub async fn escrow_lines(
+    tx: &mut Tx,
+    listing_id: i64,
+) -> Result<Vec<(EntryKind, i64)>, sqlx::Error> {
+    let rows = on_tx!(tx, c => sqlx::query_as::<_, (String, i64)>("SELECT e.kind, l.amount_fen FROM ledger_accounts a JOIN ledger_lines l ON l.account = a.name JOIN ledger_entries e ON e.seq = l.seq WHERE a.kind = 'escrow' AND a.listing_id = $1 ORDER BY l.seq, l.line_no").bind(listing_id).fetch_all(&mut *c).await)?;
+    rows.into_iter()
+        .map(|(k, f)| Ok((parse_enum_key::<EntryKind>(&k).map_err(decode)?, f)))
+        .collect()
+}
+
+/// HS-F8: a late booking — an entry dated before the day it was posted.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct LateBooking {
+    pub seq: i64,
+    pub entry_key: String,
+    pub entry_date: NaiveDate,
+    pub posted_at: DateTime<Utc>,
+    pub backdated_days: i64,
+}
+
+/// The newest late bookings, at most `limit`.
+pub async fn late_bookings(tx: &mut Tx, limit: i64) -> Result<Vec<LateBooking>, sqlx::Error> {
+    on_tx!(tx, c => sqlx::query_as::<_, LateBooking>("SELECT seq, idem_key AS entry_key, entry_date, posted_at, backdated_days FROM ledger_entries WHERE backdated_days > 0 ORDER BY seq DESC LIMIT $1").bind(limit).fetch_all(&mut *c).await)
+}
+
+/// The entry reversing `seq`, if one was posted.
+pub async fn reversal_of(tx: &mut Tx, seq: i64) -> Result<Option<i64>, sqlx::Error> {
+    let r = on_tx!(tx, c => sqlx::query_as::<_, (i64,)>("SELECT seq FROM ledger_entries WHERE reverses = $1").bind(seq).fetch_optional(&mut *c).await)?;
+    Ok(r.map(|r| r.0))
+}
+
+/// A recorded decision of the leading group (会议纪要、批复).
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct DecisionRow {
+    pub id: i64,
+    /// Its document number (文号), as cited.
+    pub number: String,
+    pub decided_on: NaiveDate,
+    pub subject: String,
+    pub recorded_by: i64,
+    pub recorded_at: DateTime<Utc>,
+}
+
+pub async fn insert_decision(tx: &mut Tx, d: &DecisionRow) -> Result<i64, sqlx::Error> {
+    let r = on_tx!(tx, c => sqlx::query_as::<_, (i64,)>("INSERT INTO lg_decisions (number, decided_on, subject, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+        .bind(&d.number).bind(d.decided_on).bind(&d.subject).bind(d.recorded_by).bind(d.recorded_at).fetch_one(&mut *c).await)?;
+    Ok(r.0)
+}
+
+pub async fn decision_by_number(
+    tx: &mut Tx,
+    number: &str,
+) -> Result<Option<DecisionRow>, sqlx::Error> {
+    on_tx!(tx, c => sqlx::query_as::<_, DecisionRow>("SELECT id, number, decided_on, subject, recorded_by, recorded_at FROM lg_decisions WHERE number = $1").bind(number).fetch_optional(&mut *c).await)
+}
+
+/// The newest decisions, at most `limit`.
+pub async fn decisions(tx: &mut Tx, limit: i64) -> Result<Vec<DecisionRow>, sqlx::Error> {
+    on_tx!(tx, c => sqlx::query_as::<_, DecisionRow>("SELECT id, number, decided_on, subject, recorded_by, recorded_at FROM lg_decisions ORDER BY id DESC LIMIT $1").bind(limit).fetch_all(&mut *c).await)
+}
+
+/// The newest passed full verification: (seq, hash).
+pub async fn last_verification(tx: &mut Tx) -> Result<Option<(i64, String)>, sqlx::Error> {
+    let r = on_tx!(tx, c => sqlx::query_as::<_, SeqText>("SELECT seq, hash AS text FROM ledger_verifications ORDER BY id DESC LIMIT 1").fetch_optional(&mut *c).await)?;
+    Ok(r.map(|r| (r.seq, r.text)))
+}
+
+pub async fn insert_verification(
+    tx: &mut Tx,
+    seq: i64,
+    hash: &str,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    on_tx!(tx, c => { sqlx::query("INSERT INTO ledger_verifications (seq, hash, verified_at) VALUES ($1, $2, $3)").bind(seq).bind(hash).bind(at).execute(&mut *c).await?; });
+    Ok(())
+}
+
+/// Each account's balance after entry `seq` (its newest line at or before it): where an
+/// incremental verification starts.
+pub async fn balances_at(tx: &mut Tx, seq: i64) -> Result<BTreeMap<String, i64>, sqlx::Error> {
+    let names = on_tx!(tx, c => sqlx::query_as::<_, (String,)>("SELECT name FROM ledger_accounts ORDER BY name").fetch_all(&mut *c).await)?;
+    let mut out = BTreeMap::new();
+    for (name,) in names {
+        let r = on_tx!(tx, c => sqlx::query_as::<_, Sum>("SELECT account, balance_after_fen AS b FROM ledger_lines WHERE account = $1 AND seq <= $2 ORDER BY seq DESC, line_no DESC LIMIT 1").bind(&name).bind(seq).fetch_optional(&mut *c).await)?;
+        if let Some(r) = r {
+            out.insert(r.account, r.b);
+        }
+    }
+    Ok(out)
+}
+
+/// Entries `from_seq..` in chain order and the first line after `from_seq - 1` whose stored
+/// running balance disagrees with `start` plus the lines since (an incremental verification).
+pub async fn chain_since(
+    tx: &mut Tx,
+    from_seq: i64,
+    start: BTreeMap<String, i64>,
+) -> Result<(Vec<Stored>, Option<BadBalance>), sqlx::Error> {
+    let (entries, _) = read_chain(tx, from_seq, i64::MAX, false).await?;
+    let lines = on_tx!(tx, c => sqlx::query_as::<_, LineRow>("SELECT seq, account, amount_fen, balance_after_fen FROM ledger_lines WHERE seq >= $1 ORDER BY seq, line_no").bind(from_seq).fetch_all(&mut *c).await)?;
+    let mut running = start;
+    for r in lines {
+        let b = running.entry(r.account.clone()).or_insert(0);
+        *b += r.amount_fen;
+        if *b != r.balance_after_fen {
+            return Ok((
+                entries,
+                Some(BadBalance {
+                    seq: r.seq,
+                    account: r.account,
+                    stored_fen: r.balance_after_fen,
+                    recomputed_fen: *b,
+                }),
+            ));
+        }
+    }
+    Ok((entries, None))
+}
+
+/// HS-F8: schedules that replaced an earlier one, newest first, at most `limit`.
+pub async fn schedule_changes(tx: &mut Tx, limit: i64) -> Result<Vec<ScheduleRow>, sqlx::Error> {
+    on_tx!(tx, c => sqlx::query_as::<_, ScheduleRow>("SELECT id, listing_id, installments, total_fen, recorded_by, recorded_at, decision_id, reason FROM payment_schedules s WHERE EXISTS (SELECT 1 FROM payment_schedules p WHERE p.listing_id = s.listing_id AND p.id < s.id) ORDER BY id DESC LIMIT $1").bind(limit).fetch_all(&mut *c).await)
 }

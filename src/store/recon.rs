@@ -6,20 +6,109 @@ use crate::on_tx;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::Row;
 
-pub async fn statement_exists(tx: &mut Tx, account: &str, sha: &str) -> Result<bool, sqlx::Error> {
-    let n: i64 = on_tx!(tx, c => sqlx::query("SELECT COUNT(*) AS n FROM bank_statements WHERE account = $1 AND file_sha256 = $2").bind(account).bind(sha).fetch_one(&mut *c).await?.try_get("n"))?;
+/// Whether the account already has this statement: the same file, or the same content.
+pub async fn statement_exists(
+    tx: &mut Tx,
+    account: &str,
+    sha: &str,
+    content: &str,
+) -> Result<bool, sqlx::Error> {
+    let n: i64 = on_tx!(tx, c => sqlx::query("SELECT COUNT(*) AS n FROM bank_statements WHERE account = $1 AND (file_sha256 = $2 OR content_sha256 = $3)").bind(account).bind(sha).bind(content).fetch_one(&mut *c).await?.try_get("n"))?;
     Ok(n > 0)
+}
+
+/// The date of a statement line of the account within `first..=last`, if any.
+pub async fn line_between(
+    tx: &mut Tx,
+    account: &str,
+    first: NaiveDate,
+    last: NaiveDate,
+) -> Result<Option<NaiveDate>, sqlx::Error> {
+    let r = on_tx!(tx, c => sqlx::query_as::<_, (NaiveDate,)>("SELECT l.line_date FROM statement_lines l JOIN bank_statements s ON s.id = l.statement_id WHERE s.account = $1 AND l.line_date >= $2 AND l.line_date <= $3 ORDER BY l.line_date LIMIT 1").bind(account).bind(first).bind(last).fetch_optional(&mut *c).await)?;
+    Ok(r.map(|r| r.0))
 }
 
 pub async fn insert_statement(
     tx: &mut Tx,
     account: &str,
     sha: &str,
+    content: &str,
     by: i64,
     at: DateTime<Utc>,
 ) -> Result<i64, sqlx::Error> {
-    on_tx!(tx, c => sqlx::query("INSERT INTO bank_statements (account, file_sha256, imported_by, imported_at) VALUES ($1, $2, $3, $4) RETURNING id")
-        .bind(account).bind(sha).bind(by).bind(at).fetch_one(&mut *c).await?.try_get("id"))
+    on_tx!(tx, c => sqlx::query("INSERT INTO bank_statements (account, file_sha256, content_sha256, imported_by, imported_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+        .bind(account).bind(sha).bind(content).bind(by).bind(at).fetch_one(&mut *c).await?.try_get("id"))
+}
+
+/// An imported statement, summed up.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct StatementRow {
+    pub id: i64,
+    pub account: String,
+    pub imported_by: i64,
+    pub imported_at: DateTime<Utc>,
+    pub lines: i64,
+    pub first_date: Option<NaiveDate>,
+    pub last_date: Option<NaiveDate>,
+    /// Σ of its lines, fen.
+    pub net_fen: i64,
+}
+
+/// The account's statements, newest first, at most `limit`.
+pub async fn statements(
+    tx: &mut Tx,
+    account: &str,
+    limit: i64,
+) -> Result<Vec<StatementRow>, sqlx::Error> {
+    on_tx!(tx, c => sqlx::query_as::<_, StatementRow>("SELECT s.id, s.account, s.imported_by, s.imported_at, CAST(COUNT(l.id) AS BIGINT) AS lines, MIN(l.line_date) AS first_date, MAX(l.line_date) AS last_date, CAST(COALESCE(SUM(l.amount_fen), 0) AS BIGINT) AS net_fen FROM bank_statements s LEFT JOIN statement_lines l ON l.statement_id = s.id WHERE s.account = $1 GROUP BY s.id, s.account, s.imported_by, s.imported_at ORDER BY s.id DESC LIMIT $2").bind(account).bind(limit).fetch_all(&mut *c).await)
+}
+
+/// A statement line as imported.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct StatementLineRow {
+    pub id: i64,
+    pub statement_id: i64,
+    pub row_no: i64,
+    pub line_date: NaiveDate,
+    pub amount_fen: i64,
+    pub reference: String,
+    pub memo: String,
+}
+
+pub async fn statement_lines(
+    tx: &mut Tx,
+    statement_id: i64,
+) -> Result<Vec<StatementLineRow>, sqlx::Error> {
+    on_tx!(tx, c => sqlx::query_as::<_, StatementLineRow>("SELECT id, statement_id, row_no, line_date, amount_fen, reference, memo FROM statement_lines WHERE statement_id = $1 ORDER BY row_no").bind(statement_id).fetch_all(&mut *c).await)
+}
+
+/// The finance bureau's check of a reconciliation (HS-F7).
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct ReconCheckRow {
+    pub id: i64,
+    pub account: String,
+    pub upto: NaiveDate,
+    pub book_fen: i64,
+    pub bank_fen: i64,
+    /// Book equals bank with nothing unmatched when it was checked.
+    pub agrees: bool,
+    pub note: String,
+    pub checked_by: i64,
+    pub checked_at: DateTime<Utc>,
+}
+
+pub async fn insert_check(tx: &mut Tx, r: &ReconCheckRow) -> Result<i64, sqlx::Error> {
+    on_tx!(tx, c => sqlx::query("INSERT INTO recon_checks (account, upto, book_fen, bank_fen, agrees, note, checked_by, checked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id")
+        .bind(&r.account).bind(r.upto).bind(r.book_fen).bind(r.bank_fen).bind(r.agrees).bind(&r.note).bind(r.checked_by).bind(r.checked_at).fetch_one(&mut *c).await?.try_get("id"))
+}
+
+/// An account's checks, newest first, at most `limit`.
+pub async fn checks(
+    tx: &mut Tx,
+    account: &str,
+    limit: i64,
+) -> Result<Vec<ReconCheckRow>, sqlx::Error> {
+    on_tx!(tx, c => sqlx::query_as::<_, ReconCheckRow>("SELECT id, account, upto, book_fen, bank_fen, agrees, note, checked_by, checked_at FROM recon_checks WHERE account = $1 ORDER BY id DESC LIMIT $2").bind(account).bind(limit).fetch_all(&mut *c).await)
 }
 
 #[allow(clippy::too_many_arguments)]

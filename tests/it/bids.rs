@@ -44,6 +44,7 @@ on_both!(
             )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
+        let opening = json!({ "opening_key": v["opening_key"] });
         let path = format!("/api/rounds/{round}/bids");
         let (s, v) = t.post("developer", &path, bid("3900", &["90", "95"])).await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
@@ -57,7 +58,10 @@ on_both!(
         // Sealed: each company reads only its own latest bid; officials read none; no comparison.
         let (_, mine) = t.get("developer", &path).await;
         assert_eq!(mine.as_array().unwrap().len(), 1);
-        assert_eq!(mine[0]["bid"]["price_per_m2"], "3800");
+        // Sealed: a receipt (reference and commitment), never the content, even to its bidder.
+        assert!(mine[0]["bid"].is_null(), "{mine}");
+        assert_eq!(mine[0]["commitment"].as_str().unwrap().len(), 64);
+        assert_eq!(mine[0]["sealed"], true);
         let (_, theirs) = t.get("developer_b", &path).await;
         assert_eq!(theirs.as_array().unwrap().len(), 1);
         assert_eq!(theirs[0]["developer_org"], "乙公司");
@@ -77,17 +81,17 @@ on_both!(
         assert_eq!(s, StatusCode::CONFLICT, "{v}");
         assert_eq!(v["code"], "bidding_closed");
         let (s, v) = t
-            .post("housing_bureau", &format!("{path}/open"), Value::Null)
+            .post("housing_bureau", &format!("{path}/open"), opening.clone())
             .await;
         assert_eq!(s, StatusCode::CONFLICT, "{v}");
         assert_eq!(v["code"], "not_yet");
         t.set_today(date("2026-12-02"));
         let (s, v) = t
-            .post("developer", &format!("{path}/open"), Value::Null)
+            .post("developer", &format!("{path}/open"), opening.clone())
             .await;
         assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
         let (s, v) = t
-            .post("housing_bureau", &format!("{path}/open"), Value::Null)
+            .post("housing_bureau", &format!("{path}/open"), opening.clone())
             .await;
         assert_eq!(s, StatusCode::OK, "{v}");
         let h = t.history(round).await;
@@ -384,6 +388,7 @@ on_both!(
                 "budget": "100000000", "deadline_at": "2027-06-01T00:00:00Z", "opening_at": "2027-06-02T00:00:00Z" }))
             .await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
+        let opening = json!({ "opening_key": v["opening_key"] });
         let path = format!("/api/rounds/{round}/bids");
         let mut b = bid("4000", &["90", "95"]);
         b["listing_id"] = json!(listing);
@@ -398,7 +403,7 @@ on_both!(
         assert_eq!(s, StatusCode::CREATED);
         t.set_today(date("2027-06-02"));
         let (s, _) = t
-            .post("housing_bureau", &format!("{path}/open"), Value::Null)
+            .post("housing_bureau", &format!("{path}/open"), opening.clone())
             .await;
         assert_eq!(s, StatusCode::OK);
         let (_, c) = t.get("housing_bureau", &format!("{path}/comparison")).await;
@@ -414,7 +419,7 @@ on_both!(
             .as_array()
             .unwrap()
             .iter()
-            .find(|x| x["id"] == mine["id"])
+            .find(|x| x["id"] == mine["number"])
             .unwrap();
         assert_eq!(ranked["flags"]["above_ceiling"], true);
         assert_eq!(ranked["flags"]["valid"], false);
@@ -442,6 +447,7 @@ on_both!(
                 "budget": "1000000", "deadline_at": "2026-12-01T00:00:00Z", "opening_at": "2026-12-02T00:00:00Z" }))
             .await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
+        let opening = json!({ "opening_key": v["opening_key"] });
         let path = format!("/api/rounds/{round}/bids");
         let (s, _) = t.post("developer", &path, bid("3800", &["90", "95"])).await;
         assert_eq!(s, StatusCode::CREATED);
@@ -471,7 +477,7 @@ on_both!(
         assert!(v.to_string().contains("plan_recorded"), "{v}");
         t.set_today(date("2026-12-02"));
         let (s, _) = t
-            .post("housing_bureau", &format!("{path}/open"), Value::Null)
+            .post("housing_bureau", &format!("{path}/open"), opening.clone())
             .await;
         assert_eq!(s, StatusCode::OK);
         // Only the housing bureau writes the plan.
@@ -532,6 +538,7 @@ on_both!(
                 "deadline_at": "2026-12-01T00:00:00Z", "opening_at": "2026-12-02T00:00:00Z" }))
             .await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
+        let opening = json!({ "opening_key": v["opening_key"] });
         let path = format!("/api/rounds/{round}/bids");
         let by_unit = |prices: Value| {
             let mut b = bid("0", &["90", "95"]);
@@ -576,7 +583,7 @@ on_both!(
         assert_eq!(s, StatusCode::CREATED);
         t.set_today(date("2026-12-02"));
         let (s, _) = t
-            .post("housing_bureau", &format!("{path}/open"), Value::Null)
+            .post("housing_bureau", &format!("{path}/open"), opening.clone())
             .await;
         assert_eq!(s, StatusCode::OK);
         // Lowest valid price 3,805.14 scores the full 60; 3,900 scores 3,805.14 ÷ 3,900 × 60 = 58.54.

@@ -170,6 +170,9 @@ impl TestApp {
                 ("finance_bureau", Role::FinanceBureau, None),
                 ("appraiser", Role::Appraiser, Some("评估所")),
                 ("supervisor", Role::Supervisor, None),
+                ("accepting_unit", Role::AcceptingUnit, Some("城区街道")),
+                ("verifier", Role::Verifier, Some("public_security")),
+                ("notary", Role::Notary, Some("阳泉市公证处")),
                 ("developer", Role::Developer, Some("甲公司")),
                 ("developer_b", Role::Developer, Some("乙公司")),
             ]

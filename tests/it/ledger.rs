@@ -6,16 +6,33 @@ use crate::on_both;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-const BOND: &str = "Assets:Fund:R1:SpecialBond:Acquisition";
-const LOAN: &str = "Assets:Fund:R1:ProjectLoan:Acquisition";
-const BOND2: &str = "Assets:Fund:R2:SpecialBond:Acquisition";
-const SRC_BOND: &str = "Liabilities:Source:R1:SpecialBond";
-const SRC_LOAN: &str = "Liabilities:Source:R1:ProjectLoan";
-const SRC_BOND2: &str = "Liabilities:Source:R2:SpecialBond";
+pub const BOND: &str = "Assets:Fund:R1:SpecialBond:Acquisition";
+pub const LOAN: &str = "Assets:Fund:R1:ProjectLoan:Acquisition";
+pub const BOND2: &str = "Assets:Fund:R2:SpecialBond:Acquisition";
+pub const SRC_BOND: &str = "Liabilities:Source:R1:SpecialBond";
+pub const SRC_LOAN: &str = "Liabilities:Source:R1:ProjectLoan";
+pub const SRC_BOND2: &str = "Liabilities:Source:R2:SpecialBond";
 /// HS-F5: an operating use (maintenance), outside any project's fund.
-const MAINTENANCE: &str = "Expenses:Maintenance";
+pub const MAINTENANCE: &str = "Expenses:Maintenance";
 
-async fn open_books(t: &TestApp) {
+/// The day the tests' books are kept on: the entries they post are dated 2026-11-02 to
+/// 2026-11-12, none ahead of it and none more than 31 days behind it (HS-F6).
+pub const BOOK_DAY: &str = "2026-11-30";
+
+/// The leading group records a decision, to be cited by its number (HS-F3, HS-F4).
+pub async fn decide(t: &TestApp, number: &str) {
+    let (s, v) = t
+        .post(
+            "leading_group",
+            "/api/ledger/decisions",
+            json!({ "number": number, "decided_on": "2026-11-01", "subject": "资金调剂" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+}
+
+pub async fn open_books(t: &TestApp) {
+    t.set_today(date(BOOK_DAY));
     for (name, kind, project, source) in [
         (BOND, "fund", Some("R1"), Some("special_bond")),
         (LOAN, "fund", Some("R1"), Some("project_loan")),
@@ -55,14 +72,14 @@ async fn three_receipts(t: &TestApp) {
     }
 }
 
-fn entry(key: &str, kind: &str, lines: &[(&str, &str)]) -> Value {
+pub fn entry(key: &str, kind: &str, lines: &[(&str, &str)]) -> Value {
     json!({
         "key": key, "date": "2026-11-02", "kind": kind, "memo": format!("{key} 测试"),
         "lines": lines.iter().map(|(a, m)| json!({ "account": a, "amount": m })).collect::<Vec<_>>()
     })
 }
 
-async fn count(t: &TestApp) -> usize {
+pub async fn count(t: &TestApp) -> usize {
     let (_, e) = t.get("finance_bureau", "/api/ledger/entries").await;
     e.as_array().unwrap().len()
 }
@@ -165,6 +182,7 @@ on_both!(
             .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
         re["approval"] = json!("领导组会议纪要〔2026〕7号");
+        decide(&t, "领导组会议纪要〔2026〕7号").await;
         let (s, v) = t.post("leading_group", "/api/ledger/entries", re).await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
         // Bad input: unbalanced, unknown account, text in the amount, sub-fen precision.
@@ -390,7 +408,7 @@ on_both!(
     }
 );
 
-fn anju(args: &[&str]) -> (i32, String, String) {
+pub fn anju(args: &[&str]) -> (i32, String, String) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_anju"))
         .args([
             "--workflows",
@@ -558,6 +576,7 @@ on_both!(
         let round = t.open_round().await;
         let early = t.listing_in_negotiation(round).await;
         let id = t.listing_filed(round).await;
+        t.set_today(date(BOOK_DAY));
         let (_, n) = t
             .get("supervisor", &format!("/api/listings/{id}/negotiation"))
             .await;
@@ -568,7 +587,7 @@ on_both!(
         let other = format!("Assets:Escrow:Dev1:L{early}");
         for (name, l) in [(&mine, id), (&other, early)] {
             let (s, v) = t
-                .post("acquirer", "/api/ledger/accounts", json!({ "name": name, "kind": "escrow", "listing_id": l, "label": "预售资金监管账户" }))
+                .post("acquirer", "/api/ledger/accounts", json!({ "name": name, "kind": "escrow", "project": "R1", "listing_id": l, "label": "预售资金监管账户" }))
                 .await;
             assert_eq!(s, StatusCode::CREATED, "{v}");
         }
@@ -650,6 +669,7 @@ on_both!(
             .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
         assert_eq!(v["code"], "ahead_of_schedule");
+        t.set_today(date("2027-06-03"));
         // Into another listing's escrow account on this listing's behalf: refused.
         let (s, v) = t
             .post(
@@ -928,6 +948,7 @@ on_both!(
             &[(LOAN, "100000.00"), (BOND, "-100000.00")],
         );
         re["approval"] = json!("领导组会议纪要〔2026〕9号");
+        decide(&t, "领导组会议纪要〔2026〕9号").await;
         let (s, v) = t.post("leading_group", "/api/ledger/entries", re).await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
         let (s, _) = t
@@ -1005,6 +1026,7 @@ on_both!(
 on_both!(
     hs_f5_operating_money_goes_only_to_its_uses,
     |t: TestApp| async move {
+        t.set_today(date(BOOK_DAY));
         for (name, kind, project, source, purpose) in [
             (
                 "Assets:Fund:R1:Other:Operation",
@@ -1118,12 +1140,13 @@ on_both!(
         open_books(&t).await;
         let round = t.open_round_in("nanchang").await;
         let id = t.listing_filed(round).await;
+        t.set_today(date(BOOK_DAY));
         let escrow = format!("Assets:Escrow:L{id}");
         let (s, v) = t
             .post(
                 "acquirer",
                 "/api/ledger/accounts",
-                json!({ "name": escrow, "kind": "escrow", "listing_id": id, "label": "监管账户" }),
+                json!({ "name": escrow, "kind": "escrow", "project": "R1", "listing_id": id, "label": "监管账户" }),
             )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
@@ -1411,6 +1434,7 @@ on_both!(
         }
         let mut re = entry("re", "reallocation", &[(LOAN, "200.00"), (BOND, "-200.00")]);
         re["approval"] = json!("领导组会议纪要〔2026〕11号");
+        decide(&t, "领导组会议纪要〔2026〕11号").await;
         let (s, _) = t.post("leading_group", "/api/ledger/entries", re).await;
         assert_eq!(s, StatusCode::CREATED);
         let (_, x) = t.get("supervisor", "/api/ledger/exceptions").await;

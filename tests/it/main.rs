@@ -6,10 +6,13 @@ mod harness;
 
 mod api;
 mod bids;
+mod bids_integrity;
 mod excel;
 mod flow;
 mod guards;
 mod ledger;
+mod ledger_integrity;
+mod limits;
 mod negotiation;
 mod packs;
 mod pricing;

@@ -170,6 +170,7 @@ on_both!(
         assert!(v["detail"].as_str().unwrap().contains("YQ-7.4"), "{v}");
         let (s, v) = t.post("acquirer", &tp, tender).await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
+        let key = v["opening_key"].as_str().unwrap().to_string();
         let bids = format!("/api/rounds/{round}/bids");
         let (s, v) = t
             .post("developer", &bids, json!({ "units": ["89.50", "92.00"], "price_per_m2": "3900", "listing_id": id,
@@ -180,11 +181,19 @@ on_both!(
         // The acquirer opens the bids at their time; the housing bureau reads the comparison.
         t.set_today(date("2026-11-11"));
         let (s, _) = t
-            .post("housing_bureau", &format!("{bids}/open"), Value::Null)
+            .post(
+                "housing_bureau",
+                &format!("{bids}/open"),
+                json!({ "opening_key": key }),
+            )
             .await;
         assert_eq!(s, StatusCode::FORBIDDEN);
         let (s, v) = t
-            .post("acquirer", &format!("{bids}/open"), Value::Null)
+            .post(
+                "acquirer",
+                &format!("{bids}/open"),
+                json!({ "opening_key": key }),
+            )
             .await;
         assert_eq!(s, StatusCode::OK, "{v}");
         let (s, c) = t.get("housing_bureau", &format!("{bids}/comparison")).await;

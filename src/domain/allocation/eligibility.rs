@@ -376,13 +376,22 @@ pub fn evaluate(
     let mut tests = Vec::with_capacity(rules.tests.len());
     if !rules.groups.contains_key(&h.group) {
         tests.push(TestResult {
-            rule: rules.tests.first().map(|t| t.rule().to_string()).unwrap_or_default(),
+            rule: rules
+                .tests
+                .first()
+                .map(|t| t.rule().to_string())
+                .unwrap_or_default(),
             test: "group".into(),
             outcome: Outcome::Failed,
             detail: format!(
                 "申请类别 {:?} 不在本政策的保障对象之列（{}）",
                 h.group,
-                rules.groups.values().cloned().collect::<Vec<_>>().join("、")
+                rules
+                    .groups
+                    .values()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join("、")
             ),
         });
     }
@@ -400,9 +409,12 @@ pub fn evaluate(
             detail,
         });
     }
-    let eligible = tests
-        .iter()
-        .all(|t| matches!(t.outcome, Outcome::Passed | Outcome::Condition | Outcome::NotApplicable));
+    let eligible = tests.iter().all(|t| {
+        matches!(
+            t.outcome,
+            Outcome::Passed | Outcome::Condition | Outcome::NotApplicable
+        )
+    });
     let pending = tests.iter().any(|t| t.outcome == Outcome::Pending);
     let tier = match rules.tiers {
         Some(TierRule::Yq16) if eligible => yq_16_tier(h, rules),
@@ -421,7 +433,11 @@ pub fn evaluate(
 fn yq_16_tier(h: &Household, rules: &EligibilityRules) -> Option<u8> {
     let houseless = h.owned_area.value().is_zero();
     let cap = rules.tests.iter().find_map(|t| match t {
-        TestSpec::AreaPerPerson { max_m2, strict: false, .. } => Some(*max_m2),
+        TestSpec::AreaPerPerson {
+            max_m2,
+            strict: false,
+            ..
+        } => Some(*max_m2),
         _ => None,
     });
     match h.group.as_str() {
@@ -433,15 +449,18 @@ fn yq_16_tier(h: &Household, rules: &EligibilityRules) -> Option<u8> {
 }
 
 fn run(t: &TestSpec, h: &Household, today: NaiveDate, ctx: &Context) -> (Outcome, String) {
-    let pass = |ok: bool, detail: String| {
-        (if ok { Outcome::Passed } else { Outcome::Failed }, detail)
-    };
+    let pass =
+        |ok: bool, detail: String| (if ok { Outcome::Passed } else { Outcome::Failed }, detail);
     match t {
         TestSpec::FullCapacity { .. } => pass(
             h.applicant().full_civil_capacity,
             format!(
                 "主申请人{}具有完全民事行为能力",
-                if h.applicant().full_civil_capacity { "" } else { "不" }
+                if h.applicant().full_civil_capacity {
+                    ""
+                } else {
+                    "不"
+                }
             ),
         ),
         TestSpec::FamilyComposition { alone_from, .. } => family(h, *alone_from, today),
@@ -470,14 +489,21 @@ fn run(t: &TestSpec, h: &Household, today: NaiveDate, ctx: &Context) -> (Outcome
             pass(
                 best.is_some_and(|n| n >= *min_months),
                 match best {
-                    Some(n) => format!("在本市缴纳社会保险 {n} 个月且在保（要求 {min_months} 个月以上）"),
+                    Some(n) => {
+                        format!("在本市缴纳社会保险 {n} 个月且在保（要求 {min_months} 个月以上）")
+                    }
                     None => format!("无在保成员（要求缴纳 {min_months} 个月以上且在保）"),
                 },
             )
         }
         TestSpec::AreaPerPerson { max_m2, strict, .. } => {
             let per = h.area_per_person();
-            let ok = h.owned_area.value().is_zero() || if *strict { per < *max_m2 } else { per <= *max_m2 };
+            let ok = h.owned_area.value().is_zero()
+                || if *strict {
+                    per < *max_m2
+                } else {
+                    per <= *max_m2
+                };
             pass(
                 ok,
                 if h.owned_area.value().is_zero() {
@@ -506,7 +532,9 @@ fn run(t: &TestSpec, h: &Household, today: NaiveDate, ctx: &Context) -> (Outcome
             match ctx.figures.get(&(figure.clone(), year)) {
                 None => (
                     Outcome::Pending,
-                    format!("{year} 年度的 {figure} 尚未录入（政策未规定具体数额，由住房保障部门按公布数据录入）"),
+                    format!(
+                        "{year} 年度的 {figure} 尚未录入（政策未规定具体数额，由住房保障部门按公布数据录入）"
+                    ),
                 ),
                 Some(f) => {
                     let per = h.income_per_person();
@@ -524,13 +552,21 @@ fn run(t: &TestSpec, h: &Household, today: NaiveDate, ctx: &Context) -> (Outcome
             }
         }
         TestSpec::NeverHad { kinds, .. } => {
-            let had: Vec<&str> = kinds.iter().filter(|k| k.had(&h.history)).map(|k| k.label()).collect();
+            let had: Vec<&str> = kinds
+                .iter()
+                .filter(|k| k.had(&h.history))
+                .map(|k| k.label())
+                .collect();
             pass(
                 had.is_empty(),
                 if had.is_empty() {
                     format!(
                         "未享受过{}",
-                        kinds.iter().map(|k| k.label()).collect::<Vec<_>>().join("、")
+                        kinds
+                            .iter()
+                            .map(|k| k.label())
+                            .collect::<Vec<_>>()
+                            .join("、")
                     )
                 } else {
                     format!("已享受过{}", had.join("、"))
@@ -554,7 +590,11 @@ fn run(t: &TestSpec, h: &Household, today: NaiveDate, ctx: &Context) -> (Outcome
                 if recent.is_empty() {
                     format!(
                         "{years} 年内无{}",
-                        kinds.iter().map(|k| k.label()).collect::<Vec<_>>().join("、")
+                        kinds
+                            .iter()
+                            .map(|k| k.label())
+                            .collect::<Vec<_>>()
+                            .join("、")
                     )
                 } else {
                     format!("{years} 年内有{}", recent.join("、"))
@@ -562,7 +602,11 @@ fn run(t: &TestSpec, h: &Household, today: NaiveDate, ctx: &Context) -> (Outcome
             )
         }
         TestSpec::NotInProgramme { kinds, .. } => {
-            let now: Vec<&str> = kinds.iter().filter(|k| k.had(&h.history)).map(|k| k.label()).collect();
+            let now: Vec<&str> = kinds
+                .iter()
+                .filter(|k| k.had(&h.history))
+                .map(|k| k.label())
+                .collect();
             pass(
                 now.is_empty(),
                 if now.is_empty() {
@@ -573,13 +617,20 @@ fn run(t: &TestSpec, h: &Household, today: NaiveDate, ctx: &Context) -> (Outcome
             )
         }
         TestSpec::VacateWithinDays { kinds, days, .. } => {
-            let now: Vec<&str> = kinds.iter().filter(|k| k.had(&h.history)).map(|k| k.label()).collect();
+            let now: Vec<&str> = kinds
+                .iter()
+                .filter(|k| k.had(&h.history))
+                .map(|k| k.label())
+                .collect();
             if now.is_empty() {
                 (Outcome::Passed, "未享受公有住房、公共租赁住房等政策".into())
             } else {
                 (
                     Outcome::Condition,
-                    format!("正在享受{}：应在取得配售资格后 {days} 日内腾退，停止发放补贴", now.join("、")),
+                    format!(
+                        "正在享受{}：应在取得配售资格后 {days} 日内腾退，停止发放补贴",
+                        now.join("、")
+                    ),
                 )
             }
         }
@@ -609,7 +660,11 @@ fn run(t: &TestSpec, h: &Household, today: NaiveDate, ctx: &Context) -> (Outcome
 fn family(h: &Household, alone_from: AloneFrom, today: NaiveDate) -> (Outcome, String) {
     let a = h.applicant();
     let mut problems = Vec::new();
-    let spouses = h.members.iter().filter(|m| m.relation == Relation::Spouse).count();
+    let spouses = h
+        .members
+        .iter()
+        .filter(|m| m.relation == Relation::Spouse)
+        .count();
     if spouses > 1 {
         problems.push("配偶多于一人".to_string());
     }
@@ -619,7 +674,10 @@ fn family(h: &Household, alone_from: AloneFrom, today: NaiveDate) -> (Outcome, S
             Relation::Child => {
                 let adult = m.id_number.age_on(today) >= 18;
                 if adult && m.marital != super::household::Marital::Single {
-                    problems.push(format!("{}：已婚成年子女不属于申请家庭成员", super::household::mask_name(&m.name)));
+                    problems.push(format!(
+                        "{}：已婚成年子女不属于申请家庭成员",
+                        super::household::mask_name(&m.name)
+                    ));
                 }
             }
             Relation::Applicant | Relation::Other => {

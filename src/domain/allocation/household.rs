@@ -26,7 +26,10 @@ impl IdNumber {
         let s = raw.trim().to_ascii_uppercase();
         let chars: Vec<char> = s.chars().collect();
         if chars.len() != 18 {
-            return Err(format!("an ID number has 18 characters, this one {}", chars.len()));
+            return Err(format!(
+                "an ID number has 18 characters, this one {}",
+                chars.len()
+            ));
         }
         let mut sum = 0u32;
         for (i, c) in chars[..17].iter().enumerate() {
@@ -421,9 +424,18 @@ mod tests {
         // The standard's worked example: 11010519491231002 → check X.
         assert_eq!(id("11010519491231002"), "11010519491231002X");
         assert!(IdNumber::parse("11010519491231002X").is_ok());
-        assert!(IdNumber::parse("110105194912310021").is_err(), "wrong check digit");
-        assert!(IdNumber::parse("11010519491231002x").is_ok(), "lower-case x");
-        assert!(IdNumber::parse(&id("14030219900231001")).is_err(), "31 February");
+        assert!(
+            IdNumber::parse("110105194912310021").is_err(),
+            "wrong check digit"
+        );
+        assert!(
+            IdNumber::parse("11010519491231002x").is_ok(),
+            "lower-case x"
+        );
+        assert!(
+            IdNumber::parse(&id("14030219900231001")).is_err(),
+            "31 February"
+        );
         assert!(IdNumber::parse("1401").is_err());
         let n = IdNumber::parse(&id("14030219900515123")).unwrap();
         assert_eq!(n.masked(), format!("1403**********{}", &n.as_str()[14..]));

@@ -174,7 +174,10 @@ mod tests {
     fn the_entrant_list_round_trips_and_its_hash_is_fixed() {
         let list = e(3, 1);
         let text = entrant_list_text(&list);
-        assert_eq!(text, "YQ2026-000000\t1\nYQ2026-000001\t1\nYQ2026-000002\t1\n");
+        assert_eq!(
+            text,
+            "YQ2026-000000\t1\nYQ2026-000001\t1\nYQ2026-000002\t1\n"
+        );
         assert_eq!(parse_entrant_list(&text).unwrap(), list);
         assert_eq!(
             entrants_sha256(&list),

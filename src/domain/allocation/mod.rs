@@ -49,7 +49,9 @@ pub struct BanRule {
     pub scope: BanScope,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum BanCase {
     /// On the selection list but absent (XY-36).
@@ -261,13 +263,37 @@ mod tests {
     #[test]
     fn yq_14_abandoning_bars_two_years_after_a_first_selection_and_five_after_a_second() {
         let r = rules(vec![
-            BanRule { case: BanCase::AbandonAfterSelection, nth: Some(1), years: 2, rule: "YQ-14".into(), scope: BanScope::Sale },
-            BanRule { case: BanCase::AbandonAfterSelection, nth: Some(2), years: 5, rule: "YQ-14".into(), scope: BanScope::Sale },
+            BanRule {
+                case: BanCase::AbandonAfterSelection,
+                nth: Some(1),
+                years: 2,
+                rule: "YQ-14".into(),
+                scope: BanScope::Sale,
+            },
+            BanRule {
+                case: BanCase::AbandonAfterSelection,
+                nth: Some(2),
+                years: 5,
+                rule: "YQ-14".into(),
+                scope: BanScope::Sale,
+            },
         ]);
-        assert_eq!(r.ban_for(BanCase::AbandonAfterSelection, 1).unwrap().years, 2);
-        assert_eq!(r.ban_for(BanCase::AbandonAfterSelection, 2).unwrap().years, 5);
-        assert_eq!(r.ban_for(BanCase::AbandonAfterSelection, 3).unwrap().years, 5);
-        assert!(r.ban_for(BanCase::AbsentFromSelection, 1).is_none(), "no such case in YQ");
+        assert_eq!(
+            r.ban_for(BanCase::AbandonAfterSelection, 1).unwrap().years,
+            2
+        );
+        assert_eq!(
+            r.ban_for(BanCase::AbandonAfterSelection, 2).unwrap().years,
+            5
+        );
+        assert_eq!(
+            r.ban_for(BanCase::AbandonAfterSelection, 3).unwrap().years,
+            5
+        );
+        assert!(
+            r.ban_for(BanCase::AbsentFromSelection, 1).is_none(),
+            "no such case in YQ"
+        );
         // A ban ends on its calendar date: 2 years from 2026-12-03 → 2028-12-03; 29 Feb → 28 Feb.
         let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
         assert_eq!(ban_ends(d("2026-12-03"), 2), d("2028-12-03"));
