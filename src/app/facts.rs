@@ -83,6 +83,21 @@ pub async fn load(
                     .await?
                     .map(|(s, by)| TitleSignoff { clear: s.clear, by });
             }
+            Need::Objections if inst.kind == "application" => {
+                f.open_objections =
+                    crate::store::allocation::open_objections(tx, inst.id).await? as u32;
+            }
+            Need::Materials | Need::Verifications | Need::Eligibility | Need::Rereview
+                if inst.kind == "application" =>
+            {
+                application_facts(app, tx, inst, *need, &mut f).await?;
+            }
+            Need::Sale if inst.kind == "sale" => {
+                f.sale_plan = crate::store::allocation::latest_plan(tx, inst.id)
+                    .await?
+                    .is_some();
+                f.lottery_settled = app.sale_order_settled(tx, inst.id).await?;
+            }
             Need::Objections if is_listing => {
                 f.open_objections = db::objections(tx, inst.id)
                     .await?
@@ -191,4 +206,87 @@ pub async fn load(
         }
     }
     Ok(f)
+}
+
+/// The facts of an application's guards (ALLOCATION.md §1–§4).
+async fn application_facts(
+    app: &super::App,
+    tx: &mut Tx,
+    inst: &InstanceRow,
+    need: Need,
+    f: &mut Facts,
+) -> Result<(), AppError> {
+    use crate::store::allocation as adb;
+    let row = adb::application(tx, inst.id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("application {}", inst.id)))?;
+    let rules = app.sale_rules(&row.pack)?;
+    match need {
+        Need::Materials => {
+            let present = super::allocation::current_materials(&adb::materials(tx, inst.id).await?);
+            f.materials_missing = rules
+                .materials
+                .iter()
+                .filter(|(k, _)| !present.get(*k).copied().unwrap_or(false))
+                .map(|(_, label)| label.clone())
+                .collect();
+        }
+        Need::Verifications => {
+            // Findings count from the application's entry into verification (a re-review or an
+            // objection sends it back, and the departments verify again).
+            let found = adb::findings(tx, inst.id).await?;
+            for d in &rules.departments {
+                match found
+                    .iter()
+                    .rev()
+                    .find(|x| x.department == d.key && x.recorded_at >= inst.entered_at)
+                {
+                    None => f.verifications_missing.push(d.label.clone()),
+                    Some(x) if !x.passed => f
+                        .verifications_failed
+                        .push(format!("{}：{}", d.label, x.note)),
+                    Some(_) => {}
+                }
+            }
+        }
+        Need::Eligibility => {
+            let (_, e) = app.household_of(tx, &row).await?;
+            f.eligibility = Some(e);
+        }
+        Need::Rereview => {
+            let history = crate::store::instances::history(tx, inst.id).await?;
+            let done = history
+                .iter()
+                .filter(|h| h.action == "request_rereview")
+                .count() as u32;
+            if let Some(max) = rules.rereviews_allowed
+                && done >= max
+            {
+                f.rereview_refusal = Some(format!("the re-review allowed ({max}) has been used"));
+            }
+            // XY-20: asked within the period from the day the refusal was notified.
+            if let Some(p) = &rules.rereview_request {
+                let refused_on = super::china_today(inst.entered_at);
+                let due = crate::domain::calendar::due_date(
+                    &app.calendar(),
+                    refused_on,
+                    p.amount,
+                    p.unit,
+                )?;
+                if app.today() > due {
+                    f.rereview_refusal = Some(format!(
+                        "a re-review is asked within {} {} of the refusal ({refused_on}); the period ended {due}",
+                        p.amount,
+                        match p.unit {
+                            crate::domain::calendar::DeadlineUnit::WorkingDays => "working days",
+                            crate::domain::calendar::DeadlineUnit::CalendarDays => "days",
+                            crate::domain::calendar::DeadlineUnit::Months => "months",
+                        }
+                    ));
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }

@@ -262,7 +262,7 @@ impl App {
         Ok(instances::append_history(tx, &h).await?)
     }
 
-    async fn start_instance(
+    pub(crate) async fn start_instance(
         &self,
         tx: &mut Tx,
         kind: &str,
@@ -654,7 +654,7 @@ impl App {
 
     /// The action itself, on `tx`. `None`: `tx` is an autocommit connection and the action
     /// writes more than one statement, so it must be retried in a transaction (nothing written).
-    async fn act_in(
+    pub(crate) async fn act_in(
         &self,
         tx: &mut Tx,
         actor: &User,
@@ -676,7 +676,9 @@ impl App {
         }
         let def = app.def_by_hash(tx, &inst.def_hash).await?;
         let effect = def.action(action).and_then(|a| a.effect);
-        if effect.is_some() && tx.is_autocommit() {
+        // A sale's actions write beside the move (a tier opened on announcement): never the
+        // one-statement fast path.
+        if (effect.is_some() || inst.kind == "sale") && tx.is_autocommit() {
             return Ok(None);
         }
         // The full listing row is read only for an effect that writes a listing record.
@@ -794,17 +796,39 @@ impl App {
                 message: format!("instance {instance_id} changed meanwhile; reload and retry"),
             });
         };
-        if let (Some(effect), Some(listing)) = (effect, listing.as_ref()) {
-            app.apply_effect(
-                tx,
-                effect,
-                listing,
-                actor,
-                req,
-                facts.agreed_price_per_m2,
-                history_id,
-            )
-            .await?;
+        match (effect, listing.as_ref()) {
+            (Some(effect), Some(listing)) => {
+                app.apply_effect(
+                    tx,
+                    effect,
+                    listing,
+                    actor,
+                    req,
+                    facts.agreed_price_per_m2,
+                    history_id,
+                )
+                .await?
+            }
+            (Some(effect), None) if inst.kind == "application" => {
+                app.apply_application_effect(tx, effect, instance_id, actor, req)
+                    .await?
+            }
+            (Some(effect), None) => {
+                return Err(AppError::Internal(format!(
+                    "effect {} on a {}",
+                    effect.name(),
+                    inst.kind
+                )));
+            }
+            (None, _) => {}
+        }
+        // YQ-16: a sale whose plan is approved opens its first tier for registration.
+        if inst.kind == "sale"
+            && def
+                .state(&decision.to)
+                .is_some_and(|s| s.allows(Capability::Registrations))
+        {
+            app.on_sale_announced(tx, instance_id, actor).await?;
         }
         match early_view {
             Some(view) => Ok(Some(view)),
@@ -906,6 +930,47 @@ impl App {
                     },
                 )
                 .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// An application's effects: an objection during publicity, their resolution.
+    async fn apply_application_effect(
+        &self,
+        tx: &mut Tx,
+        effect: Effect,
+        id: i64,
+        actor: &User,
+        req: &ActionRequest,
+    ) -> Result<(), AppError> {
+        let comment = req.comment.as_deref().unwrap_or_default();
+        match effect {
+            Effect::Objection => {
+                crate::store::allocation::insert_objection(tx, id, comment, actor.id, self.now())
+                    .await?
+            }
+            Effect::ResolveObjections => {
+                let n = crate::store::allocation::resolve_objections(
+                    tx,
+                    id,
+                    comment,
+                    actor.id,
+                    self.now(),
+                )
+                .await?;
+                if n == 0 {
+                    return Err(AppError::Conflict {
+                        code: "nothing_to_resolve",
+                        message: "there is no open objection".into(),
+                    });
+                }
+            }
+            other => {
+                return Err(AppError::Internal(format!(
+                    "effect {} on an application",
+                    other.name()
+                )));
             }
         }
         Ok(())

@@ -6,6 +6,7 @@
 //! through [`Clock`].
 
 pub mod acquirers;
+pub mod allocation;
 pub mod bids;
 pub mod error;
 pub mod facts;
@@ -17,6 +18,7 @@ pub mod pricing;
 pub mod proposals;
 pub mod recon;
 pub mod rents;
+pub mod sales;
 pub mod users;
 pub mod views;
 

@@ -169,6 +169,10 @@ impl App {
                 .ok_or_else(|| AppError::NotFound(format!("listing {id}")))?;
             ensure_listing_scope(actor, &l)?;
         }
+        // Households' applications and sales are not a developer's business.
+        if matches!(inst.kind.as_str(), "application" | "sale") && actor.role == Role::Developer {
+            return Err(AppError::NotFound(format!("instance {id}")));
+        }
         let def = self.def_by_hash(tx, &inst.def_hash).await?;
         self.view_for(tx, actor, &inst, &def).await
     }

@@ -286,6 +286,13 @@ impl AreaM2 {
     pub fn parse(what: &'static str, raw: &str) -> Result<Self, QuantityError> {
         AreaM2::new(what, parse_decimal(what, raw)?)
     }
+    /// An area that may be none at all: what a family owns (0 = 无房).
+    pub fn owned(what: &'static str, value: Decimal) -> Result<Self, QuantityError> {
+        if value == Decimal::ZERO {
+            return Ok(AreaM2(Decimal::ZERO));
+        }
+        AreaM2::new(what, value)
+    }
     /// From storage: hundredths of a m².
     pub fn from_centi(centi: i64) -> Self {
         AreaM2(Decimal::new(centi, 2))

@@ -127,7 +127,7 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
     }
 }
 
-fn validate<T: validator::Validate>(v: &T) -> Result<(), AppError> {
+pub(super) fn validate<T: validator::Validate>(v: &T) -> Result<(), AppError> {
     v.validate().map_err(|e| {
         let field = e.field_errors().keys().next().map(|k| k.to_string());
         AppError::Invalid {
@@ -163,7 +163,7 @@ fn idem(headers: &HeaderMap, what: &str, body: &[u8]) -> Result<Option<Idem>, Ap
     }))
 }
 
-fn json_idem<T: Serialize>(
+pub(super) fn json_idem<T: Serialize>(
     headers: &HeaderMap,
     what: &str,
     body: &T,
@@ -171,7 +171,7 @@ fn json_idem<T: Serialize>(
     idem(headers, what, &serde_json::to_vec(body).unwrap_or_default())
 }
 
-fn reply<T: Serialize>((status, body): (u16, T)) -> Response {
+pub(super) fn reply<T: Serialize>((status, body): (u16, T)) -> Response {
     (
         StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
         Json(body),
@@ -179,7 +179,7 @@ fn reply<T: Serialize>((status, body): (u16, T)) -> Response {
         .into_response()
 }
 
-type ApiResult = Result<Response, ApiError>;
+pub(super) type ApiResult = Result<Response, ApiError>;
 
 #[utoipa::path(get, path = "/api/health", responses((status = 200, description = "the service is up")))]
 async fn health(axum::extract::State(app): axum::extract::State<State>) -> Json<serde_json::Value> {
@@ -857,7 +857,25 @@ async fn overdue_rents(
         super::bids_api::list_acquirers,
         super::bids_api::revoke_acquirer,
         super::bids_api::record_plan,
-        super::bids_api::recorded_plan
+        super::bids_api::recorded_plan,
+        super::allocation_api::create_application,
+        super::allocation_api::list_applications,
+        super::allocation_api::get_application,
+        super::allocation_api::correct_household,
+        super::allocation_api::record_materials,
+        super::allocation_api::record_finding,
+        super::allocation_api::record_figure,
+        super::allocation_api::public_status,
+        super::allocation_api::pii_reads,
+        super::allocation_api::create_sale,
+        super::allocation_api::get_sale,
+        super::allocation_api::record_sale_plan,
+        super::allocation_api::register_entrant,
+        super::allocation_api::open_next_tier,
+        super::allocation_api::fix_lottery,
+        super::allocation_api::draw_lottery,
+        super::allocation_api::record_selection,
+        super::allocation_api::sign_contract
     ),
     components(schemas(
         crate::app::error::Problem,
@@ -920,5 +938,6 @@ pub fn routes() -> Router<State> {
         .merge(super::price_api::routes())
         .merge(super::ledger_api::routes())
         .merge(super::bids_api::routes())
+        .merge(super::allocation_api::routes())
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", ApiDoc::openapi()))
 }

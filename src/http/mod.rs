@@ -3,6 +3,7 @@
 //!
 //! Architecture invariant: only `http/` imports axum; every error leaves as problem+json.
 
+pub mod allocation_api;
 pub mod api;
 pub mod auth;
 pub mod bids_api;

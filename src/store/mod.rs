@@ -5,6 +5,7 @@
 //!
 //! Architecture invariant: only `store/` writes SQL; every command runs in one [`Tx`].
 
+pub mod allocation;
 pub mod bids;
 pub mod calendar;
 pub mod instances;

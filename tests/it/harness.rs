@@ -33,6 +33,14 @@ fn pg_admin_url() -> String {
 /// The backends to run on: SQLite always; PostgreSQL when reachable. In CI an unreachable
 /// PostgreSQL is a failure, never a skip.
 pub async fn backends() -> Vec<Backend> {
+    // The server's errors (an internal error's cause) go to the test's captured output.
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("anju=warn")),
+        )
+        .try_init();
     let mut out = vec![Backend::Sqlite];
     match sqlx::PgPool::connect(&pg_admin_url()).await {
         Ok(p) => {
@@ -80,6 +88,11 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    /// Today as the product counts days (Beijing time) on the test clock.
+    pub fn clock_today(&self) -> chrono::NaiveDate {
+        anju::app::china_today(anju::app::Clock::now(&*self.clock))
+    }
+
     /// Runs hand-written statements on the test database, outside the product (tampering, as
     /// someone with database access could), each one required to succeed.
     pub async fn raw_sql(&self, statements: &[&str]) {
@@ -172,6 +185,21 @@ impl TestApp {
                 ("supervisor", Role::Supervisor, None),
                 ("accepting_unit", Role::AcceptingUnit, Some("城区街道")),
                 ("verifier", Role::Verifier, Some("public_security")),
+                (
+                    "verifier_civil_affairs",
+                    Role::Verifier,
+                    Some("civil_affairs"),
+                ),
+                (
+                    "verifier_human_resources",
+                    Role::Verifier,
+                    Some("human_resources"),
+                ),
+                (
+                    "verifier_provident_fund",
+                    Role::Verifier,
+                    Some("provident_fund"),
+                ),
                 ("notary", Role::Notary, Some("阳泉市公证处")),
                 ("developer", Role::Developer, Some("甲公司")),
                 ("developer_b", Role::Developer, Some("乙公司")),
@@ -647,6 +675,104 @@ impl TestApp {
         assert_eq!(s, StatusCode::CREATED, "{d}");
         let v = self.ok("acquirer", id, "sign", None, Value::Null).await;
         assert_eq!(v["state"], "acquired");
+        id
+    }
+
+    /// A Yangquan listing bought through the acquirer's tender (YQ-7.4) and registered: ten
+    /// units of 89.50 and 92.00 m² at 3,900.00/m² under the 3,983.20 reference ceiling. Moves
+    /// the clock to 2026-11-11.
+    pub async fn yangquan_listing_registered(&self) -> i64 {
+        self.set_today(date("2026-11-02"));
+        let round = self.open_round_in("yangquan").await;
+        let acq = self.acquirer_of("yangquan").await;
+        let id = self
+            .listing_with(round, "developer", &units(&[dec("89.50"), dec("92.00")]))
+            .await;
+        self.ok(
+            "developer",
+            id,
+            "submit_for_qualification",
+            None,
+            Value::Null,
+        )
+        .await;
+        self.ok(
+            "natural_resources",
+            id,
+            "sign_off_title",
+            None,
+            json!({ "clear": true }),
+        )
+        .await;
+        self.ok("acquirer", id, "shortlist", None, Value::Null)
+            .await;
+        let (s, v) = self
+            .post("acquirer", &format!("/api/rounds/{round}/tender"), json!({ "acquirer": acq, "mode": "fixed_area_compete_price", "min_unit_m2": "70", "max_unit_m2": "120",
+                "criteria": { "competition": "60", "location": "15", "transport": "10", "amenities": "5", "compliance": "10", "near_m": 500, "far_m": 3000 },
+                "budget": "10000000", "deadline_at": "2026-11-10T00:00:00Z", "opening_at": "2026-11-11T00:00:00Z" }))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let key = v["opening_key"].clone();
+        let (s, v) = self
+            .post("developer", &format!("/api/rounds/{round}/bids"), json!({ "units": ["89.50", "92.00"], "price_per_m2": "3900", "listing_id": id,
+                "whole_building": true, "clear_title": true, "has_delivery_date": true,
+                "transit_m": 400, "school_m": 400, "hospital_m": 400, "shops_m": 400, "amenities": 10 }))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        self.set_today(date("2026-11-11"));
+        let (s, v) = self
+            .post(
+                "acquirer",
+                &format!("/api/rounds/{round}/bids/open"),
+                json!({ "opening_key": key }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        self.ok("acquirer", round, "close_tender", None, Value::Null)
+            .await;
+        self.ok("acquirer", id, "commission_valuation", None, Value::Null)
+            .await;
+        let mut body = self.valuation_body(id).await;
+        body["land_per_m2"] = json!("1350");
+        body["construction_per_m2"] = json!("2480");
+        body["profit_rate"] = json!("0.04");
+        let (s, v) = self
+            .post("appraiser", &format!("/api/listings/{id}/valuations"), body)
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        self.ok("acquirer", id, "start_inquiry", None, Value::Null)
+            .await;
+        let (s, v) = self
+            .post(
+                "acquirer",
+                &format!("/api/rounds/{round}/plan"),
+                Value::Null,
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        self.ok(
+            "acquirer",
+            id,
+            "pick",
+            None,
+            json!({ "price_per_m2": "3900.00" }),
+        )
+        .await;
+        self.ok("acquirer", round, "decide_plan", None, Value::Null)
+            .await;
+        self.upload("acquirer", id, "agreement", "协议.pdf", b"signed".to_vec())
+            .await;
+        self.ok("acquirer", id, "sign", None, Value::Null).await;
+        self.upload(
+            "acquirer",
+            id,
+            "legal_formalities",
+            "登记.pdf",
+            b"done".to_vec(),
+        )
+        .await;
+        self.ok("natural_resources", id, "register_title", None, Value::Null)
+            .await;
         id
     }
 

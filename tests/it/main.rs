@@ -4,6 +4,7 @@
 
 mod harness;
 
+mod allocation;
 mod api;
 mod bids;
 mod bids_integrity;

@@ -3,7 +3,6 @@
 
 use crate::harness::*;
 use crate::on_both;
-use serde_json::Value;
 
 fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
     std::fs::create_dir_all(to).unwrap();

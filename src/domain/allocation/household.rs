@@ -249,11 +249,28 @@ pub struct HouseholdInput {
     pub county: String,
 }
 
+/// `Household::owned_area` stored and read back: zero allowed (无房).
+mod owned_area {
+    use crate::domain::units::AreaM2;
+    use rust_decimal::Decimal;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(a: &AreaM2, s: S) -> Result<S::Ok, S::Error> {
+        Serialize::serialize(&a.value(), s)
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<AreaM2, D::Error> {
+        let v = <Decimal as Deserialize>::deserialize(d)?;
+        AreaM2::owned("owned_area", v).map_err(serde::de::Error::custom)
+    }
+}
+
 /// A household, checked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Household {
     pub group: String,
     pub members: Vec<Member>,
+    /// What the family owns; 0 (无房) is a valid value here, unlike a unit's area.
+    #[serde(with = "owned_area")]
     pub owned_area: AreaM2,
     pub home_at_workplace: bool,
     pub tenure: String,
@@ -351,7 +368,7 @@ impl Household {
             .owned_area_m2
             .parse::<Decimal>()
             .map_err(|_| "not a number".to_string())
-            .and_then(|d| AreaM2::new("owned_area_m2", d).map_err(|e| e.to_string()));
+            .and_then(|d| AreaM2::owned("owned_area_m2", d).map_err(|e| e.to_string()));
         let owned_area = match owned_area {
             Ok(a) => Some(a),
             Err(e) => {
