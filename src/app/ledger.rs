@@ -449,6 +449,20 @@ impl App {
         actor: &User,
         entries: &[NewEntry],
     ) -> Result<(u16, Vec<EntryView>), AppError> {
+        let mut tx = self.store.begin().await?;
+        let out = self.post_in(&mut tx, actor, entries).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// Posts entries inside a command's transaction (a sale's receipt posts with its record):
+    /// the same checks, chain and idempotency as `post_entries`.
+    pub(crate) async fn post_in(
+        &self,
+        tx: &mut crate::store::Tx,
+        actor: &User,
+        entries: &[NewEntry],
+    ) -> Result<(u16, Vec<EntryView>), AppError> {
         require_role(
             actor,
             &[Role::Acquirer, Role::LeadingGroup],
@@ -478,10 +492,9 @@ impl App {
             };
             drafts.push(Self::draft_of(actor, &field, e)?);
         }
-        let mut tx = self.store.begin().await?;
-        db::lock_for_posting(&mut tx).await?;
-        let accounts = db::accounts(&mut tx).await?;
-        let (mut seq, mut prev) = match db::head(&mut tx).await? {
+        db::lock_for_posting(tx).await?;
+        let accounts = db::accounts(tx).await?;
+        let (mut seq, mut prev) = match db::head(tx).await? {
             Some((s, h)) => (s, h),
             None => (0, GENESIS.to_string()),
         };
@@ -494,7 +507,7 @@ impl App {
         };
         let mut keys = BTreeSet::new();
         let all_keys: Vec<String> = drafts.iter().map(|(d, _)| d.key.clone()).collect();
-        let existing = db::by_keys(&mut tx, &all_keys).await?;
+        let existing = db::by_keys(tx, &all_keys).await?;
         let mut ready: Vec<db::Ready> = Vec::with_capacity(drafts.len());
         let mut out = Vec::with_capacity(drafts.len());
         let mut posted = false;
@@ -519,14 +532,14 @@ impl App {
                         ),
                     });
                 }
-                let e = db::entry(&mut tx, first)
+                let e = db::entry(tx, first)
                     .await?
                     .ok_or_else(|| AppError::Internal(format!("entry {first} vanished")))?;
                 out.push(EntryView::from(&e));
                 continue;
             }
             let late = self
-                .check_draft(&mut tx, actor, &accounts, &mut run, &draft)
+                .check_draft(tx, actor, &accounts, &mut run, &draft)
                 .await
                 .map_err(|e| match e {
                     AppError::Rule {
@@ -569,8 +582,7 @@ impl App {
             ready.push((stored, request_hash, after, late));
             posted = true;
         }
-        db::insert_entries(&mut tx, &ready).await?;
-        tx.commit().await?;
+        db::insert_entries(tx, &ready).await?;
         Ok((if posted { 201 } else { 200 }, out))
     }
 

@@ -56,6 +56,56 @@ pub struct SalePlanInput {
     /// Days after selecting within which the contract is signed (XY-25.5, NC-38.1.1: the texts
     /// set no number).
     pub contract_days: u32,
+    /// NC-33: a sale by scoring names its criteria and their points (the text sets none);
+    /// empty for any other method.
+    #[serde(default)]
+    pub scoring: Vec<ScoreCriterion>,
+}
+
+/// One scoring criterion of a plan (NC-33): met or not, worth its points.
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScoreCriterion {
+    pub key: String,
+    pub label: String,
+    pub points: u32,
+}
+
+/// NC-33: the criteria a registered household meets, with the evidence relied on.
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScoreInput {
+    pub application_id: i64,
+    pub criteria: Vec<String>,
+    pub evidence: String,
+}
+
+/// Money received for a contracted unit (HS-F2, NC-20, XY-4): posted as sale income to the
+/// project's ring-fenced ledger, never more than the contract price in all (NC-31, XY-14).
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiptInput {
+    pub application_id: i64,
+    /// Yuan, two decimals at most.
+    #[schema(value_type = String)]
+    pub amount: String,
+    pub received_on: NaiveDate,
+    /// The project's account the money went into (a fund or bank account).
+    pub debit_account: String,
+    /// The project's sale income account (purpose `sale`).
+    pub income_account: String,
+}
+
+/// A contract with what has been received on it.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ContractView {
+    pub contract_id: i64,
+    pub application_no: String,
+    pub room: String,
+    pub price: Yuan,
+    pub payment: String,
+    pub signed_on: NaiveDate,
+    pub received: Yuan,
 }
 
 /// A unit on sale with its approved price.
@@ -183,6 +233,8 @@ pub struct EntrantView {
     pub application_no: String,
     pub applicant: String,
     pub tier: i32,
+    /// NC-33: the household's points under the plan's criteria (a sale by scoring).
+    pub points: Option<i32>,
     pub outcome: Option<String>,
     pub unit: Option<String>,
 }
@@ -224,6 +276,7 @@ pub struct SaleView {
     pub next: Option<String>,
     pub units: Vec<UnitStatusView>,
     pub contracts: usize,
+    pub contract_list: Vec<ContractView>,
 }
 
 /// The algorithm's name as recorded with each draw.
@@ -337,63 +390,450 @@ impl App {
             .as_deref()
             .map(|d| yuan("deposit", d))
             .transpose()?;
-        let actor2 = actor.clone();
-        self.command(actor, idem, 201, move |app, tx| {
-            boxed(async move {
-                let (inst, sale) = app.sale_row(tx, id).await?;
-                let rules = app.sale_rules(&sale.pack)?.clone();
-                let sr = rules.sale.clone().expect("a sale path has sale rules");
-                require_role(&actor2, &[sr.plan_approval.proposer], "write the sale plan")?;
-                app.require_capability(tx, &inst, Capability::SalePlan).await?;
-                if !sr.methods.contains(&input.method) {
-                    return Err(AppError::invalid("method", format!("{:?} is not a method this text allows ({})", input.method, sr.methods.iter().map(crate::util::enum_key).collect::<Vec<_>>().join(", "))));
-                }
-                if sr.deposit_locks && deposit.is_none() {
-                    return Err(AppError::Rule { code: "deposit_required", rule: "XY-25.4".into(), message: "the plan sets the deposit that locks a unit (the text sets no amount)".into() });
-                }
-                if rules.eligibility.as_ref().is_some_and(|e| e.tiers.is_some()) && input.tier_period_days.is_none() {
-                    return Err(AppError::Rule { code: "tier_period_required", rule: "YQ-16".into(), message: "the plan sets how long each tier is sold (规定期限: the text sets no length)".into() });
-                }
-                // The approved sale price of the listing.
-                let approved = app
-                    .proposal_views(tx, sale.listing_id)
-                    .await?
-                    .into_iter()
-                    .rev()
-                    .find(|p| p.kind == ProposalKind::SalePrice && p.status == ProposalStatus::Approved)
-                    .ok_or_else(|| AppError::Rule {
-                        code: "no_approved_price",
-                        rule: app.pack(&sale.pack).map(|p| p.pricing().sale.rule.clone()).unwrap_or_default(),
-                        message: "the listing has no approved sale price: propose one and have it approved first".into(),
-                    })?;
-                let base: YuanPerM2 = serde_json::from_value(approved.payload["base_per_m2"].clone())
-                    .map_err(|e| AppError::Internal(format!("stored proposal: {e}")))?;
-                let listing = crate::store::listings::listing(tx, sale.listing_id).await?.ok_or_else(|| AppError::NotFound("listing".into()))?;
-                let units = crate::store::rents::current_unit_refs(tx, sale.listing_id)
-                    .await?
-                    .into_iter()
-                    .map(|u| {
-                        let area = AreaM2::from_centi(u.gross_area_centi);
-                        PlanUnit { unit_id: u.id, room: format!("{}-{}-{}", u.building, u.stair_unit, u.room), area_m2: area, price: base.times_area(area).round_fen() }
-                    })
-                    .collect();
-                let plan = SalePlan {
-                    input: SalePlanInput { deposit: deposit.map(|d| d.to_string()), ..input.clone() },
-                    project: listing.project_name,
-                    price_proposal_id: approved.id,
-                    price_rule: approved.rule.clone(),
-                    base_per_m2: base,
-                    units,
-                    annotation: sr.annotation.clone(),
-                };
-                let text = serde_json::to_string(&plan).map_err(|e| AppError::Internal(e.to_string()))?;
-                let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(text.as_bytes()));
-                db::insert_plan(tx, &db::PlanRow { id: 0, sale_id: id, content: text, sha256: sha.clone(), recorded_by: actor2.id, recorded_at: app.now() }).await?;
-                app.record(tx, &inst, &actor2, "record_sale_plan", None, serde_json::json!({ "rule": sr.plan_approval.steps.first().map(|s| s.rule.clone()), "sha256": sha, "base_per_m2": base, "method": input.method })).await?;
-                app.sale_view_tx(tx, &actor2, id).await
-            })
+        check_scoring(&input)?;
+        let actor = actor.clone();
+        let who = actor.clone();
+        self.command(&who, idem, 201, move |app, tx| {
+            boxed(async move { app.plan_in(tx, &actor, id, input, deposit).await })
         })
         .await
+    }
+
+    async fn plan_in(
+        &self,
+        tx: &mut Tx,
+        actor: &User,
+        id: i64,
+        input: SalePlanInput,
+        deposit: Option<Yuan>,
+    ) -> Result<SaleView, AppError> {
+        let (inst, sale) = self.sale_row(tx, id).await?;
+        let rules = self.sale_rules(&sale.pack)?.clone();
+        let sr = rules.sale.clone().expect("a sale path has sale rules");
+        require_role(actor, &[sr.plan_approval.proposer], "write the sale plan")?;
+        self.require_capability(tx, &inst, Capability::SalePlan)
+            .await?;
+        if !sr.methods.contains(&input.method) {
+            let allowed: Vec<String> = sr.methods.iter().map(crate::util::enum_key).collect();
+            return Err(AppError::invalid(
+                "method",
+                format!(
+                    "{} is not a method this text allows ({})",
+                    crate::util::enum_key(&input.method),
+                    allowed.join(", ")
+                ),
+            ));
+        }
+        if sr.deposit_locks && deposit.is_none() {
+            return Err(AppError::Rule {
+                code: "deposit_required",
+                rule: "XY-25.4".into(),
+                message: "the plan sets the deposit that locks a unit (the text sets no amount)"
+                    .into(),
+            });
+        }
+        let tiered = rules
+            .eligibility
+            .as_ref()
+            .is_some_and(|e| e.tiers.is_some());
+        if tiered && input.tier_period_days.is_none() {
+            return Err(AppError::Rule {
+                code: "tier_period_required",
+                rule: "YQ-16".into(),
+                message:
+                    "the plan sets how long each tier is sold (规定期限: the text sets no length)"
+                        .into(),
+            });
+        }
+        let (approved_id, approved_rule, base) = self.approved_sale_price(tx, &sale).await?;
+        let listing = crate::store::listings::listing(tx, sale.listing_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound("listing".into()))?;
+        let units = crate::store::rents::current_unit_refs(tx, sale.listing_id)
+            .await?
+            .into_iter()
+            .map(|u| {
+                let area = AreaM2::from_centi(u.gross_area_centi);
+                PlanUnit {
+                    unit_id: u.id,
+                    room: format!("{}-{}-{}", u.building, u.stair_unit, u.room),
+                    area_m2: area,
+                    price: base.times_area(area).round_fen(),
+                }
+            })
+            .collect();
+        let method = input.method;
+        let plan = SalePlan {
+            input: SalePlanInput {
+                deposit: deposit.map(|d| d.to_string()),
+                ..input
+            },
+            project: listing.project_name,
+            price_proposal_id: approved_id,
+            price_rule: approved_rule,
+            base_per_m2: base,
+            units,
+            annotation: sr.annotation.clone(),
+        };
+        let text = serde_json::to_string(&plan).map_err(|e| AppError::Internal(e.to_string()))?;
+        let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(text.as_bytes()));
+        let row = db::PlanRow {
+            id: 0,
+            sale_id: id,
+            content: text,
+            sha256: sha.clone(),
+            recorded_by: actor.id,
+            recorded_at: self.now(),
+        };
+        db::insert_plan(tx, &row).await?;
+        let payload = serde_json::json!({
+            "rule": sr.plan_approval.steps.first().map(|s| s.rule.clone()),
+            "sha256": sha,
+            "base_per_m2": base,
+            "method": method,
+        });
+        self.record(tx, &inst, actor, "record_sale_plan", None, payload)
+            .await?;
+        self.sale_view_tx(tx, actor, id).await
+    }
+
+    /// The listing's approved sale price (YQ-17, NC-30, XY-14): its proposal, rule and base.
+    async fn approved_sale_price(
+        &self,
+        tx: &mut Tx,
+        sale: &SaleRow,
+    ) -> Result<(i64, String, YuanPerM2), AppError> {
+        let approved = self
+            .proposal_views(tx, sale.listing_id)
+            .await?
+            .into_iter()
+            .rev()
+            .find(|p| p.kind == ProposalKind::SalePrice && p.status == ProposalStatus::Approved)
+            .ok_or_else(|| AppError::Rule {
+                code: "no_approved_price",
+                rule: self
+                    .pack(&sale.pack)
+                    .map(|p| p.pricing().sale.rule.clone())
+                    .unwrap_or_default(),
+                message:
+                    "the listing has no approved sale price: propose one and have it approved first"
+                        .into(),
+            })?;
+        let base: YuanPerM2 = serde_json::from_value(approved.payload["base_per_m2"].clone())
+            .map_err(|e| AppError::Internal(format!("stored proposal: {e}")))?;
+        Ok((approved.id, approved.rule.clone(), base))
+    }
+
+    /// NC-33: a registered household's points under the plan's criteria, with the evidence,
+    /// recorded before the list is fixed; a later record replaces an earlier one.
+    pub async fn record_score(
+        &self,
+        actor: &User,
+        idem: Option<&Idem>,
+        id: i64,
+        input: ScoreInput,
+    ) -> Result<(u16, SaleView), AppError> {
+        super::flow::many_lines("evidence", &input.evidence, crate::domain::text::NOTE_MAX)?;
+        if input.evidence.trim().is_empty() {
+            return Err(AppError::invalid("evidence", "name the evidence relied on"));
+        }
+        if input.criteria.len() > 50 {
+            return Err(AppError::invalid("criteria", "at most 50 criteria"));
+        }
+        let actor = actor.clone();
+        let who = actor.clone();
+        self.command(&who, idem, 201, move |app, tx| {
+            boxed(async move { app.score_in(tx, &actor, id, &input).await })
+        })
+        .await
+    }
+
+    async fn score_in(
+        &self,
+        tx: &mut Tx,
+        actor: &User,
+        id: i64,
+        input: &ScoreInput,
+    ) -> Result<SaleView, AppError> {
+        let (inst, _) = self.sale_row(tx, id).await?;
+        require_role(actor, &[Role::Acquirer], "score a household")?;
+        self.require_capability(tx, &inst, Capability::Lottery)
+            .await?;
+        let plan = plan_of(tx, id).await?.ok_or_else(no_plan)?;
+        if plan.input.method != SaleMethod::Scoring {
+            return Err(AppError::Conflict {
+                code: "not_scoring",
+                message: "this sale's plan orders buyers by lottery, not by scoring".into(),
+            });
+        }
+        if !db::entrants(tx, id)
+            .await?
+            .iter()
+            .any(|e| e.application_id == input.application_id)
+        {
+            return Err(AppError::invalid(
+                "application_id",
+                "this household is not registered for the sale",
+            ));
+        }
+        if !db::lotteries(tx, id).await?.is_empty() {
+            return Err(AppError::Conflict {
+                code: "list_fixed",
+                message: "the list is fixed: scores no longer change".into(),
+            });
+        }
+        let mut points = 0u32;
+        let mut seen = BTreeSet::new();
+        for (i, k) in input.criteria.iter().enumerate() {
+            let c = plan
+                .input
+                .scoring
+                .iter()
+                .find(|c| &c.key == k)
+                .ok_or_else(|| {
+                    AppError::invalid(
+                        &format!("criteria[{i}]"),
+                        format!("{k:?} is not a criterion of this plan"),
+                    )
+                })?;
+            if !seen.insert(k.clone()) {
+                return Err(AppError::invalid(&format!("criteria[{i}]"), "named twice"));
+            }
+            points += c.points;
+        }
+        let row = db::ScoreRow {
+            id: 0,
+            sale_id: id,
+            application_id: input.application_id,
+            criteria: input.criteria.join(","),
+            points: i32::try_from(points)
+                .map_err(|_| AppError::invalid("criteria", "too many points"))?,
+            evidence: input.evidence.trim().to_string(),
+            recorded_by: actor.id,
+            recorded_at: self.now(),
+        };
+        db::insert_score(tx, &row).await?;
+        let payload = serde_json::json!({
+            "rule": "NC-33",
+            "application_id": input.application_id,
+            "criteria": input.criteria,
+            "points": points,
+        });
+        self.record(
+            tx,
+            &inst,
+            actor,
+            "record_score",
+            Some(input.evidence.trim()),
+            payload,
+        )
+        .await?;
+        self.sale_view_tx(tx, actor, id).await
+    }
+
+    /// Money received for a contracted unit, posted as sale income to the project's
+    /// ring-fenced ledger in the same transaction (HS-F2, NC-20, XY-4); in all never more
+    /// than the contract price (NC-31, XY-14: no extra charges).
+    pub async fn record_receipt(
+        &self,
+        actor: &User,
+        idem: Option<&Idem>,
+        id: i64,
+        input: ReceiptInput,
+    ) -> Result<(u16, SaleView), AppError> {
+        let amount = yuan("amount", &input.amount)?;
+        if amount <= Yuan::ZERO {
+            return Err(AppError::invalid("amount", "a receipt is more than zero"));
+        }
+        super::flow::one_line("debit_account", &input.debit_account, 200)?;
+        super::flow::one_line("income_account", &input.income_account, 200)?;
+        let actor = actor.clone();
+        let who = actor.clone();
+        self.command(&who, idem, 201, move |app, tx| {
+            boxed(async move { app.receipt_in(tx, &actor, id, &input, amount).await })
+        })
+        .await
+    }
+
+    async fn receipt_in(
+        &self,
+        tx: &mut Tx,
+        actor: &User,
+        id: i64,
+        input: &ReceiptInput,
+        amount: Yuan,
+    ) -> Result<SaleView, AppError> {
+        let (inst, sale) = self.sale_row(tx, id).await?;
+        require_role(actor, &[Role::Acquirer], "record a sale receipt")?;
+        if input.received_on > self.today() {
+            return Err(AppError::invalid(
+                "received_on",
+                "money is not received in the future",
+            ));
+        }
+        let plan = plan_of(tx, id).await?.ok_or_else(no_plan)?;
+        let k = db::contracts(tx, id)
+            .await?
+            .into_iter()
+            .find(|k| k.application_id == input.application_id)
+            .ok_or_else(|| {
+                AppError::invalid(
+                    "application_id",
+                    "no contract of this household in this sale",
+                )
+            })?;
+        if input.received_on < k.signed_on {
+            return Err(AppError::invalid(
+                "received_on",
+                "before the contract was signed",
+            ));
+        }
+        let received: i64 = db::receipts(tx, id)
+            .await?
+            .iter()
+            .filter(|r| r.contract_id == k.id)
+            .map(|r| r.amount_fen)
+            .sum();
+        let fen = amount
+            .to_fen()
+            .map_err(|e| AppError::invalid("amount", e.to_string()))?;
+        if received + fen > k.price_fen {
+            return Err(AppError::Rule {
+                code: "above_price",
+                rule: plan.price_rule.clone(),
+                message: format!(
+                    "{} yuan received so far and {amount} now would pass the contract price {} (no extra charges)",
+                    Yuan::from_fen(received),
+                    Yuan::from_fen(k.price_fen)
+                ),
+            });
+        }
+        self.check_income_account(tx, &sale, &input.income_account)
+            .await?;
+        let (_, arow) = self.application_row(tx, input.application_id).await?;
+        let n = db::receipts(tx, id)
+            .await?
+            .iter()
+            .filter(|r| r.contract_id == k.id)
+            .count()
+            + 1;
+        let entry = super::ledger::NewEntry {
+            key: format!("sale-{id}-contract-{}-receipt-{n}", k.id),
+            date: input.received_on,
+            kind: crate::domain::ledger::EntryKind::Income,
+            memo: format!("配售房款（{}，合同{}）", arow.application_no, k.id),
+            approval: None,
+            listing_id: None,
+            consents: None,
+            lines: vec![
+                super::ledger::LineInput {
+                    account: input.debit_account.clone(),
+                    amount: super::flow::DecimalText(amount.to_string()),
+                },
+                super::ledger::LineInput {
+                    account: input.income_account.clone(),
+                    amount: super::flow::DecimalText(format!("-{amount}")),
+                },
+            ],
+            reverses: None,
+        };
+        let (_, views) = self
+            .post_in(tx, actor, std::slice::from_ref(&entry))
+            .await?;
+        let seq = views
+            .first()
+            .map(|v| v.seq)
+            .ok_or_else(|| AppError::Internal("no entry".into()))?;
+        let row = db::ReceiptRow {
+            id: 0,
+            sale_id: id,
+            contract_id: k.id,
+            amount_fen: fen,
+            received_on: input.received_on,
+            entry_seq: seq,
+            recorded_by: actor.id,
+            recorded_at: self.now(),
+        };
+        db::insert_receipt(tx, &row).await?;
+        let payload = serde_json::json!({
+            "rule": "HS-F2",
+            "contract_id": k.id,
+            "amount": amount,
+            "entry_seq": seq,
+        });
+        self.record(tx, &inst, actor, "record_receipt", None, payload)
+            .await?;
+        self.sale_view_tx(tx, actor, id).await
+    }
+
+    /// The income account a sale's money goes to: a sale income account, of the project the
+    /// listing's escrow accounts belong to where it has any (HS-F3: one project's money).
+    async fn check_income_account(
+        &self,
+        tx: &mut Tx,
+        sale: &SaleRow,
+        name: &str,
+    ) -> Result<(), AppError> {
+        use crate::domain::ledger::AccountKind;
+        let accounts = crate::store::ledger::accounts(tx).await?;
+        let acct = accounts
+            .get(name)
+            .ok_or_else(|| AppError::invalid("income_account", format!("no account {name}")))?;
+        if acct.kind != AccountKind::Income || acct.purpose.as_deref() != Some("sale") {
+            return Err(AppError::invalid(
+                "income_account",
+                format!("{name} is not a sale income account"),
+            ));
+        }
+        let listing_project = accounts
+            .values()
+            .find(|a| a.listing_id == Some(sale.listing_id))
+            .and_then(|a| a.project.clone());
+        if let Some(p) = listing_project
+            && acct.project.as_deref() != Some(p.as_str())
+        {
+            return Err(AppError::Rule {
+                code: "other_project",
+                rule: "HS-F3".into(),
+                message: format!(
+                    "the listing was bought for project {p}; {name} belongs to another"
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    async fn contract_views(
+        &self,
+        tx: &mut Tx,
+        id: i64,
+        rooms: &BTreeMap<i64, (String, AreaM2)>,
+    ) -> Result<Vec<ContractView>, AppError> {
+        let receipts = db::receipts(tx, id).await?;
+        let mut out = Vec::new();
+        for k in db::contracts(tx, id).await? {
+            let a = db::application(tx, k.application_id)
+                .await?
+                .ok_or_else(|| AppError::Internal("contract without application".into()))?;
+            let received = receipts
+                .iter()
+                .filter(|r| r.contract_id == k.id)
+                .map(|r| r.amount_fen)
+                .sum();
+            out.push(ContractView {
+                contract_id: k.id,
+                application_no: a.application_no,
+                room: rooms
+                    .get(&k.unit_id)
+                    .map(|r| r.0.clone())
+                    .unwrap_or_default(),
+                price: Yuan::from_fen(k.price_fen),
+                payment: k.payment,
+                signed_on: k.signed_on,
+                received: Yuan::from_fen(received),
+            });
+        }
+        Ok(out)
     }
 
     /// YQ-15 / XY-25.2: a qualified household registers for the sale. Refused: an unqualified
@@ -506,17 +946,34 @@ impl App {
             .flat_map(|l| lottery::parse_entrant_list(&l.entrants_text).unwrap_or_default())
             .map(|e| e.application_no)
             .collect();
+        let plan = plan_of(&mut tx, id).await?.ok_or_else(no_plan)?;
+        // NC-33 scoring: the higher score goes first; equal scores are drawn (the list's
+        // group column is the rank of the score, 1 = highest).
+        let ranks = if plan.input.method == SaleMethod::Scoring {
+            Some(score_ranks(&latest_points(&mut tx, id).await?)?)
+        } else {
+            None
+        };
         let mut list = Vec::new();
         for e in db::entrants(&mut tx, id).await? {
             let a = db::application(&mut tx, e.application_id)
                 .await?
                 .ok_or_else(|| AppError::Internal("entrant without application".into()))?;
-            if !earlier.contains(&a.application_no) {
-                list.push(Entrant {
-                    application_no: a.application_no,
-                    tier: e.tier as u8,
-                });
+            if earlier.contains(&a.application_no) {
+                continue;
             }
+            let tier = match &ranks {
+                Some(r) => *r.get(&e.application_id).ok_or_else(|| AppError::Rule {
+                    code: "unscored",
+                    rule: "NC-33".into(),
+                    message: format!("{} has no score yet", a.application_no),
+                })?,
+                None => e.tier as u8,
+            };
+            list.push(Entrant {
+                application_no: a.application_no,
+                tier,
+            });
         }
         if list.is_empty() {
             return Err(AppError::Conflict {
@@ -1060,6 +1517,7 @@ impl App {
                     )
                 })
                 .collect();
+        let points = latest_points(tx, id).await?;
         let mut entrants = Vec::new();
         for e in db::entrants(tx, id).await? {
             let a = db::application(tx, e.application_id)
@@ -1076,6 +1534,7 @@ impl App {
                 application_no: a.application_no,
                 applicant: mask_name(&h.applicant().name),
                 tier: e.tier,
+                points: points.get(&e.application_id).copied(),
                 outcome: s.map(|s| s.outcome.clone()),
                 unit: s
                     .and_then(|s| s.unit_id)
@@ -1142,6 +1601,7 @@ impl App {
             order: names,
             units,
             contracts: db::contracts(tx, id).await?.len(),
+            contract_list: self.contract_views(tx, id, &rooms).await?,
             sale,
         })
     }
@@ -1335,4 +1795,73 @@ fn contract_content(
         annotation_rule: sr.annotation_rule.clone(),
         archive_to: sr.archive_to.clone(),
     })
+}
+
+/// NC-33: a plan by scoring names its criteria (unique keys, 1–1,000 points each, at most 50);
+/// a plan by any other method names none.
+fn check_scoring(input: &SalePlanInput) -> Result<(), AppError> {
+    let scoring = input.method == SaleMethod::Scoring;
+    if scoring && input.scoring.is_empty() {
+        return Err(AppError::Rule {
+            code: "scoring_required",
+            rule: "NC-33".into(),
+            message: "a sale by scoring names its criteria and points (the text sets none)".into(),
+        });
+    }
+    if !scoring && !input.scoring.is_empty() {
+        return Err(AppError::invalid(
+            "scoring",
+            "only a sale by scoring has criteria",
+        ));
+    }
+    if input.scoring.len() > 50 {
+        return Err(AppError::invalid("scoring", "at most 50 criteria"));
+    }
+    let mut keys = BTreeSet::new();
+    for (i, c) in input.scoring.iter().enumerate() {
+        super::flow::one_line(&format!("scoring[{i}].key"), &c.key, 64)?;
+        super::flow::one_line(&format!("scoring[{i}].label"), &c.label, 200)?;
+        if c.key.trim().is_empty() || !keys.insert(c.key.clone()) {
+            return Err(AppError::invalid(
+                &format!("scoring[{i}].key"),
+                "a unique key",
+            ));
+        }
+        if !(1..=1000).contains(&c.points) {
+            return Err(AppError::invalid(
+                &format!("scoring[{i}].points"),
+                "1 to 1,000 points",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The newest score of each household in a sale.
+async fn latest_points(tx: &mut Tx, id: i64) -> Result<BTreeMap<i64, i32>, AppError> {
+    Ok(db::scores(tx, id)
+        .await?
+        .into_iter()
+        .map(|s| (s.application_id, s.points))
+        .collect())
+}
+
+/// The rank of each household's score, 1 = the highest; equal scores share a rank.
+fn score_ranks(points: &BTreeMap<i64, i32>) -> Result<BTreeMap<i64, u8>, AppError> {
+    let mut levels: Vec<i32> = points.values().copied().collect();
+    levels.sort_unstable_by(|a, b| b.cmp(a));
+    levels.dedup();
+    if levels.len() > usize::from(u8::MAX) {
+        return Err(AppError::invalid(
+            "scoring",
+            "at most 255 distinct scores in one draw",
+        ));
+    }
+    Ok(points
+        .iter()
+        .map(|(a, p)| {
+            let rank = levels.iter().position(|l| l == p).expect("listed") + 1;
+            (*a, rank as u8)
+        })
+        .collect())
 }

@@ -10,7 +10,8 @@ use crate::app::allocation::{
     PublicStatus,
 };
 use crate::app::sales::{
-    ContractInput, DrawInput, EntrantInput, NewSale, SalePlanInput, SaleView, SelectionInput,
+    ContractInput, DrawInput, EntrantInput, NewSale, ReceiptInput, SalePlanInput, SaleView,
+    ScoreInput, SelectionInput,
 };
 use crate::domain::allocation::household::HouseholdInput;
 use axum::extract::Query;
@@ -301,6 +302,37 @@ pub async fn sign_contract(
     ))
 }
 
+/// NC-33: a registered household's score under the plan's criteria (a sale by scoring).
+#[utoipa::path(post, path = "/api/sales/{id}/scores", tag = "allocation", params(("id" = i64, Path)), request_body = ScoreInput,
+    responses((status = 201, body = SaleView), (status = 409, body = crate::app::error::Problem), (status = 422, body = crate::app::error::Problem)))]
+pub async fn record_score(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    ApiPath(id): ApiPath<i64>,
+    headers: HeaderMap,
+    ApiJson(input): ApiJson<ScoreInput>,
+) -> ApiResult {
+    let idem = json_idem(&headers, &format!("POST /api/sales/{id}/scores"), &input)?;
+    Ok(reply(app.record_score(&u, idem.as_ref(), id, input).await?))
+}
+
+/// Money received on a contract, posted as sale income to the project's ledger (HS-F2, NC-20,
+/// XY-4); never more than the contract price in all.
+#[utoipa::path(post, path = "/api/sales/{id}/receipts", tag = "allocation", params(("id" = i64, Path)), request_body = ReceiptInput,
+    responses((status = 201, body = SaleView), (status = 422, body = crate::app::error::Problem)))]
+pub async fn record_receipt(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    ApiPath(id): ApiPath<i64>,
+    headers: HeaderMap,
+    ApiJson(input): ApiJson<ReceiptInput>,
+) -> ApiResult {
+    let idem = json_idem(&headers, &format!("POST /api/sales/{id}/receipts"), &input)?;
+    Ok(reply(
+        app.record_receipt(&u, idem.as_ref(), id, input).await?,
+    ))
+}
+
 pub fn routes() -> Router<State> {
     Router::new()
         .route(
@@ -323,4 +355,6 @@ pub fn routes() -> Router<State> {
         .route("/api/sales/{id}/lottery/draw", post(draw_lottery))
         .route("/api/sales/{id}/selections", post(record_selection))
         .route("/api/sales/{id}/contracts", post(sign_contract))
+        .route("/api/sales/{id}/scores", post(record_score))
+        .route("/api/sales/{id}/receipts", post(record_receipt))
 }

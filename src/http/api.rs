@@ -875,7 +875,9 @@ async fn overdue_rents(
         super::allocation_api::fix_lottery,
         super::allocation_api::draw_lottery,
         super::allocation_api::record_selection,
-        super::allocation_api::sign_contract
+        super::allocation_api::sign_contract,
+        super::allocation_api::record_score,
+        super::allocation_api::record_receipt
     ),
     components(schemas(
         crate::app::error::Problem,

@@ -504,6 +504,54 @@ pub async fn contracts(tx: &mut Tx, sale_id: i64) -> Result<Vec<ContractRow>, sq
     on_tx!(tx, c => sqlx::query_as::<_, ContractRow>("SELECT * FROM sale_contracts WHERE sale_id = $1 ORDER BY id").bind(sale_id).fetch_all(&mut *c).await)
 }
 
+// ---------- scores (NC-33) and receipts (HS-F2, NC-20, XY-4) ----------
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct ScoreRow {
+    pub id: i64,
+    pub sale_id: i64,
+    pub application_id: i64,
+    /// The plan's criteria met, keys joined by commas.
+    pub criteria: String,
+    pub points: i32,
+    pub evidence: String,
+    pub recorded_by: i64,
+    pub recorded_at: DateTime<Utc>,
+}
+
+pub async fn insert_score(tx: &mut Tx, r: &ScoreRow) -> Result<(), sqlx::Error> {
+    on_tx!(tx, c => sqlx::query("INSERT INTO sale_scores (sale_id, application_id, criteria, points, evidence, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        .bind(r.sale_id).bind(r.application_id).bind(&r.criteria).bind(r.points).bind(&r.evidence).bind(r.recorded_by).bind(r.recorded_at)
+        .execute(&mut *c).await.map(|_| ()))
+}
+
+/// Every score of a sale, oldest first (the newest per household counts).
+pub async fn scores(tx: &mut Tx, sale_id: i64) -> Result<Vec<ScoreRow>, sqlx::Error> {
+    on_tx!(tx, c => sqlx::query_as::<_, ScoreRow>("SELECT * FROM sale_scores WHERE sale_id = $1 ORDER BY id").bind(sale_id).fetch_all(&mut *c).await)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct ReceiptRow {
+    pub id: i64,
+    pub sale_id: i64,
+    pub contract_id: i64,
+    pub amount_fen: i64,
+    pub received_on: NaiveDate,
+    pub entry_seq: i64,
+    pub recorded_by: i64,
+    pub recorded_at: DateTime<Utc>,
+}
+
+pub async fn insert_receipt(tx: &mut Tx, r: &ReceiptRow) -> Result<(), sqlx::Error> {
+    on_tx!(tx, c => sqlx::query("INSERT INTO sale_receipts (sale_id, contract_id, amount_fen, received_on, entry_seq, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        .bind(r.sale_id).bind(r.contract_id).bind(r.amount_fen).bind(r.received_on).bind(r.entry_seq).bind(r.recorded_by).bind(r.recorded_at)
+        .execute(&mut *c).await.map(|_| ()))
+}
+
+pub async fn receipts(tx: &mut Tx, sale_id: i64) -> Result<Vec<ReceiptRow>, sqlx::Error> {
+    on_tx!(tx, c => sqlx::query_as::<_, ReceiptRow>("SELECT * FROM sale_receipts WHERE sale_id = $1 ORDER BY id").bind(sale_id).fetch_all(&mut *c).await)
+}
+
 // ---------- the per-unit register ----------
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]

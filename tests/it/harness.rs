@@ -678,6 +678,35 @@ impl TestApp {
         id
     }
 
+    /// XY-41: a Xingyi listing of five units of `area` m² (floors 2–6), reviewed by the
+    /// developer-builder (开发建设单位), bought at an agreed 6,200.00/m² and signed — no
+    /// valuation, ceiling or publicity in the text.
+    pub async fn xingyi_listing_acquired(&self, area: &str) -> i64 {
+        let round = self.open_round_in("xingyi").await;
+        let id = self
+            .listing_with(round, "developer", &units(&[dec(area)]))
+            .await;
+        self.ok("developer", id, "submit_for_review", None, Value::Null)
+            .await;
+        self.ok("acquirer", id, "pass_review", None, Value::Null)
+            .await;
+        self.ok(
+            "acquirer",
+            id,
+            "agree",
+            None,
+            json!({ "price_per_m2": "6200.00" }),
+        )
+        .await;
+        let (s, d) = self
+            .upload("acquirer", id, "agreement", "协议.pdf", b"signed".to_vec())
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{d}");
+        let v = self.ok("acquirer", id, "sign", None, Value::Null).await;
+        assert_eq!(v["state"], "acquired");
+        id
+    }
+
     /// A Yangquan listing bought through the acquirer's tender (YQ-7.4) and registered: ten
     /// units of 89.50 and 92.00 m² at 3,900.00/m² under the 3,983.20 reference ceiling. Moves
     /// the clock to 2026-11-11.

@@ -5,6 +5,7 @@
 mod harness;
 
 mod allocation;
+mod allocation_packs;
 mod api;
 mod bids;
 mod bids_integrity;
