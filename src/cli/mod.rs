@@ -90,6 +90,24 @@ pub enum Command {
         #[command(subcommand)]
         command: PriceCmd,
     },
+    /// The sale lottery (YQ-15, NC-33, XY-25.3): re-run a draw from what was published.
+    Lottery {
+        #[command(subcommand)]
+        command: LotteryCmd,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LotteryCmd {
+    /// Re-run a draw: the published entrant list (`application_no<TAB>group` per line) and the
+    /// seed entered at the draw give the selection order, one application number per line,
+    /// after a first line `# entrants sha256 <hex>` to compare with the published digest.
+    Replay {
+        #[arg(long)]
+        entrants: PathBuf,
+        #[arg(long)]
+        seed: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -444,6 +462,20 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Command::Price { command } => price(&cli.workflows, &url, command).await,
+        Command::Lottery {
+            command: LotteryCmd::Replay { entrants, seed },
+        } => {
+            use crate::domain::allocation::lottery;
+            let text = std::fs::read_to_string(&entrants)
+                .map_err(|e| Failure(format!("{}: {e}", entrants.display())))?;
+            let list = lottery::parse_entrant_list(&text)
+                .map_err(|e| Failure(format!("{}: {e}", entrants.display())))?;
+            println!("# entrants sha256 {}", lottery::entrants_sha256(&list));
+            for e in lottery::draw(&list, seed.trim()) {
+                println!("{}", e.application_no);
+            }
+            Ok(())
+        }
         Command::Bids {
             command: BidsCmd::Compare { round, output },
         } => {

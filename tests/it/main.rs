@@ -15,6 +15,7 @@ mod guards;
 mod ledger;
 mod ledger_integrity;
 mod limits;
+mod lottery_replay;
 mod negotiation;
 mod packs;
 mod pricing;
