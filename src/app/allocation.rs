@@ -158,7 +158,91 @@ pub struct PublicStatus {
     pub deadline_due: Option<NaiveDate>,
 }
 
+/// What the pages need to know of a pack's allocation: its groups, checklist and departments.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AllocationPack {
+    pub key: String,
+    pub name: String,
+    pub sale_path: bool,
+    pub note: Option<String>,
+    pub accepting_unit: String,
+    pub groups: BTreeMap<String, String>,
+    pub materials: BTreeMap<String, String>,
+    pub materials_rule: String,
+    /// Department key → its name and the rule it verifies under.
+    pub departments: Vec<(String, String, String)>,
+    pub tiers: bool,
+}
+
 impl App {
+    /// Every pack's allocation, for the pages (a pack without a sale path says why).
+    pub fn allocation_packs(&self) -> Vec<AllocationPack> {
+        self.registry
+            .packs
+            .iter()
+            .map(|(k, p)| {
+                let a = p.allocation();
+                AllocationPack {
+                    key: k.clone(),
+                    name: p.name.clone(),
+                    sale_path: a.sale_path,
+                    note: a.note.clone(),
+                    accepting_unit: a.accepting_unit.clone(),
+                    groups: a
+                        .eligibility
+                        .as_ref()
+                        .map(|e| e.groups.clone())
+                        .unwrap_or_default(),
+                    materials: a.materials.clone(),
+                    materials_rule: a.materials_rule.clone(),
+                    departments: a
+                        .departments
+                        .iter()
+                        .map(|d| (d.key.clone(), d.label.clone(), d.rule.clone()))
+                        .collect(),
+                    tiers: a.eligibility.as_ref().is_some_and(|e| e.tiers.is_some()),
+                }
+            })
+            .collect()
+    }
+
+    /// A verifying department's task on an application (YQ-4, NC-27, XY-4): its finding since
+    /// the application entered verification is still to be recorded.
+    pub(crate) async fn verification_task(
+        &self,
+        tx: &mut Tx,
+        actor: &User,
+        inst: &crate::store::instances::InstanceRow,
+    ) -> Result<Option<String>, AppError> {
+        let dept = match actor.role {
+            Role::Verifier => actor.org.clone(),
+            Role::NaturalResources => Some("natural_resources".to_string()),
+            _ => None,
+        };
+        let Some(dept) = dept else { return Ok(None) };
+        let def = self.def_by_hash(tx, &inst.def_hash).await?;
+        let verifying = def
+            .state(&inst.state)
+            .is_some_and(|s| s.allows.contains(&Capability::Verifications));
+        if !verifying {
+            return Ok(None);
+        }
+        let Some(row) = db::application(tx, inst.id).await? else {
+            return Ok(None);
+        };
+        let Ok(rules) = self.sale_rules(&row.pack) else {
+            return Ok(None);
+        };
+        let Some(d) = rules.departments.iter().find(|d| d.key == dept) else {
+            return Ok(None);
+        };
+        let done = db::findings(tx, inst.id)
+            .await?
+            .iter()
+            .any(|f| f.department == dept && f.recorded_at >= inst.entered_at);
+        Ok((!done).then(|| format!("{}核验（{}）", d.label, d.rule)))
+    }
+
     /// The pack's allocation rules, refused where its texts have no sale path.
     pub(crate) fn sale_rules(&self, pack: &str) -> Result<&AllocationRules, AppError> {
         let p = self.pack(pack)?;

@@ -279,10 +279,118 @@ pub struct SaleView {
     pub contract_list: Vec<ContractView>,
 }
 
+/// A sale in a list.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SaleSummary {
+    pub id: i64,
+    pub pack: String,
+    pub name: String,
+    pub county: String,
+    pub listing_id: i64,
+    pub state: String,
+    pub state_label: String,
+}
+
+/// A bought unit in the per-unit register (资产台账).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RegisterEntry {
+    pub unit_id: i64,
+    pub listing_id: i64,
+    pub pack: String,
+    pub project_name: String,
+    pub room: String,
+    pub area_m2: AreaM2,
+    /// `in_stock`, `for_sale`, `selected`, `sold`, …
+    pub status: String,
+    pub status_label: String,
+    pub since: Option<DateTime<Utc>>,
+    pub use_kind: Option<String>,
+}
+
+/// Chinese names of a unit's statuses.
+pub fn unit_status_zh(s: &str) -> &'static str {
+    match s {
+        "in_stock" => "在库",
+        "let" => "已出租",
+        "for_sale" => "待售",
+        "selected" => "已选定",
+        "contracted" => "已签约",
+        "sold" => "已售",
+        "bought_back" => "已回购",
+        _ => "其他",
+    }
+}
+
+/// Most rows a register read returns (an export says when it was cut).
+pub const REGISTER_MAX: i64 = 100_000;
+
 /// The algorithm's name as recorded with each draw.
 pub const ALGORITHM: &str = "SHA-256(seed) → ChaCha20 (RFC 8439, nonce 0) → Fisher–Yates by rejection, tier by tier (anju lottery replay)";
 
 impl App {
+    /// The sales of a pack (or all), newest first.
+    pub async fn sales_list(
+        &self,
+        actor: &User,
+        pack: Option<&str>,
+    ) -> Result<Vec<SaleSummary>, AppError> {
+        if actor.role == Role::Developer {
+            return Err(AppError::Forbidden("developers do not read sales".into()));
+        }
+        let mut tx = self.store.read().await?;
+        let mut out = Vec::new();
+        for s in db::sales_of(&mut tx, pack, 1000).await? {
+            let inst = self.instance_of(&mut tx, s.instance_id, "sale").await?;
+            let def = self.def_by_hash(&mut tx, &inst.def_hash).await?;
+            out.push(SaleSummary {
+                id: s.instance_id,
+                state_label: def
+                    .state(&inst.state)
+                    .map(|x| x.label.clone())
+                    .unwrap_or_default(),
+                state: inst.state,
+                pack: s.pack,
+                name: s.name,
+                county: s.county,
+                listing_id: s.listing_id,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The per-unit register (资产台账): every bought unit with its status and since when.
+    pub async fn unit_register(
+        &self,
+        actor: &User,
+        pack: Option<&str>,
+    ) -> Result<Vec<RegisterEntry>, AppError> {
+        if actor.role == Role::Developer {
+            return Err(AppError::Forbidden(
+                "developers do not read the asset register".into(),
+            ));
+        }
+        let mut tx = self.store.read().await?;
+        Ok(db::unit_register(&mut tx, pack, REGISTER_MAX)
+            .await?
+            .into_iter()
+            .map(|r| {
+                let status = r.status.unwrap_or_else(|| "in_stock".into());
+                RegisterEntry {
+                    unit_id: r.unit_id,
+                    listing_id: r.listing_id,
+                    pack: r.pack,
+                    project_name: r.project_name,
+                    room: format!("{}-{}-{}", r.building, r.stair_unit, r.room),
+                    area_m2: AreaM2::from_centi(r.gross_area_centi),
+                    status_label: unit_status_zh(&status).into(),
+                    status,
+                    since: r.status_at,
+                    use_kind: r.use_kind,
+                }
+            })
+            .collect())
+    }
+
     async fn sale_row(
         &self,
         tx: &mut Tx,

@@ -137,6 +137,9 @@ pub struct ListingSummary {
     pub deadline: Option<Deadline>,
 }
 
+/// How many applications (and sales) an inbox reads, the nearest deadline first.
+pub const INBOX_SCAN: i64 = 300;
+
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct InboxItem {
     pub id: i64,
@@ -461,8 +464,70 @@ impl App {
                     .collect(),
             });
         }
-        out.sort_by_key(|i| i.deadline.as_ref().map(|d| d.due));
+        self.household_inbox(&mut tx, actor, &mut out).await?;
+        out.sort_by_key(|i| (i.deadline.is_none(), i.deadline.as_ref().map(|d| d.due)));
         Ok(out)
+    }
+
+    /// Applications and sales waiting for the reader (at most [`INBOX_SCAN`] of each kind, the
+    /// nearest deadline first), and a verifying department's findings still to record.
+    async fn household_inbox(
+        &self,
+        tx: &mut Tx,
+        actor: &User,
+        out: &mut Vec<InboxItem>,
+    ) -> Result<(), AppError> {
+        use Role::*;
+        if !matches!(
+            actor.role,
+            AcceptingUnit
+                | Verifier
+                | NaturalResources
+                | HousingBureau
+                | Acquirer
+                | Notary
+                | Government
+                | LeadingGroup
+        ) {
+            return Ok(());
+        }
+        for kind in ["application", "sale"] {
+            for inst in instances::by_deadline(tx, kind, INBOX_SCAN).await? {
+                let v = self.instance_view_tx(tx, actor, inst.id).await?;
+                let task = if kind == "application" {
+                    self.verification_task(tx, actor, &inst).await?
+                } else {
+                    None
+                };
+                if v.end || (v.actions.is_empty() && task.is_none()) {
+                    continue;
+                }
+                let title = match kind {
+                    "application" => crate::store::allocation::application(tx, inst.id)
+                        .await?
+                        .map(|a| format!("配售申请 {}", a.application_no)),
+                    _ => crate::store::allocation::sale(tx, inst.id)
+                        .await?
+                        .map(|s| s.name),
+                }
+                .unwrap_or_default();
+                let mut actions: Vec<String> = v
+                    .actions
+                    .iter()
+                    .filter_map(|a| a.get("label").and_then(|l| l.as_str()).map(str::to_string))
+                    .collect();
+                actions.extend(task);
+                out.push(InboxItem {
+                    id: inst.id,
+                    kind: kind.into(),
+                    title,
+                    state_label: v.state_label.clone(),
+                    deadline: v.deadline.clone(),
+                    actions,
+                });
+            }
+        }
+        Ok(())
     }
 
     /// All exceptions of a round (or of every round) for audit reports.

@@ -5,6 +5,7 @@
 
 pub mod bid;
 pub mod comparison;
+pub mod households;
 pub mod ledger_report;
 pub mod schedule;
 pub mod statement;

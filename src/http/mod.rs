@@ -4,6 +4,7 @@
 //! Architecture invariant: only `http/` imports axum; every error leaves as problem+json.
 
 pub mod allocation_api;
+pub mod allocation_pages;
 pub mod api;
 pub mod auth;
 pub mod bids_api;
@@ -46,6 +47,7 @@ pub fn load_templates(dir: &std::path::Path) -> Result<minijinja::Environment<'s
     env.add_filter("daxie", filter_daxie);
     env.add_filter("money", filter_money);
     env.add_filter("percent", filter_percent);
+    env.add_filter("m2", filter_m2);
     let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     for e in entries.filter_map(|e| e.ok()) {
         let path = e.path();
@@ -96,6 +98,18 @@ fn filter_daxie(value: minijinja::Value) -> Result<String, minijinja::Error> {
     crate::domain::pricing::daxie::daxie(amount).map_err(|e| bad(format!("daxie: {e}")))
 }
 
+/// `{{ area | m2 }}`: an area to two decimals, `89.50`, as every page and print shows areas.
+fn filter_m2(value: minijinja::Value) -> String {
+    let raw = value.to_string();
+    match raw.parse::<rust_decimal::Decimal>() {
+        Ok(d) => format!(
+            "{:.2}",
+            d.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+        ),
+        Err(_) => raw,
+    }
+}
+
 /// `{{ amount | money }}`: a yuan amount with thousands separators, `-1,484,868.00`, as
 /// finance staff read them; anything else passes through unchanged.
 fn filter_money(value: minijinja::Value) -> String {
@@ -137,6 +151,7 @@ pub fn router(app: Arc<Web>) -> Router {
     Router::new()
         .merge(api::routes())
         .merge(pages::routes())
+        .merge(allocation_pages::routes())
         .fallback(|| async { problem_response(&AppError::NotFound("route".into())) })
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))

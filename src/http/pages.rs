@@ -60,7 +60,7 @@ impl IntoResponse for PageError {
 }
 
 /// A serde value for a template.
-fn v<T: serde::Serialize>(x: &T) -> minijinja::Value {
+pub(super) fn v<T: serde::Serialize>(x: &T) -> minijinja::Value {
     minijinja::Value::from(minijinja::value::Serde(x))
 }
 
@@ -81,7 +81,11 @@ impl axum::extract::FromRequestParts<State> for Person {
     }
 }
 
-fn render(state: &State, name: &str, ctx: minijinja::Value) -> Result<Html<String>, PageError> {
+pub(super) fn render(
+    state: &State,
+    name: &str,
+    ctx: minijinja::Value,
+) -> Result<Html<String>, PageError> {
     let t = state
         .templates
         .get_template(name)

@@ -300,10 +300,6 @@ pub async fn sale(tx: &mut Tx, id: i64) -> Result<Option<SaleRow>, sqlx::Error> 
     on_tx!(tx, c => sqlx::query_as::<_, SaleRow>("SELECT * FROM sales WHERE instance_id = $1").bind(id).fetch_optional(&mut *c).await)
 }
 
-pub async fn sales(tx: &mut Tx) -> Result<Vec<SaleRow>, sqlx::Error> {
-    on_tx!(tx, c => sqlx::query_as::<_, SaleRow>("SELECT * FROM sales ORDER BY instance_id DESC").fetch_all(&mut *c).await)
-}
-
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct PlanRow {
     pub id: i64,
@@ -553,6 +549,56 @@ pub async fn receipts(tx: &mut Tx, sale_id: i64) -> Result<Vec<ReceiptRow>, sqlx
 }
 
 // ---------- the per-unit register ----------
+
+/// A bought unit with its current status (ALLOCATION.md §9; issue 13's asset register).
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct RegisterRow {
+    pub unit_id: i64,
+    pub listing_id: i64,
+    pub pack: String,
+    pub project_name: String,
+    pub building: String,
+    pub stair_unit: String,
+    pub room: String,
+    pub gross_area_centi: i64,
+    /// The newest unit event's status; `None`: in stock since the purchase.
+    pub status: Option<String>,
+    pub status_at: Option<DateTime<Utc>>,
+    /// The use decided for it (HS-A6), if any.
+    pub use_kind: Option<String>,
+}
+
+/// Every unit of every bought listing (its signing recorded), in listing and unit order.
+pub async fn unit_register(
+    tx: &mut Tx,
+    pack: Option<&str>,
+    limit: i64,
+) -> Result<Vec<RegisterRow>, sqlx::Error> {
+    on_tx!(tx, c => sqlx::query_as::<_, RegisterRow>(
+        "SELECT u.id AS unit_id, l.instance_id AS listing_id, r.pack, l.project_name, u.building, u.stair_unit, u.room, u.gross_area_centi,
+                (SELECT e.status FROM unit_events e WHERE e.unit_id = u.id ORDER BY e.id DESC LIMIT 1) AS status,
+                (SELECT e.recorded_at FROM unit_events e WHERE e.unit_id = u.id ORDER BY e.id DESC LIMIT 1) AS status_at,
+                (SELECT x.use_kind FROM unit_uses x WHERE x.unit_id = u.id ORDER BY x.id DESC LIMIT 1) AS use_kind
+         FROM units u
+         JOIN unit_lists ul ON ul.id = u.unit_list_id
+         JOIN listings l ON l.instance_id = ul.listing_id
+         JOIN rounds r ON r.instance_id = l.round_id
+         WHERE ul.id = (SELECT MAX(id) FROM unit_lists WHERE listing_id = l.instance_id)
+           AND EXISTS (SELECT 1 FROM history h WHERE h.instance_id = l.instance_id AND h.action = 'sign')
+           AND ($1 IS NULL OR r.pack = $1)
+         ORDER BY l.instance_id, u.id LIMIT $2")
+        .bind(pack).bind(limit).fetch_all(&mut *c).await)
+}
+
+/// Every sale, newest first (at most `limit`).
+pub async fn sales_of(
+    tx: &mut Tx,
+    pack: Option<&str>,
+    limit: i64,
+) -> Result<Vec<SaleRow>, sqlx::Error> {
+    on_tx!(tx, c => sqlx::query_as::<_, SaleRow>("SELECT * FROM sales WHERE ($1 IS NULL OR pack = $1) ORDER BY instance_id DESC LIMIT $2")
+        .bind(pack).bind(limit).fetch_all(&mut *c).await)
+}
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct UnitEventRow {

@@ -274,6 +274,15 @@ pub async fn in_states(tx: &mut Tx, kind: &str) -> Result<Vec<InstanceRow>, sqlx
     on_tx!(tx, c => sqlx::query_as::<_, InstanceRow>("SELECT * FROM instances WHERE kind = $1 ORDER BY id").bind(kind).fetch_all(&mut *c).await)
 }
 
+/// Instances of a kind, the nearest deadline first (an inbox reads at most `limit`).
+pub async fn by_deadline(
+    tx: &mut Tx,
+    kind: &str,
+    limit: i64,
+) -> Result<Vec<InstanceRow>, sqlx::Error> {
+    on_tx!(tx, c => sqlx::query_as::<_, InstanceRow>("SELECT * FROM instances WHERE kind = $1 ORDER BY deadline_due IS NULL, deadline_due, id LIMIT $2").bind(kind).bind(limit).fetch_all(&mut *c).await)
+}
+
 /// A stored answer to a command sent with an `Idempotency-Key`.
 pub struct IdemRecord {
     pub request_hash: String,

@@ -6,6 +6,7 @@ mod harness;
 
 mod allocation;
 mod allocation_packs;
+mod allocation_pages;
 mod api;
 mod bids;
 mod bids_integrity;
