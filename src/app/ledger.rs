@@ -960,31 +960,62 @@ impl App {
         })
     }
 
-    /// YQM-16: how much of a developer's escrow may be released at five-party acceptance.
-    pub fn escrow_release_check(&self, r: &ReleaseCheck) -> Result<serde_json::Value, AppError> {
+    /// YQM-16: how much of a developer's escrow may be released at five-party acceptance: the
+    /// escrow account's retained balance must stay at least the retention share of the key
+    /// supervised funds. A lower retention for a developer rated A or B cites a recorded
+    /// decision and is never below the pack's floor.
+    pub async fn escrow_release_check(
+        &self,
+        r: &ReleaseCheck,
+    ) -> Result<serde_json::Value, AppError> {
         let calc = self.calc();
         let (policy, p) = calc.pricing_pack(Some(&r.policy))?;
-        let retention = if r.grade_a_or_b {
-            p.funds.escrow_retention_grade_ab
-        } else {
-            p.funds.escrow_retention
-        }
-        .ok_or_else(|| {
-            AppError::invalid(
-                "policy",
-                format!(
-                    "{policy} sets no escrow retention at acceptance (YQM-16 is Yangquan's rule)"
-                ),
-            )
-        })?;
+        let lowered = match (&r.lowered_retention, &r.decision) {
+            (None, None) => None,
+            (Some(x), Some(d)) => {
+                let mut tx = self.store.read().await?;
+                if db::decision_by_number(&mut tx, d.trim()).await?.is_none() {
+                    return Err(AppError::Rule {
+                        code: "no_such_decision",
+                        rule: "YQM-16".into(),
+                        message: format!(
+                            "no recorded decision {d:?}: a lowered retention cites one"
+                        ),
+                    });
+                }
+                Some(
+                    x.0.trim().parse::<rust_decimal::Decimal>().map_err(|_| {
+                        AppError::invalid("lowered_retention", "a rate such as 0.12")
+                    })?,
+                )
+            }
+            _ => {
+                return Err(AppError::Rule {
+                    code: "decision_required",
+                    rule: "YQM-16".into(),
+                    message:
+                        "a lowered retention and the recorded decision that lowers it go together"
+                            .into(),
+                });
+            }
+        };
+        let retention =
+            ledger::escrow_retention(&p.funds, r.grade_a_or_b, lowered).map_err(|m| {
+                AppError::Rule {
+                    code: "retention",
+                    rule: "YQM-16".into(),
+                    message: format!("{policy}: {m}"),
+                }
+            })?;
         let fen = non_negative_fen;
         let key = fen("key_supervised_amount", &r.key_supervised_amount)?;
-        let before = fen("released_before", &r.released_before)?;
-        let rel = ledger::escrow_release_limit(key, before, retention);
+        let balance = fen("escrow_balance", &r.escrow_balance)?;
+        let rel = ledger::escrow_release_limit(key, balance, retention);
         Ok(serde_json::json!({
             "policy": policy,
             "rules": ["YQM-16"],
             "params": { "escrow_retention": p.funds.escrow_retention, "escrow_retention_grade_ab": p.funds.escrow_retention_grade_ab },
+            "decision": r.decision.as_deref().filter(|_| lowered.is_some()),
             "result": {
                 "retention": rel.retention,
                 "retained_min": Yuan::from_fen(rel.retained_min_fen),
@@ -1663,11 +1694,19 @@ pub struct ReleaseCheck {
     pub policy: String,
     #[schema(value_type = String, example = "10000000.00")]
     pub key_supervised_amount: super::flow::DecimalText,
-    #[schema(value_type = String, example = "0")]
-    pub released_before: super::flow::DecimalText,
+    /// The escrow account's retained balance now (留存余额).
+    #[schema(value_type = String, example = "8000000.00")]
+    pub escrow_balance: super::flow::DecimalText,
     /// Developer of credit grade A or B.
     #[serde(default)]
     pub grade_a_or_b: bool,
+    /// YQM-16: a lower retention for a grade A or B developer (≥ the pack's floor), with the
+    /// number of the recorded decision that lowers it.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "0.12")]
+    pub lowered_retention: Option<super::flow::DecimalText>,
+    #[serde(default)]
+    pub decision: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]

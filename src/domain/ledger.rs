@@ -129,11 +129,12 @@ pub struct Release {
     pub retention: rust_decimal::Decimal,
 }
 
-/// YQM-16: an escrow release at "five-party acceptance, ready to deliver" keeps at least the
-/// retention share of the key supervised amount.
+/// YQM-16: an escrow release at "five-party acceptance, ready to deliver" is allowed as long as
+/// the escrow account's retained balance (留存余额) stays at least the retention share of the
+/// total key supervised funds (重点监管资金总额).
 pub fn escrow_release_limit(
     key_supervised_fen: i64,
-    released_before_fen: i64,
+    escrow_balance_fen: i64,
     retention: rust_decimal::Decimal,
 ) -> Release {
     use rust_decimal::Decimal;
@@ -144,9 +145,37 @@ pub fn escrow_release_limit(
         .unwrap_or(i64::MAX);
     Release {
         retained_min_fen: retained,
-        max_release_now_fen: (key_supervised_fen - retained - released_before_fen).max(0),
+        max_release_now_fen: (escrow_balance_fen - retained).max(0),
         retention,
     }
+}
+
+/// YQM-16: the retention that applies — the pack's (15 %), unless a developer rated A or B has
+/// it lowered by a recorded decision, never below the pack's floor (10 %). Lowering is a
+/// discretion ("可适当降低"), not a right: without a decision the full retention applies.
+pub fn escrow_retention(
+    params: &FundParams,
+    grade_a_or_b: bool,
+    lowered_by_decision: Option<rust_decimal::Decimal>,
+) -> Result<rust_decimal::Decimal, String> {
+    let full = params
+        .escrow_retention
+        .ok_or("the pack sets no escrow retention at acceptance (YQM-16 is Yangquan's rule)")?;
+    let Some(lowered) = lowered_by_decision else {
+        return Ok(full);
+    };
+    let floor = params
+        .escrow_retention_grade_ab
+        .ok_or("the pack sets no floor for a lowered retention")?;
+    if !grade_a_or_b {
+        return Err("YQM-16: only a developer rated A or B may have its retention lowered".into());
+    }
+    if lowered < floor || lowered > full {
+        return Err(format!(
+            "YQM-16: a lowered retention lies between {floor} and {full}, not {lowered}"
+        ));
+    }
+    Ok(lowered)
 }
 
 /// HS-F4: the legal uses of acquisition proceeds, highest priority first.
@@ -1052,27 +1081,44 @@ mod tests {
     }
 
     #[test]
-    fn yqm_16_escrow_release_keeps_fifteen_percent_or_ten_for_grade_a_and_b() {
+    fn yqm_16_escrow_release_keeps_fifteen_percent_of_key_funds_in_the_retained_balance() {
         use rust_decimal_macros::dec;
-        // Key supervised 10,000,000.00: keep 1,500,000.00 → release up to 8,500,000.00; with
-        // 2,000,000.00 released before, 6,500,000.00 now. Grade A/B keeps 1,000,000.00.
-        let r = escrow_release_limit(1_000_000_000, 200_000_000, dec!(0.15));
+        // Key supervised 10,000,000.00, 8,000,000.00 still in escrow: keep 1,500,000.00 → release
+        // up to 6,500,000.00 now. Lowered to 10 % by decision: keep 1,000,000.00 → 7,000,000.00.
+        let r = escrow_release_limit(1_000_000_000, 800_000_000, dec!(0.15));
         assert_eq!(r.retained_min_fen, 150_000_000);
         assert_eq!(r.max_release_now_fen, 650_000_000);
         assert_eq!(
-            escrow_release_limit(1_000_000_000, 0, dec!(0.10)).max_release_now_fen,
-            900_000_000
+            escrow_release_limit(1_000_000_000, 800_000_000, dec!(0.10)).max_release_now_fen,
+            700_000_000
         );
         // 333.33 × 15 % = 49.9995 → at least 50.00 stays.
         assert_eq!(
-            escrow_release_limit(33_333, 0, dec!(0.15)).retained_min_fen,
+            escrow_release_limit(33_333, 33_333, dec!(0.15)).retained_min_fen,
             5_000
         );
-        // Nothing more once the limit is reached.
+        // Nothing more once the balance is at the retained minimum.
         assert_eq!(
-            escrow_release_limit(1_000_000_000, 900_000_000, dec!(0.15)).max_release_now_fen,
+            escrow_release_limit(1_000_000_000, 150_000_000, dec!(0.15)).max_release_now_fen,
             0
         );
+    }
+
+    #[test]
+    fn yqm_16_a_lower_retention_only_for_grade_a_or_b_by_decision_never_below_ten_percent() {
+        use rust_decimal_macros::dec;
+        let p = FundParams {
+            escrow_retention: Some(dec!(0.15)),
+            escrow_retention_grade_ab: Some(dec!(0.10)),
+            ..FundParams::default()
+        };
+        // Not automatic: grade A without a decision keeps 15 %.
+        assert_eq!(escrow_retention(&p, true, None), Ok(dec!(0.15)));
+        assert_eq!(escrow_retention(&p, true, Some(dec!(0.12))), Ok(dec!(0.12)));
+        assert_eq!(escrow_retention(&p, true, Some(dec!(0.10))), Ok(dec!(0.10)));
+        assert!(escrow_retention(&p, true, Some(dec!(0.0999))).is_err());
+        assert!(escrow_retention(&p, false, Some(dec!(0.12))).is_err());
+        assert!(escrow_retention(&FundParams::default(), false, None).is_err());
     }
 
     #[test]

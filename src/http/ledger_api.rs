@@ -397,7 +397,7 @@ pub async fn escrow_release_check(
     Caller(_caller): Caller,
     ApiJson(r): ApiJson<crate::app::ledger::ReleaseCheck>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    Ok(Json(app.escrow_release_check(&r)?))
+    Ok(Json(app.escrow_release_check(&r).await?))
 }
 
 /// HS-F4: the developer reports its uses of a bought listing's proceeds; a lower use paid while

@@ -1197,34 +1197,82 @@ on_both!(
 );
 
 on_both!(
-    yqm_16_escrow_release_check_through_the_api,
+    yqm_16_escrow_release_keeps_15_percent_unless_a_recorded_decision_lowers_it_for_grade_a_or_b,
     |t: TestApp| async move {
-        let body = |grade: bool, policy: &str| json!({ "policy": policy, "key_supervised_amount": "10000000.00", "released_before": "2000000.00", "grade_a_or_b": grade });
-        let (s, v) = t
-            .post(
-                "acquirer",
-                "/api/ledger/escrow-release-check",
-                body(false, "yangquan"),
-            )
-            .await;
+        // Key supervised 10,000,000.00 with 8,000,000.00 retained in escrow: 15 % keeps
+        // 1,500,000.00, so 6,500,000.00 may be released now.
+        let body = |extra: Value| {
+            let mut b = json!({ "policy": "yangquan", "key_supervised_amount": "10000000.00", "escrow_balance": "8000000.00", "grade_a_or_b": true });
+            for (k, v) in extra.as_object().unwrap() {
+                b[k] = v.clone();
+            }
+            b
+        };
+        let check = |b: Value| {
+            let t = &t;
+            async move {
+                t.post("acquirer", "/api/ledger/escrow-release-check", b)
+                    .await
+            }
+        };
+        let (s, v) = check(body(json!({}))).await;
         assert_eq!(s, StatusCode::OK, "{v}");
-        assert_eq!(v["result"]["retained_min"], "1500000.00");
-        assert_eq!(v["result"]["max_release_now"], "6500000.00");
-        let (_, v) = t
-            .post(
-                "acquirer",
-                "/api/ledger/escrow-release-check",
-                body(true, "yangquan"),
-            )
-            .await;
-        assert_eq!(v["result"]["max_release_now"], "7000000.00");
+        // Grade A or B alone lowers nothing: "可适当降低" is a discretion, not a right.
+        assert_eq!(
+            (
+                v["result"]["retained_min"].as_str(),
+                v["result"]["max_release_now"].as_str()
+            ),
+            (Some("1500000.00"), Some("6500000.00")),
+            "{v}"
+        );
+        // A lowered retention cites a recorded decision.
+        let (s, v) = check(body(json!({ "lowered_retention": "0.10" }))).await;
+        assert_eq!(
+            (s, v["rule"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("YQM-16")),
+            "{v}"
+        );
+        let (s, v) = check(body(
+            json!({ "lowered_retention": "0.10", "decision": "阳建〔2026〕9号" }),
+        ))
+        .await;
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("no_such_decision")),
+            "{v}"
+        );
         let (s, v) = t
-            .post(
-                "acquirer",
-                "/api/ledger/escrow-release-check",
-                body(false, "huoshan"),
-            )
+            .post("leading_group", "/api/ledger/decisions", json!({ "number": "阳建〔2026〕9号", "decided_on": t.clock_today(), "subject": "同意A级开发企业留存比例降至10%" }))
             .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let (s, v) = check(body(
+            json!({ "lowered_retention": "0.10", "decision": "阳建〔2026〕9号" }),
+        ))
+        .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(
+            (
+                v["result"]["retained_min"].as_str(),
+                v["result"]["max_release_now"].as_str()
+            ),
+            (Some("1000000.00"), Some("7000000.00")),
+            "{v}"
+        );
+        // Never below 10 %; never for a developer not rated A or B.
+        let (s, v) = check(body(
+            json!({ "lowered_retention": "0.09", "decision": "阳建〔2026〕9号" }),
+        ))
+        .await;
+        assert_eq!(
+            (s, v["rule"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("YQM-16")),
+            "{v}"
+        );
+        let (s, _) = check(body(json!({ "lowered_retention": "0.12", "decision": "阳建〔2026〕9号", "grade_a_or_b": false }))).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        // Huoshan's texts have no such rule.
+        let (s, v) = check(body(json!({ "policy": "huoshan" }))).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     }
 );
