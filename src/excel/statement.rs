@@ -2,7 +2,8 @@
 //! 交易日期 (date), 金额 (signed: money in positive, out negative), 参考号 (reference), 摘要 (memo).
 
 use super::CellError;
-use super::unit_list::{cell_text, check_headers, err, open_sheet};
+use super::reader::{Book, Shape, missing};
+use super::unit_list::{check_headers, err, row_texts};
 use crate::domain::units::{Yuan, parse_decimal};
 use chrono::NaiveDate;
 use rust_xlsxwriter::{Format, Workbook};
@@ -117,22 +118,7 @@ fn rows_to_statement(
 /// Reads a statement: xlsx (sheet 流水 or the first) or, when the bytes are not a zip, csv.
 pub fn parse_statement(bytes: &[u8]) -> Result<Vec<StatementRow>, Vec<CellError>> {
     if bytes.starts_with(b"PK") {
-        let (sheet, range) = open_sheet(bytes, "流水")?;
-        let errors = check_headers(&sheet, &range, &STATEMENT_HEADERS[..3]);
-        if !errors.is_empty() {
-            return Err(errors);
-        }
-        let rows = (1..range.height() as u32)
-            .map(|r| {
-                (
-                    r + 1,
-                    (0..4u32)
-                        .map(|c| range.get_value((r, c)).and_then(cell_text))
-                        .collect(),
-                )
-            })
-            .collect();
-        return rows_to_statement(&sheet, rows);
+        return parse_xlsx_statement(bytes);
     }
     let text = std::str::from_utf8(bytes).map_err(|_| {
         vec![CellError {
@@ -189,6 +175,38 @@ pub fn parse_statement(bytes: &[u8]) -> Result<Vec<StatementRow>, Vec<CellError>
         ));
     }
     rows_to_statement(sheet, rows)
+}
+
+/// Most lines a statement may hold (a year of a busy account).
+pub const MAX_ROWS: u32 = 100_000;
+
+fn parse_xlsx_statement(bytes: &[u8]) -> Result<Vec<StatementRow>, Vec<CellError>> {
+    let mut book = Book::open(bytes)?;
+    let sheet = book.sheet_or_first("流水")?;
+    let mut errors = Vec::new();
+    let mut rows = Vec::new();
+    let shape = Shape {
+        columns: STATEMENT_HEADERS.len() as u32,
+        max_rows: MAX_ROWS,
+    };
+    book.rows(&sheet, shape, |row| {
+        if row.index == 0 {
+            errors = check_headers(&sheet, row, &STATEMENT_HEADERS[..3]);
+            return errors.is_empty();
+        }
+        // A formula nobody calculated is reported here; the line's other checks follow.
+        for c in 0..2 {
+            if row.uncalculated(c) {
+                errors.push(missing(&sheet, row, c, STATEMENT_HEADERS[c], String::new()));
+            }
+        }
+        rows.push((row.excel_row(), row_texts(row)));
+        true
+    })?;
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    rows_to_statement(&sheet, rows)
 }
 
 pub fn statement_template() -> Vec<u8> {
