@@ -393,17 +393,65 @@ impl App {
         })
     }
 
-    /// A bid as a workbook (楼盘表 + 报价), checked cell by cell and all or nothing. A mortgaged or
-    /// seized unit makes the title unclear whatever the sheet says.
+    /// Whether `actor` may send a bid workbook to this round now (a developer of a company, the
+    /// listing its own in this round, a tender open for bids): checked before a byte of the
+    /// workbook is read; `submit_bid` checks again in its transaction.
+    pub async fn admit_bid_workbook(
+        &self,
+        actor: &User,
+        round_id: i64,
+        listing_id: Option<i64>,
+    ) -> Result<(), AppError> {
+        require_role(actor, &[Role::Developer], "submit a bid")?;
+        let org = actor
+            .org
+            .clone()
+            .ok_or_else(|| AppError::Forbidden("a developer belongs to a company".into()))?;
+        let mut tx = self.store.read().await?;
+        if let Some(l) = listing_id {
+            ldb::listing(&mut tx, l)
+                .await?
+                .filter(|x| x.round_id == round_id && x.developer_org == org)
+                .ok_or_else(|| {
+                    AppError::invalid(
+                        "listing_id",
+                        format!("listing {l} is not your company's listing in round {round_id}"),
+                    )
+                })?;
+        }
+        let tender = db::tender(&mut tx, round_id)
+            .await?
+            .ok_or_else(|| AppError::Conflict {
+                code: "no_tender",
+                message: format!("round {round_id} has no tender"),
+            })?;
+        if self.now() >= tender.deadline_at {
+            return Err(AppError::Conflict {
+                code: "bidding_closed",
+                message: format!(
+                    "bids closed at {}; a sealed bid cannot change",
+                    tender.deadline_at
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// A bid as a workbook (楼盘表 + 报价), checked cell by cell and all or nothing, once the
+    /// caller is admitted. A mortgaged or seized unit makes the title unclear whatever the sheet
+    /// says.
     pub async fn submit_bid_xlsx(
         &self,
         actor: &User,
         round_id: i64,
-        bytes: &[u8],
+        bytes: Vec<u8>,
         listing_id: Option<i64>,
     ) -> Result<BidView, AppError> {
-        require_role(actor, &[Role::Developer], "submit a bid")?;
-        let (units, f) = crate::excel::bid::parse_bid(bytes).map_err(AppError::Workbook)?;
+        self.admit_bid_workbook(actor, round_id, listing_id).await?;
+        let (units, f) = self
+            .parse(move || crate::excel::bid::parse_bid(&bytes))
+            .await?
+            .map_err(AppError::Workbook)?;
         let encumbered = units.iter().any(|u| u.mortgaged || u.seized);
         let input = BidInput {
             units: units

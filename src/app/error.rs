@@ -34,6 +34,8 @@ pub enum AppError {
         rule: &'static str,
         message: String,
     },
+    #[error("{0}")]
+    TooLarge(String),
     #[error("internal error")]
     Internal(String),
 }
@@ -96,6 +98,7 @@ impl AppError {
             | AppError::Calendar(_)
             | AppError::Rule { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Engine(e) => match e {
                 EngineError::UnknownAction { .. } => StatusCode::NOT_FOUND,
                 EngineError::RoleNotAllowed { .. } => StatusCode::FORBIDDEN,
@@ -118,6 +121,7 @@ impl AppError {
             AppError::Invalid { .. } => "invalid_input",
             AppError::Conflict { code, .. } => code,
             AppError::Workbook(_) => "invalid_workbook",
+            AppError::TooLarge(_) => "too_large",
             AppError::Calendar(CalendarError::NoCalendarForYear { .. }) => "no_calendar_for_year",
             AppError::Calendar(_) => "calendar_error",
             AppError::Rule { code, .. } => code,

@@ -125,17 +125,28 @@ impl App {
         }
     }
 
+    /// Whether `actor` may import a statement for `account`: checked before a byte of the file
+    /// is read, and again in the import's transaction.
+    pub async fn admit_statement(&self, actor: &User, account: &str) -> Result<(), AppError> {
+        require_role(actor, &[Role::Acquirer], "import a bank statement")?;
+        let mut tx = self.store.read().await?;
+        self.recon_account(&mut tx, account).await
+    }
+
     /// Imports a statement (xlsx or csv) for an account: every row checked, nothing kept unless
     /// all are right; the same file twice is refused.
     pub async fn import_statement(
         &self,
         actor: &User,
         account: &str,
-        bytes: &[u8],
+        bytes: Vec<u8>,
     ) -> Result<StatementImported, AppError> {
-        require_role(actor, &[Role::Acquirer], "import a bank statement")?;
-        let rows = crate::excel::statement::parse_statement(bytes).map_err(AppError::Workbook)?;
-        let sha = hex::encode(Sha256::digest(bytes));
+        self.admit_statement(actor, account).await?;
+        let (rows, bytes) = self
+            .parse(move || (crate::excel::statement::parse_statement(&bytes), bytes))
+            .await?;
+        let rows = rows.map_err(AppError::Workbook)?;
+        let sha = hex::encode(Sha256::digest(&bytes));
         let mut tx = self.store.begin().await?;
         ledger_db::lock_for_posting(&mut tx).await?;
         self.recon_account(&mut tx, account).await?;

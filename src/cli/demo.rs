@@ -766,7 +766,7 @@ async fn fund_and_pay(
         "交易日期,金额,参考号,摘要\n{today},50000000.00,demo-bond-{project},专项债券资金\n{today},-{first},转账,支付首期款\n"
     );
     let imported = app
-        .import_statement(acq, &fund, statement.as_bytes())
+        .import_statement(acq, &fund, statement.into_bytes())
         .await?;
     let matches = app.auto_reconcile(acq, &fund).await?;
     let r = app.reconciliation(acq, &fund, today).await?;

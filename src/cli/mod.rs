@@ -496,8 +496,11 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
             let listener = tokio::net::TcpListener::bind(&bind)
                 .await
                 .map_err(|e| Failure(format!("cannot listen on {bind}: {e}")))?;
+            let addr = listener
+                .local_addr()
+                .map_err(|e| Failure(format!("cannot listen on {bind}: {e}")))?;
             println!(
-                "anju serving {} on http://{bind}/ (API docs: http://{bind}/api/docs)",
+                "anju serving {} on http://{addr}/ (API docs: http://{addr}/api/docs)",
                 app.store.backend()
             );
             let web = Arc::new(crate::http::Web { app, templates });

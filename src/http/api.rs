@@ -15,7 +15,6 @@ use crate::domain::unit_list::UnitRow;
 use crate::store::instances::HistoryRow;
 use crate::store::listings::ExceptionRow;
 use crate::store::users::User;
-use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Multipart, Path, Query, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -192,17 +191,54 @@ async fn import_survey_returns(
     Caller(u): Caller,
     ApiPath(id): ApiPath<i64>,
     headers: HeaderMap,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> ApiResult {
+    let body = admitted(app.admit_survey_returns(&u, id).await, body).await?;
     let idem = idem(
         &headers,
         &format!("POST /api/rounds/{id}/survey-returns.xlsx"),
         &body,
     )?;
     Ok(reply(
-        app.import_survey_returns(&u, idem.as_ref(), id, &body)
+        app.import_survey_returns(&u, idem.as_ref(), id, body)
             .await?,
     ))
+}
+
+/// The uploaded body once the caller and the target are admitted (`admission`); a refused
+/// request's body is drained unkept, so its client reads the refusal instead of a reset
+/// connection.
+pub async fn admitted(
+    admission: Result<(), AppError>,
+    body: axum::body::Body,
+) -> Result<Vec<u8>, AppError> {
+    match admission {
+        Ok(()) => read_body(body).await,
+        Err(e) => {
+            drain(body).await;
+            Err(e)
+        }
+    }
+}
+
+/// Reads a request body and forgets it, frame by frame.
+pub async fn drain(mut body: axum::body::Body) {
+    use axum::body::HttpBody;
+    while let Some(Ok(_)) =
+        std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await
+    {}
+}
+
+async fn read_body(body: axum::body::Body) -> Result<Vec<u8>, AppError> {
+    axum::body::to_bytes(body, super::BODY_LIMIT_BYTES)
+        .await
+        .map(|b| b.to_vec())
+        .map_err(|e| {
+            AppError::TooLarge(format!(
+                "the upload could not be read (at most {} MiB are accepted): {e}",
+                super::BODY_LIMIT_BYTES / 1024 / 1024
+            ))
+        })
 }
 
 #[utoipa::path(get, path = "/api/rounds/{id}/survey-template.xlsx", params(("id" = i64, Path)), responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
@@ -313,7 +349,7 @@ async fn get_units(
     Ok(Json(app.units(&u, id).await?))
 }
 
-/// Upload as `multipart/form-data` with fields `kind` and `file`.
+/// Upload as `multipart/form-data` with fields `kind` and then `file`.
 #[utoipa::path(post, path = "/api/listings/{id}/documents", params(("id" = i64, Path)), request_body(content_type = "multipart/form-data", content = Object),
     responses((status = 201, body = UploadResult), (status = 422, body = crate::app::error::Problem)))]
 async fn upload_document(
@@ -323,7 +359,7 @@ async fn upload_document(
     headers: HeaderMap,
     multipart: Multipart,
 ) -> ApiResult {
-    let up = read_upload(multipart).await?;
+    let up = read_upload(multipart, &app, &u, id, None).await?;
     let mut what = format!(
         "POST /api/listings/{id}/documents {} {}",
         up.kind, up.file_name
@@ -352,17 +388,71 @@ pub struct Upload {
     pub bytes: Vec<u8>,
 }
 
-pub async fn read_upload(mut mp: Multipart) -> Result<Upload, AppError> {
+/// Reads a document upload field by field, admitting the caller before any field (the listing
+/// and its state) and again on the `kind` field, before the file: a refused upload is not read.
+/// With `csrf` (a page form), the first field must be `csrf` carrying that token.
+pub async fn read_upload(
+    mut mp: Multipart,
+    app: &crate::app::App,
+    who: &User,
+    listing_id: i64,
+    csrf: Option<&str>,
+) -> Result<Upload, AppError> {
+    let read = read_fields(&mut mp, app, who, listing_id, csrf).await;
+    if read.is_err() {
+        // Forget the rest unread, so the client reads the refusal.
+        while let Ok(Some(mut f)) = mp.next_field().await {
+            while let Ok(Some(_)) = f.chunk().await {}
+        }
+    }
+    read
+}
+
+async fn read_fields(
+    mp: &mut Multipart,
+    app: &crate::app::App,
+    who: &User,
+    listing_id: i64,
+    csrf: Option<&str>,
+) -> Result<Upload, AppError> {
+    app.admit_upload(who, listing_id, None).await?;
     let bad = |m: String| AppError::invalid("file", m);
-    let (mut kind, mut file) = (None, None);
+    let (mut kind, mut file) = (None::<String>, None);
+    let mut first = true;
     while let Some(field) = mp
         .next_field()
         .await
         .map_err(|e| bad(format!("malformed multipart body: {e}")))?
     {
+        if std::mem::take(&mut first)
+            && let Some(expected) = csrf
+        {
+            let ok = field.name() == Some("csrf")
+                && super::auth::same_secret(
+                    &field.text().await.map_err(|e| bad(e.to_string()))?,
+                    expected,
+                );
+            if !ok {
+                return Err(AppError::Forbidden(
+                    "the form's csrf token is missing or stale; reload the page".into(),
+                ));
+            }
+            continue;
+        }
         match field.name() {
-            Some("kind") => kind = Some(field.text().await.map_err(|e| bad(e.to_string()))?),
+            Some("kind") => {
+                let k = field.text().await.map_err(|e| bad(e.to_string()))?;
+                let k = k.trim().to_string();
+                app.admit_upload(who, listing_id, Some(&k)).await?;
+                kind = Some(k);
+            }
             Some("file") => {
+                if kind.as_deref().is_none_or(str::is_empty) {
+                    return Err(AppError::invalid(
+                        "kind",
+                        "the document kind is required, before the file",
+                    ));
+                }
                 let name = field.file_name().unwrap_or("upload").to_string();
                 let ct = field
                     .content_type()
@@ -378,12 +468,12 @@ pub async fn read_upload(mut mp: Multipart) -> Result<Upload, AppError> {
         }
     }
     let kind = kind
-        .filter(|k| !k.trim().is_empty())
+        .filter(|k| !k.is_empty())
         .ok_or_else(|| AppError::invalid("kind", "the document kind is required"))?;
     let (file_name, content_type, bytes) =
         file.ok_or_else(|| AppError::invalid("file", "a file is required"))?;
     Ok(Upload {
-        kind: kind.trim().to_string(),
+        kind,
         file_name,
         content_type,
         bytes,

@@ -108,9 +108,11 @@ pub async fn submit_bid_xlsx(
     Caller(u): Caller,
     ApiPath(id): ApiPath<i64>,
     axum::extract::Query(q): axum::extract::Query<ListingQuery>,
-    body: axum::body::Bytes,
+    body: axum::body::Body,
 ) -> Result<Response, ApiError> {
-    let v = app.submit_bid_xlsx(&u, id, &body, q.listing_id).await?;
+    let admission = app.admit_bid_workbook(&u, id, q.listing_id).await;
+    let body = super::api::admitted(admission, body).await?;
+    let v = app.submit_bid_xlsx(&u, id, body, q.listing_id).await?;
     Ok((StatusCode::CREATED, Json(v)).into_response())
 }
 

@@ -208,9 +208,10 @@ pub async fn import_statement(
     axum::extract::State(app): axum::extract::State<State>,
     Caller(u): Caller,
     Query(q): Query<AccountQuery>,
-    body: axum::body::Bytes,
+    body: axum::body::Body,
 ) -> Result<Response, ApiError> {
-    let r = app.import_statement(&u, &q.account, &body).await?;
+    let body = super::api::admitted(app.admit_statement(&u, &q.account).await, body).await?;
+    let r = app.import_statement(&u, &q.account, body).await?;
     Ok((StatusCode::CREATED, Json(r)).into_response())
 }
 

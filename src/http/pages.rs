@@ -261,7 +261,7 @@ async fn upload(
     Path(id): Path<i64>,
     mp: Multipart,
 ) -> Result<Response, PageError> {
-    let up = api::read_upload(mp).await?;
+    let up = api::read_upload(mp, &state, &u, id, None).await?;
     state
         .upload_document(
             &u,
@@ -443,10 +443,19 @@ async fn schedule_make(
         }
     }
     let units = units.ok_or_else(|| AppError::invalid("units", "upload the unit sheet"))?;
-    let list = crate::excel::schedule::parse_sale_units(&units).map_err(AppError::Workbook)?;
     let get = |k: &str| fields.get(k).cloned().unwrap_or_default();
+    // The form's own fields first: a wrong policy or factors table is refused unparsed.
+    let policy = Some(get("policy")).filter(|p| !p.is_empty());
+    if let Some(p) = &policy {
+        state.pack(p)?;
+    }
+    let factors = crate::app::pricing::FactorsInput::from_toml(&get("factors"))?;
+    let list = state
+        .parse(move || crate::excel::schedule::parse_sale_units(&units))
+        .await?
+        .map_err(AppError::Workbook)?;
     let req = crate::app::pricing::UnitsRequest {
-        policy: Some(get("policy")).filter(|p| !p.is_empty()),
+        policy,
         base_per_m2: crate::app::flow::DecimalText(get("base_per_m2")),
         units: list
             .into_iter()
@@ -459,7 +468,7 @@ async fn schedule_make(
                 area_m2: crate::app::flow::DecimalText(x.area_m2.to_string()),
             })
             .collect(),
-        factors: crate::app::pricing::FactorsInput::from_toml(&get("factors"))?,
+        factors,
     };
     let (a, s) = state.calc().price_units(&req)?;
     let title = Some(get("title"))

@@ -550,21 +550,7 @@ impl TestApp {
 
     /// Signs in on the pages with a role's token and returns the session cookie.
     pub async fn cookie(&self, who: &str) -> String {
-        let r = self
-            .client
-            .post(format!("{}/login", self.base))
-            .form(&[("token", self.token(who))])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::SEE_OTHER);
-        r.headers()["set-cookie"]
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_string()
+        sign_in(&self.client, &self.base, self.token(who)).await.0
     }
 
     /// A page as a signed-in person: status and HTML.
@@ -606,6 +592,100 @@ impl TestApp {
         assert_eq!(s, StatusCode::OK, "{v}");
         v.as_array().unwrap().clone()
     }
+}
+
+/// Signs in on the pages of the server at `base` with an API token: the session cookie (as a
+/// `cookie` header value) and the session's form token.
+pub async fn sign_in(client: &reqwest::Client, base: &str, token: &str) -> (String, String) {
+    let r = client
+        .post(format!("{base}/login"))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let cookie = r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    (cookie, String::new())
+}
+
+/// One HTTP/1.1 request over a fresh connection, written while the answer is read: a server that
+/// refuses a request without reading its body answers and closes, which makes an ordinary client
+/// report a broken pipe instead of the answer. Status and body of the answer.
+pub async fn raw_request(
+    base: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+) -> (StatusCode, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = base.trim_start_matches("http://");
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (mut rd, mut wr) = stream.into_split();
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-length: {}\r\nconnection: close\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    // The write half stays open until the answer is read: a half-closed connection is one the
+    // server may drop unanswered.
+    let writer = tokio::spawn(async move {
+        if wr.write_all(head.as_bytes()).await.is_ok() {
+            let _ = wr.write_all(&body).await;
+        }
+        wr
+    });
+    let mut answer = Vec::new();
+    let read = rd.read_to_end(&mut answer).await;
+    drop(writer.await);
+    let text = String::from_utf8_lossy(&answer).to_string();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse::<u16>().ok())
+        .unwrap_or_else(|| panic!("no HTTP answer to {method} {path}: {text:?} {read:?}"));
+    let body = text.split_once("\r\n\r\n").map(|x| x.1).unwrap_or("");
+    (StatusCode::from_u16(status).unwrap(), body.to_string())
+}
+
+/// A `multipart/form-data` body of text fields and one file field (in this order), with its
+/// content type.
+pub fn multipart(
+    texts: &[(&str, &str)],
+    file: (&str, &str, &[u8]),
+    after: &[(&str, &str)],
+) -> (String, Vec<u8>) {
+    let boundary = "anju-test-boundary-7d1f";
+    let mut body = Vec::new();
+    let text = |body: &mut Vec<u8>, k: &str, v: &str| {
+        body.extend_from_slice(
+            format!("--{boundary}\r\ncontent-disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
+        )
+    };
+    for (k, v) in texts {
+        text(&mut body, k, v);
+    }
+    let (name, file_name, bytes) = file;
+    body.extend_from_slice(
+        format!("--{boundary}\r\ncontent-disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\ncontent-type: application/octet-stream\r\n\r\n").as_bytes(),
+    );
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(b"\r\n");
+    for (k, v) in after {
+        text(&mut body, k, v);
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
 async fn read(r: reqwest::Response) -> (StatusCode, Value) {

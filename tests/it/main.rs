@@ -9,6 +9,7 @@ mod bids;
 mod excel;
 mod flow;
 mod guards;
+mod hostile;
 mod ledger;
 mod negotiation;
 mod pricing;
