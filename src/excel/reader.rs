@@ -149,6 +149,15 @@ impl<'b> Book<'b> {
             .ok_or_else(|| whole(None, "not_xlsx", "the workbook has no sheet".into()))
     }
 
+    /// The number of rows the sheet declares (its dimension), at most `cap`: a hint to size
+    /// what an import keeps, never trusted beyond the cap.
+    pub fn declared_rows(&mut self, sheet: &str, cap: u32) -> usize {
+        self.xlsx
+            .worksheet_cells_reader(sheet)
+            .map(|r| r.dimensions().end.0.min(cap) as usize)
+            .unwrap_or(0)
+    }
+
     pub fn has_sheet(&self, name: &str) -> bool {
         self.xlsx.sheet_names().iter().any(|n| n == name)
     }

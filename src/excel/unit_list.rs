@@ -11,7 +11,6 @@ use crate::domain::unit_list::UnitRow;
 use crate::domain::units::{AreaM2, parse_decimal};
 use calamine::DataRef;
 use rust_xlsxwriter::{Format, Workbook};
-use std::collections::HashMap;
 
 /// Headers in column order.
 pub const UNIT_LIST_HEADERS: [&str; 10] = [
@@ -198,10 +197,10 @@ pub(crate) fn parse_units_in(book: &mut Book<'_>) -> Result<Vec<UnitRow>, Vec<Ce
     let sheet = book.sheet_or_first("楼盘表")?;
     let s = sheet.as_str();
     let mut errors = Vec::new();
-    let mut rows = Vec::new();
+    let hint = book.declared_rows(s, MAX_ROWS as u32);
+    let mut rows = Vec::with_capacity(hint);
+    let mut rooms = Rooms::with_capacity(hint);
     let mut headers_ok = false;
-    // Building, stair-unit and room joined by a unit separator: one key allocation per row.
-    let mut seen: HashMap<String, u32> = HashMap::new();
     let shape = Shape {
         columns: UNIT_LIST_HEADERS.len() as u32,
         max_rows: MAX_ROWS as u32,
@@ -212,11 +211,18 @@ pub(crate) fn parse_units_in(book: &mut Book<'_>) -> Result<Vec<UnitRow>, Vec<Ce
             headers_ok = errors.is_empty();
             return headers_ok;
         }
-        if let Some(u) = unit_row(s, row, &mut seen, &mut errors) {
-            rows.push(u);
+        let at = row.excel_row();
+        match unit_row(s, row, &mut errors) {
+            Ok(u) => {
+                rooms.kept(&u, rows.len(), at);
+                rows.push(u);
+            }
+            Err(Some(key)) => rooms.refused(key, at),
+            Err(None) => {}
         }
         errors.len() <= 1000
     })?;
+    rooms.repeats(s, &rows, &mut errors);
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -226,13 +232,94 @@ pub(crate) fn parse_units_in(book: &mut Book<'_>) -> Result<Vec<UnitRow>, Vec<Ce
     Ok(rows)
 }
 
-/// One row of the unit list: the unit, or its problems added to `errors`.
+/// Where a row's building, stair-unit and room are: a unit kept, or a refused row's own copy.
+#[derive(Clone, Copy)]
+enum Slot {
+    Kept(usize),
+    Refused(usize),
+}
+
+/// Finds rooms named twice (building, stair-unit, room) without a key allocated per row: each
+/// row leaves the 64-bit hash of its three texts and where they are; sorted, equal hashes are
+/// compared as text, so a collision can never pass for a repeat.
+struct Rooms {
+    hasher: std::hash::RandomState,
+    keys: Vec<(u64, u32, Slot)>,
+    refused: Vec<[String; 3]>,
+}
+
+impl Rooms {
+    fn with_capacity(n: usize) -> Self {
+        Rooms {
+            hasher: std::hash::RandomState::new(),
+            keys: Vec::with_capacity(n),
+            refused: Vec::new(),
+        }
+    }
+
+    fn hash(&self, k: [&str; 3]) -> u64 {
+        std::hash::BuildHasher::hash_one(&self.hasher, k)
+    }
+
+    fn kept(&mut self, u: &UnitRow, i: usize, excel_row: u32) {
+        if !u.building.is_empty() && !u.room.is_empty() {
+            let h = self.hash([&u.building, &u.stair_unit, &u.room]);
+            self.keys.push((h, excel_row, Slot::Kept(i)));
+        }
+    }
+
+    fn refused(&mut self, k: [String; 3], excel_row: u32) {
+        let h = self.hash([&k[0], &k[1], &k[2]]);
+        self.keys
+            .push((h, excel_row, Slot::Refused(self.refused.len())));
+        self.refused.push(k);
+    }
+
+    /// A `duplicate_room` problem for each row naming a room an earlier row named, in row order
+    /// among the other problems.
+    fn repeats(mut self, s: &str, rows: &[UnitRow], errors: &mut Vec<CellError>) {
+        let text = |slot: Slot| -> [&str; 3] {
+            match slot {
+                Slot::Kept(i) => [&rows[i].building, &rows[i].stair_unit, &rows[i].room],
+                Slot::Refused(i) => {
+                    let k = &self.refused[i];
+                    [&k[0], &k[1], &k[2]]
+                }
+            }
+        };
+        self.keys.sort_unstable_by_key(|k| (k.0, k.1));
+        let before = errors.len();
+        for run in self.keys.chunk_by(|a, b| a.0 == b.0) {
+            for (i, &(_, at, slot)) in run.iter().enumerate().skip(1) {
+                let t = text(slot);
+                if let Some(first) = run[..i].iter().find(|p| text(p.2) == t) {
+                    errors.push(err(
+                        s,
+                        Some(at),
+                        Some(3),
+                        Some(UNIT_LIST_HEADERS[3]),
+                        "duplicate_room",
+                        format!("room {} {} {} repeats row {}", t[0], t[1], t[2], first.1),
+                    ));
+                }
+                if errors.len() > 1000 {
+                    break;
+                }
+            }
+        }
+        if errors.len() > before {
+            errors.sort_by_key(|e| e.row);
+        }
+    }
+}
+
+/// One row of the unit list: the unit, or its problems added to `errors` (and, for the repeat
+/// check, its building, stair-unit and room when it names a room).
 fn unit_row(
     s: &str,
     row: &mut Row<'_>,
-    seen: &mut HashMap<String, u32>,
     errors: &mut Vec<CellError>,
-) -> Option<UnitRow> {
+) -> Result<UnitRow, Option<[String; 3]>> {
     let excel_row = row.excel_row();
     // Fast path for the common cells — a number typed with at most two decimals, a whole
     // floor, 是/否 — read straight from calamine's value; anything else takes the text path
@@ -386,26 +473,15 @@ fn unit_row(
     };
     let mortgaged = quick_mortgaged.unwrap_or_else(|| flag(8, &mort_t));
     let seized = quick_seized.unwrap_or_else(|| flag(9, &seize_t));
-    if !building.is_empty()
-        && !room.is_empty()
-        && let Some(first) = seen.insert(
-            format!("{building}\u{1f}{stair_unit}\u{1f}{room}"),
-            excel_row,
-        )
-    {
-        errs.push(e(
-            3,
-            "duplicate_room",
-            format!("room {building} {stair_unit} {room} repeats row {first}"),
-        ));
-        seen.insert(format!("{building}\u{1f}{stair_unit}\u{1f}{room}"), first);
-    }
     errors.extend(errs);
     if errors.len() != before {
-        return None;
+        let named = !building.is_empty() && !room.is_empty();
+        return Err(named.then(|| [building, stair_unit, room]));
     }
-    let (gross_area_m2, usable_area_m2) = (gross?, usable?);
-    Some(UnitRow {
+    let (Some(gross_area_m2), Some(usable_area_m2)) = (gross, usable) else {
+        return Err(None);
+    };
+    Ok(UnitRow {
         building,
         stair_unit,
         floor,
@@ -703,5 +779,34 @@ mod tests {
             vec![("formula_without_value".into(), Some(2), Some("E".into()))]
         );
         assert!(e[0].message.contains("户型"), "{}", e[0].message);
+    }
+
+    /// A repeated room is found whether or not the repeating row has other problems, names the
+    /// first row, and is listed in row order after that row's other problems.
+    #[test]
+    fn a_repeated_room_names_its_first_row_among_the_rows_problems() {
+        fn row<'a>(room: &'a str, area: &'a str) -> Vec<&'a str> {
+            vec![
+                "1号楼", "1单元", "5", room, "三室", area, "70", "南", "否", "否",
+            ]
+        }
+        let rows = vec![
+            H.to_vec(),
+            row("501", "89.37"),
+            row("502", "89.37"),
+            row("501", "八十"),
+            row("501", "90"),
+        ];
+        let e = parse_unit_list(&book(&rows)).unwrap_err();
+        assert_eq!(
+            codes(&e),
+            vec![
+                ("not_a_number".into(), Some(4), Some("F".into())),
+                ("duplicate_room".into(), Some(4), Some("D".into())),
+                ("duplicate_room".into(), Some(5), Some("D".into())),
+            ]
+        );
+        assert!(e[1].message.ends_with("repeats row 2"), "{}", e[1].message);
+        assert!(e[2].message.ends_with("repeats row 2"), "{}", e[2].message);
     }
 }
