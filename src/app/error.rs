@@ -36,6 +36,8 @@ pub enum AppError {
     },
     #[error("{0}")]
     TooLarge(String),
+    #[error("the request took longer than the server allows")]
+    RequestTimeout,
     #[error("internal error")]
     Internal(String),
 }
@@ -99,6 +101,7 @@ impl AppError {
             | AppError::Rule { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             AppError::Engine(e) => match e {
                 EngineError::UnknownAction { .. } => StatusCode::NOT_FOUND,
                 EngineError::RoleNotAllowed { .. } => StatusCode::FORBIDDEN,
@@ -122,6 +125,7 @@ impl AppError {
             AppError::Conflict { code, .. } => code,
             AppError::Workbook(_) => "invalid_workbook",
             AppError::TooLarge(_) => "too_large",
+            AppError::RequestTimeout => "request_timeout",
             AppError::Calendar(CalendarError::NoCalendarForYear { .. }) => "no_calendar_for_year",
             AppError::Calendar(_) => "calendar_error",
             AppError::Rule { code, .. } => code,

@@ -51,6 +51,16 @@ pub enum Command {
         /// and print the demo users' tokens.
         #[arg(long)]
         demo: bool,
+        /// Seconds a client has to send a request's headers (and a kept-alive connection may
+        /// stay idle).
+        #[arg(long, env = "ANJU_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+        header_timeout_secs: u64,
+        /// Seconds a request may take, its body and answer included (then 408).
+        #[arg(long, env = "ANJU_REQUEST_TIMEOUT_SECS", default_value_t = 120)]
+        request_timeout_secs: u64,
+        /// Most connections open at once; more wait until one closes.
+        #[arg(long, env = "ANJU_MAX_CONNECTIONS", default_value_t = 512)]
+        max_connections: usize,
     },
     /// Apply the database migrations.
     Migrate,
@@ -469,7 +479,15 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Serve {
             bind,
             demo: with_demo,
+            header_timeout_secs,
+            request_timeout_secs,
+            max_connections,
         } => {
+            let limits = crate::http::serve::Limits {
+                header_read: std::time::Duration::from_secs(header_timeout_secs.max(1)),
+                request: std::time::Duration::from_secs(request_timeout_secs.max(1)),
+                max_connections: max_connections.max(1),
+            };
             let templates = crate::http::load_templates(&cli.templates)
                 .map_err(|e| Failure(format!("templates: {e}")))?;
             let (url, tokens) = if with_demo {
@@ -504,12 +522,11 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
                 app.store.backend()
             );
             let web = Arc::new(crate::http::Web { app, templates });
-            axum::serve(listener, crate::http::router(web))
-                .with_graceful_shutdown(async {
-                    let _ = tokio::signal::ctrl_c().await;
-                })
-                .await
-                .map_err(|e| Failure(format!("server error: {e}")))
+            crate::http::serve::serve(listener, crate::http::router(web), limits, async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await;
+            Ok(())
         }
     }
 }

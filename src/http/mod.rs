@@ -9,6 +9,7 @@ pub mod bids_api;
 pub mod ledger_api;
 pub mod pages;
 pub mod price_api;
+pub mod serve;
 
 use crate::app::{App, AppError};
 use axum::Router;

@@ -183,7 +183,12 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let router = anju::http::router(web.clone());
-        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        tokio::spawn(anju::http::serve::serve(
+            listener,
+            router,
+            anju::http::serve::Limits::default(),
+            std::future::pending(),
+        ));
         TestApp {
             backend,
             base: format!("http://{addr}"),
@@ -591,6 +596,71 @@ impl TestApp {
             .await;
         assert_eq!(s, StatusCode::OK, "{v}");
         v.as_array().unwrap().clone()
+    }
+}
+
+/// The `anju` binary serving the test's database, killed when dropped.
+pub struct Server {
+    child: std::process::Child,
+    pub base: String,
+}
+
+impl Server {
+    /// Starts `anju serve` with `extra` arguments, and at most `max_fds` open descriptors when
+    /// given (`ulimit -n`).
+    pub fn start(t: &TestApp, extra: &[&str], max_fds: Option<u32>) -> Server {
+        use std::io::BufRead;
+        let mut cmd = match max_fds {
+            None => std::process::Command::new(env!("CARGO_BIN_EXE_anju")),
+            Some(n) => {
+                let mut c = std::process::Command::new("sh");
+                c.args(["-c", &format!("ulimit -n {n} && exec \"$0\" \"$@\"")])
+                    .arg(env!("CARGO_BIN_EXE_anju"));
+                c
+            }
+        };
+        let mut child = cmd
+            .args(["serve", "--bind", "127.0.0.1:0", "--database-url", &t.url])
+            .args(extra)
+            .arg("--workflows")
+            .arg(manifest().join("workflows"))
+            .arg("--templates")
+            .arg(manifest().join("templates"))
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let base = loop {
+            let line = lines
+                .next()
+                .expect("the server printed its address")
+                .unwrap();
+            if let Some(rest) = line.split_once(" on http://") {
+                break format!("http://{}", rest.1.split('/').next().unwrap());
+            }
+        };
+        // Keep the pipe drained so the server never blocks on its output.
+        std::thread::spawn(move || lines.for_each(drop));
+        Server { child, base }
+    }
+
+    /// The server's peak resident memory so far (Linux `VmHWM`).
+    pub fn peak_rss_bytes(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let kb: u64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmHWM in /proc/<pid>/status");
+        kb * 1024
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

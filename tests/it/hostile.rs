@@ -85,59 +85,6 @@ fn zipped_whitespace() -> Vec<u8> {
     })
 }
 
-/// The `anju` binary serving the test's database, killed when dropped.
-struct Server {
-    child: std::process::Child,
-    base: String,
-}
-
-impl Server {
-    fn start(t: &TestApp) -> Server {
-        use std::io::BufRead;
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_anju"))
-            .args(["serve", "--bind", "127.0.0.1:0", "--database-url", &t.url])
-            .arg("--workflows")
-            .arg(manifest().join("workflows"))
-            .arg("--templates")
-            .arg(manifest().join("templates"))
-            .env("RUST_LOG", "warn")
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
-        let base = loop {
-            let line = lines
-                .next()
-                .expect("the server printed its address")
-                .unwrap();
-            if let Some(rest) = line.split_once(" on http://") {
-                break format!("http://{}", rest.1.split('/').next().unwrap());
-            }
-        };
-        // Keep the pipe drained so the server never blocks on its output.
-        std::thread::spawn(move || lines.for_each(drop));
-        Server { child, base }
-    }
-
-    /// The server's peak resident memory so far (Linux `VmHWM`).
-    fn peak_rss_bytes(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
-        let kb: u64 = status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .expect("VmHWM in /proc/<pid>/status");
-        kb * 1024
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// What the uploads go to: a listing of `developer`, a round taking survey returns, a round with
 /// an open tender, a fund account.
 struct Targets {
@@ -293,7 +240,7 @@ on_both!(
     hostile_workbooks_are_refused_quickly_on_every_upload_path_with_bounded_memory,
     |t: TestApp| async move {
         let to = targets(&t).await;
-        let srv = Server::start(&t);
+        let srv = Server::start(&t, &[], None);
         let files = [
             (
                 "one cell at XFD1048576",

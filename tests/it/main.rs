@@ -11,6 +11,7 @@ mod flow;
 mod guards;
 mod hostile;
 mod ledger;
+mod limits;
 mod negotiation;
 mod pricing;
 mod roles;
