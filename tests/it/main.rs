@@ -14,5 +14,6 @@ mod ledger;
 mod limits;
 mod negotiation;
 mod pricing;
+mod reads;
 mod roles;
 mod workflows;
