@@ -38,6 +38,8 @@ pub enum AppError {
     TooLarge(String),
     #[error("the request took longer than the server allows")]
     RequestTimeout,
+    #[error("{0}")]
+    TooManyAttempts(String),
     #[error("internal error")]
     Internal(String),
 }
@@ -102,6 +104,7 @@ impl AppError {
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            AppError::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Engine(e) => match e {
                 EngineError::UnknownAction { .. } => StatusCode::NOT_FOUND,
                 EngineError::RoleNotAllowed { .. } => StatusCode::FORBIDDEN,
@@ -126,6 +129,7 @@ impl AppError {
             AppError::Workbook(_) => "invalid_workbook",
             AppError::TooLarge(_) => "too_large",
             AppError::RequestTimeout => "request_timeout",
+            AppError::TooManyAttempts(_) => "too_many_attempts",
             AppError::Calendar(CalendarError::NoCalendarForYear { .. }) => "no_calendar_for_year",
             AppError::Calendar(_) => "calendar_error",
             AppError::Rule { code, .. } => code,

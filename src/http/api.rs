@@ -400,12 +400,16 @@ pub async fn read_upload(
 ) -> Result<Upload, AppError> {
     let read = read_fields(&mut mp, app, who, listing_id, csrf).await;
     if read.is_err() {
-        // Forget the rest unread, so the client reads the refusal.
-        while let Ok(Some(mut f)) = mp.next_field().await {
-            while let Ok(Some(_)) = f.chunk().await {}
-        }
+        drain_multipart(&mut mp).await;
     }
     read
+}
+
+/// Forgets the rest of a refused multipart body unkept, so the client reads the refusal.
+pub async fn drain_multipart(mp: &mut Multipart) {
+    while let Ok(Some(mut f)) = mp.next_field().await {
+        while let Ok(Some(_)) = f.chunk().await {}
+    }
 }
 
 async fn read_fields(
@@ -487,19 +491,27 @@ async fn download_document(
     ApiPath((id, doc)): ApiPath<(i64, i64)>,
 ) -> ApiResult {
     let (meta, bytes) = app.document(&u, id, doc).await?;
+    Ok(document_response(&meta, bytes))
+}
+
+/// An uploaded document as a download: always an attachment, always
+/// `application/octet-stream` with `nosniff`, whatever type its uploader declared (a developer's
+/// `text/html` must not run as a page of this site). The declared type stays in its metadata.
+pub fn document_response(meta: &crate::store::listings::DocumentMeta, bytes: Vec<u8>) -> Response {
     let disposition = format!(
         "attachment; filename=\"document-{}\"; filename*=UTF-8''{}",
         meta.id,
         urlencode(&meta.file_name)
     );
-    Ok((
+    (
         [
-            (header::CONTENT_TYPE, meta.content_type),
+            (header::CONTENT_TYPE, "application/octet-stream".to_string()),
             (header::CONTENT_DISPOSITION, disposition),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
         ],
         bytes,
     )
-        .into_response())
+        .into_response()
 }
 
 fn urlencode(s: &str) -> String {
@@ -663,19 +675,100 @@ pub struct NewUser {
     org: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/users", request_body = NewUser, responses((status = 201, body = crate::app::users::Created), (status = 403, body = crate::app::error::Problem)))]
+#[utoipa::path(post, path = "/api/users", request_body = NewUser, tag = "users", responses((status = 201, body = crate::app::users::Created), (status = 403, body = crate::app::error::Problem)))]
 async fn add_user(
     axum::extract::State(app): axum::extract::State<State>,
     Caller(u): Caller,
     ApiJson(input): ApiJson<NewUser>,
 ) -> ApiResult {
     validate(&input)?;
-    if u.role != Role::Admin {
-        return Err(AppError::Forbidden("only an administrator adds users".into()).into());
-    }
-    let created =
-        crate::app::users::add_user(&app, &input.name, input.role, input.org.as_deref()).await?;
+    let created = crate::app::users::create_user(
+        &app,
+        Some(&u),
+        &input.name,
+        input.role,
+        input.org.as_deref(),
+        crate::app::users::TOKEN_DAYS,
+    )
+    .await?;
     Ok(reply((201, created)))
+}
+
+/// Every account: who created it, whether it is disabled, its working tokens and sessions
+/// (the administrator and the supervisors).
+#[utoipa::path(get, path = "/api/users", tag = "users", responses((status = 200, body = Vec<crate::store::users::Account>), (status = 403, body = crate::app::error::Problem)))]
+async fn list_users(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+) -> Result<Json<Vec<crate::store::users::Account>>, ApiError> {
+    Ok(Json(crate::app::users::accounts(&app, &u).await?))
+}
+
+/// The append-only record of user administration, newest first (the administrator and the
+/// supervisors).
+#[utoipa::path(get, path = "/api/users/events", tag = "users", responses((status = 200, body = Vec<crate::store::users::UserEvent>), (status = 403, body = crate::app::error::Problem)))]
+async fn user_events(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+) -> Result<Json<Vec<crate::store::users::UserEvent>>, ApiError> {
+    Ok(Json(crate::app::users::events(&app, &u).await?))
+}
+
+/// Flagged account events — a new account of a company bidding in a tender not yet opened —
+/// for the housing bureau and the supervisors.
+#[utoipa::path(get, path = "/api/users/flags", tag = "users", responses((status = 200, body = Vec<crate::store::users::UserEvent>), (status = 403, body = crate::app::error::Problem)))]
+async fn user_flags(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+) -> Result<Json<Vec<crate::store::users::UserEvent>>, ApiError> {
+    Ok(Json(crate::app::users::flags(&app, &u).await?))
+}
+
+/// The newest failed sign-ins (the administrator and the supervisors).
+#[utoipa::path(get, path = "/api/users/sign-in-failures", tag = "users", responses((status = 200, body = Vec<crate::store::users::SignInFailure>), (status = 403, body = crate::app::error::Problem)))]
+async fn sign_in_failures(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+) -> Result<Json<Vec<crate::store::users::SignInFailure>>, ApiError> {
+    Ok(Json(crate::app::users::sign_in_failures(&app, &u).await?))
+}
+
+/// `disable` (every credential ends), `enable`, `revoke` (every token and session ends) or
+/// `rotate` (a new token, shown once, replaces the old ones) — the administrator only.
+#[utoipa::path(post, path = "/api/users/{id}/{action}", tag = "users", params(("id" = i64, Path), ("action" = String, Path)),
+    responses((status = 200, body = Object), (status = 403, body = crate::app::error::Problem), (status = 404, body = crate::app::error::Problem)))]
+async fn administer_user(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    ApiPath((id, action)): ApiPath<(i64, String)>,
+) -> ApiResult {
+    use crate::app::users as au;
+    let me = Some(&u);
+    let done = serde_json::json!({ "user_id": id, "action": action });
+    Ok(match action.as_str() {
+        "disable" => {
+            au::disable(&app, me, id).await?;
+            reply((200, done))
+        }
+        "enable" => {
+            au::enable(&app, me, id).await?;
+            reply((200, done))
+        }
+        "revoke" => {
+            let ended = au::revoke(&app, me, id).await?;
+            reply((
+                200,
+                serde_json::json!({ "user_id": id, "action": action, "ended": ended }),
+            ))
+        }
+        "rotate" => reply((200, au::rotate(&app, me, id, au::TOKEN_DAYS).await?)),
+        other => {
+            return Err(AppError::NotFound(format!(
+                "user action {other:?} (disable, enable, revoke or rotate)"
+            ))
+            .into());
+        }
+    })
 }
 
 #[utoipa::path(get, path = "/api/listings/{id}/rents", params(("id" = i64, Path)), tag = "rents",
@@ -764,6 +857,11 @@ async fn overdue_rents(
         unit_list_template,
         workflow_graph,
         add_user,
+        list_users,
+        user_events,
+        user_flags,
+        sign_in_failures,
+        administer_user,
         make_offer,
         negotiation,
         rent_register,
@@ -821,7 +919,8 @@ async fn overdue_rents(
         crate::app::error::Problem,
         SurveyReturnsBody,
         NewUser,
-        crate::app::users::Created
+        crate::app::users::Created,
+        crate::app::users::Issued
     ))
 )]
 pub struct ApiDoc;
@@ -868,7 +967,11 @@ pub fn routes() -> Router<State> {
         .route("/api/exceptions/{id}/decision", post(decide_exception))
         .route("/api/templates/unit-list.xlsx", get(unit_list_template))
         .route("/api/workflows/{pack}/{name}", get(workflow_graph))
-        .route("/api/users", post(add_user))
+        .route("/api/users", get(list_users).post(add_user))
+        .route("/api/users/events", get(user_events))
+        .route("/api/users/flags", get(user_flags))
+        .route("/api/users/sign-in-failures", get(sign_in_failures))
+        .route("/api/users/{id}/{action}", post(administer_user))
         .merge(super::price_api::routes())
         .merge(super::ledger_api::routes())
         .merge(super::bids_api::routes())

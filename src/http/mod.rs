@@ -23,10 +23,24 @@ use tower_http::trace::TraceLayer;
 /// Largest request body: uploads (unit lists, scans) up to 25 MiB.
 pub const BODY_LIMIT_BYTES: usize = 25 * 1024 * 1024;
 
-/// What handlers share: the app and the page templates.
+/// What handlers share: the app, the page templates and the sign-in throttle.
 pub struct Web {
     pub app: App,
     pub templates: minijinja::Environment<'static>,
+    pub throttle: auth::Throttle,
+    /// Origins whose posts are accepted besides the request's own host (`--trusted-origin`).
+    pub trusted_origins: Vec<String>,
+}
+
+impl Web {
+    pub fn new(app: App, templates: minijinja::Environment<'static>) -> Web {
+        Web {
+            app,
+            templates,
+            throttle: auth::Throttle::default(),
+            trusted_origins: Vec::new(),
+        }
+    }
 }
 
 impl std::ops::Deref for Web {
@@ -122,13 +136,39 @@ fn filter_money(value: minijinja::Value) -> String {
     )
 }
 
+/// The Origin check of every request that changes something (tower-http's implementation of
+/// Go's `CrossOriginProtection`): a browser's cross-site post is refused 403 problem+json;
+/// requests without `Origin` and `Sec-Fetch-Site` (curl, scripts, old browsers) pass, and the
+/// pages' form tokens stop those. `trusted` adds origins besides the request's own host (a
+/// reverse proxy that rewrites `Host`).
+fn origin_check(
+    trusted: &[String],
+) -> tower_http::csrf::CsrfLayer<
+    impl tower_http::csrf::ResponseForProtectionError<axum::body::Body> + Clone + use<>,
+> {
+    let mut layer = tower_http::csrf::CsrfLayer::new();
+    for o in trusted {
+        match layer.clone().add_trusted_origin(o) {
+            Ok(l) => layer = l,
+            Err(e) => tracing::error!(origin = %o, error = %e, "ignored a trusted origin"),
+        }
+    }
+    layer.with_rejection_response(|e: tower_http::csrf::ProtectionError| {
+        problem_response(&AppError::Forbidden(format!(
+            "a request from another site is refused ({e})"
+        )))
+    })
+}
+
 pub fn router(app: Arc<Web>) -> Router {
+    let origins = origin_check(&app.trusted_origins);
     Router::new()
         .merge(api::routes())
         .merge(pages::routes())
         .fallback(|| async { problem_response(&AppError::NotFound("route".into())) })
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
+        .layer(origins)
         .layer(TraceLayer::new_for_http())
         .with_state(app)
 }

@@ -173,13 +173,14 @@ impl TestApp {
                 ("developer_b", Role::Developer, Some("乙公司")),
             ]
         } {
-            let c = anju::app::users::add_user(&app, key, role, org)
+            // Tokens for the test's years: some tests move the clock years ahead.
+            let c = anju::app::users::create_user(&app, None, key, role, org, 3650)
                 .await
                 .unwrap();
             tokens.insert(key, c.token);
         }
         let templates = anju::http::load_templates(&manifest().join("templates")).unwrap();
-        let web = Arc::new(anju::http::Web { app, templates });
+        let web = Arc::new(anju::http::Web::new(app, templates));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let router = anju::http::router(web.clone());
@@ -578,12 +579,14 @@ impl TestApp {
         path: &str,
         fields: &[(&str, &str)],
     ) -> (StatusCode, String) {
-        let cookie = self.cookie(who).await;
+        let (cookie, csrf) = sign_in(&self.client, &self.base, self.token(who)).await;
+        let mut fields = fields.to_vec();
+        fields.push(("csrf", &csrf));
         let r = self
             .client
             .post(format!("{}{path}", self.base))
             .header("cookie", cookie)
-            .form(fields)
+            .form(&fields)
             .send()
             .await
             .unwrap();
@@ -664,24 +667,41 @@ impl Drop for Server {
     }
 }
 
-/// Signs in on the pages of the server at `base` with an API token: the session cookie (as a
-/// `cookie` header value) and the session's form token.
+/// The value of the cookie `name` a response sets.
+pub fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next())
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+/// Signs in on the pages of the server at `base` with an API token, as a browser does (the
+/// sign-in page's cookie and form token first): the session cookie (as a `cookie` header value)
+/// and the session's form token.
 pub async fn sign_in(client: &reqwest::Client, base: &str, token: &str) -> (String, String) {
+    let r = client.get(format!("{base}/")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let form_cookie = set_cookie(&r, "anju_signin").expect("the sign-in page sets its cookie");
+    let page = r.text().await.unwrap();
+    let form_token = anju::http::auth::csrf_of(&form_cookie);
+    assert!(page.contains(&form_token), "{page}");
     let r = client
         .post(format!("{base}/login"))
-        .form(&[("token", token)])
+        .header("cookie", format!("anju_signin={form_cookie}"))
+        .form(&[("token", token), ("csrf", &form_token)])
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let cookie = r.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
-    (cookie, String::new())
+    let session = set_cookie(&r, "anju_session").expect("a session cookie");
+    (
+        format!("anju_session={session}"),
+        anju::http::auth::csrf_of(&session),
+    )
 }
 
 /// One HTTP/1.1 request over a fresh connection, written while the answer is read: a server that

@@ -16,4 +16,5 @@ mod negotiation;
 mod pricing;
 mod reads;
 mod roles;
+mod security;
 mod workflows;

@@ -65,7 +65,7 @@ fn api_paths(openapi: &Value, round: i64, listing: i64, doc: i64) -> Vec<String>
 }
 
 /// The pages a person reads (GET routes of `http::pages`).
-fn page_paths(round: i64, listing: i64) -> Vec<String> {
+fn page_paths(round: i64, listing: i64, doc: i64) -> Vec<String> {
     vec![
         "/inbox".into(),
         format!("/rounds/{round}"),
@@ -78,6 +78,11 @@ fn page_paths(round: i64, listing: i64) -> Vec<String> {
         format!("/rounds/{round}/bids"),
         format!("/ledger/reconciliation?account={ACCOUNT}&upto=2026-12-31"),
         "/ledger/projects/R1".into(),
+        "/admin/users".into(),
+        format!("/listings/{listing}/documents/{doc}"),
+        "/ledger/export?format=hledger".into(),
+        format!("/rounds/{round}/bids/comparison.xlsx"),
+        "/templates/unit-list.xlsx".into(),
     ]
 }
 
@@ -201,7 +206,7 @@ on_both!(
             .unwrap();
         let api = api_paths(&openapi, round, listing, doc);
         assert!(api.len() > 40, "{} GET paths", api.len());
-        let pages = page_paths(round, listing);
+        let pages = page_paths(round, listing, doc);
         let mut who: Vec<&str> = Role::ALL.iter().map(|r| r.key()).collect();
         who.push("developer_b");
         for w in &who {
