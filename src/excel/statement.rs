@@ -120,16 +120,26 @@ pub fn parse_statement(bytes: &[u8]) -> Result<Vec<StatementRow>, Vec<CellError>
     if bytes.starts_with(b"PK") {
         return parse_xlsx_statement(bytes);
     }
-    let text = std::str::from_utf8(bytes).map_err(|_| {
-        vec![CellError {
-            sheet: None,
-            row: None,
-            column: None,
-            header: None,
-            code: "not_a_statement".into(),
-            message: "the file is neither an xlsx workbook nor UTF-8 csv".into(),
-        }]
-    })?;
+    // Chinese banks export csv in GBK; GB18030 decodes GBK and the rest of Unicode. A file that
+    // is neither valid UTF-8 nor valid GB18030 is refused rather than read with replacements.
+    let text: std::borrow::Cow<'_, str> = match std::str::from_utf8(bytes) {
+        Ok(t) => t.into(),
+        Err(_) => {
+            let (t, bad) = encoding_rs::GB18030.decode_without_bom_handling(bytes);
+            if bad {
+                return Err(vec![CellError {
+                    sheet: None,
+                    row: None,
+                    column: None,
+                    header: None,
+                    code: "not_a_statement".into(),
+                    message: "the file is neither an xlsx workbook nor csv in UTF-8 or GBK/GB18030"
+                        .into(),
+                }]);
+            }
+            t
+        }
+    };
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
@@ -252,5 +262,22 @@ mod tests {
                 (Some(3), Some("A".into()), "not_a_date".into())
             ]
         );
+    }
+
+    /// The csv export of a Chinese bank is GBK: read as such, with the same checks.
+    #[test]
+    fn hs_f7_a_gbk_csv_statement_is_read() {
+        let csv = "交易日期,金额,参考号,摘要\n2026-11-02,50000000.00,bond-1,专项债到账\n";
+        let (gbk, _, bad) = encoding_rs::GBK.encode(csv);
+        assert!(!bad);
+        assert!(
+            std::str::from_utf8(&gbk).is_err(),
+            "the test file is not UTF-8"
+        );
+        let rows = parse_statement(&gbk).unwrap();
+        assert_eq!(rows[0].amount_fen, 5_000_000_000);
+        assert_eq!(rows[0].memo, "专项债到账");
+        let e = parse_statement(&[0x81, 0x20, 0xff, 0xfe]).unwrap_err();
+        assert_eq!(e[0].code, "not_a_statement");
     }
 }

@@ -136,7 +136,7 @@ impl FromRequestParts<State> for Caller {
     async fn from_request_parts(parts: &mut Parts, state: &State) -> Result<Self, Self::Rejection> {
         let token = bearer(parts).ok_or(ApiError(AppError::Unauthorized))?;
         let (user, _) = sign_in(state, parts, &token, CredentialKind::Token, "api").await?;
-        parts.extensions.insert(Who(user.id));
+        Who::set(parts, &user);
         Ok(Caller(user))
     }
 }
@@ -155,7 +155,7 @@ pub async fn session_of(state: &State, parts: &mut Parts) -> Result<Session, App
     let secret = cookie(parts, SESSION_COOKIE).ok_or(AppError::Unauthorized)?;
     match users::authenticate(state, &secret, CredentialKind::Session).await? {
         Ok((user, id)) => {
-            parts.extensions.insert(Who(user.id));
+            Who::set(parts, &user);
             Ok(Session {
                 user,
                 id,
@@ -171,6 +171,19 @@ pub async fn session_of(state: &State, parts: &mut Parts) -> Result<Session, App
     }
 }
 
-/// The id of the user a request was made by, left for the access log.
-#[derive(Debug, Clone, Copy)]
-pub struct Who(pub i64);
+/// Where the access log learns who made a request: it puts an empty one in the request, and
+/// signing in fills it.
+#[derive(Debug, Clone, Default)]
+pub struct Who(std::sync::Arc<std::sync::OnceLock<i64>>);
+
+impl Who {
+    pub fn get(&self) -> Option<i64> {
+        self.0.get().copied()
+    }
+
+    fn set(parts: &Parts, user: &User) {
+        if let Some(w) = parts.extensions.get::<Who>() {
+            let _ = w.0.set(user.id);
+        }
+    }
+}

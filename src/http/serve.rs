@@ -114,3 +114,10 @@ pub fn peer_of(parts: &axum::http::request::Parts) -> Option<SocketAddr> {
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0)
 }
+
+/// The peer of a request served by [`serve`], before it is split into parts.
+pub fn peer_of_request(req: &axum::extract::Request) -> Option<SocketAddr> {
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0)
+}

@@ -606,6 +606,8 @@ impl TestApp {
 pub struct Server {
     child: std::process::Child,
     pub base: String,
+    /// What the server has written to its standard output (its log) so far.
+    pub output: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Server {
@@ -629,7 +631,7 @@ impl Server {
             .arg(manifest().join("workflows"))
             .arg("--templates")
             .arg(manifest().join("templates"))
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", "warn,anju::access=info,anju::audit=info")
             .stdout(std::process::Stdio::piped())
             .spawn()
             .unwrap();
@@ -644,8 +646,18 @@ impl Server {
             }
         };
         // Keep the pipe drained so the server never blocks on its output.
-        std::thread::spawn(move || lines.for_each(drop));
-        Server { child, base }
+        let output = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = output.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                kept.lock().unwrap().push(line);
+            }
+        });
+        Server {
+            child,
+            base,
+            output,
+        }
     }
 
     /// The server's peak resident memory so far (Linux `VmHWM`).

@@ -532,3 +532,146 @@ async fn the_first_start_leaves_the_administrators_token_in_a_private_file_not_i
         "the token was printed"
     );
 }
+
+on_both!(
+    every_answer_forbids_framing_sniffing_and_foreign_scripts,
+    |t: TestApp| async move {
+        let round = t.open_round().await;
+        let requests = [
+            t.client.get(format!("{}/", t.base)),
+            t.client.get(format!("{}/api/health", t.base)),
+            t.client.get(format!("{}/no-such-page", t.base)),
+            t.client
+                .post(format!(
+                    "{}/instances/{round}/act/close_solicitation",
+                    t.base
+                ))
+                .header("origin", "https://evil.example"),
+        ];
+        for req in requests {
+            let r = req.send().await.unwrap();
+            let h = r.headers();
+            let csp = h["content-security-policy"].to_str().unwrap();
+            assert!(
+                csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"),
+                "{csp}"
+            );
+            assert_eq!(h["x-frame-options"], "DENY");
+            assert_eq!(h["x-content-type-options"], "nosniff");
+        }
+    }
+);
+
+on_both!(
+    an_uploaded_html_document_downloads_as_an_attachment_no_browser_runs,
+    |t: TestApp| async move {
+        let round = t.open_round().await;
+        let (s, v) = t
+            .post(
+                "developer",
+                &format!("/api/rounds/{round}/listings"),
+                json!({ "project_name": "x", "address": "y", "construction_state": "completed",
+                        "topped_out": true, "offer_scope": "whole_building", "decoration": "毛坯" }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let id = v["id"].as_i64().unwrap();
+        let html = b"<html><script>fetch('/api/me')</script></html>".to_vec();
+        let form = reqwest::multipart::Form::new()
+            .text("kind", "application")
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(html.clone())
+                    .file_name("申请书.html")
+                    .mime_str("text/html")
+                    .unwrap(),
+            );
+        let r = t
+            .client
+            .post(format!("{}/api/listings/{id}/documents", t.base))
+            .bearer_auth(t.token("developer"))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let doc: Value = r.json().await.unwrap();
+        let doc = doc["document"]["id"].as_i64().unwrap();
+        let (cookie, _) = sign_in(&t.client, &t.base, t.token("housing_bureau")).await;
+        for req in [
+            t.client
+                .get(format!("{}/api/listings/{id}/documents/{doc}", t.base))
+                .bearer_auth(t.token("housing_bureau")),
+            t.client
+                .get(format!("{}/listings/{id}/documents/{doc}", t.base))
+                .header("cookie", &cookie),
+        ] {
+            let r = req.send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+            let h = r.headers();
+            assert_eq!(h["content-type"], "application/octet-stream");
+            assert!(
+                h["content-disposition"]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("attachment;")
+            );
+            assert_eq!(h["x-content-type-options"], "nosniff");
+            assert_eq!(
+                r.bytes().await.unwrap().to_vec(),
+                html,
+                "the file itself, unchanged"
+            );
+        }
+    }
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_access_log_says_who_read_what_and_the_audit_log_who_failed_to_sign_in() {
+    let t = TestApp::spawn(Backend::Sqlite).await;
+    let srv = Server::start(&t, &[], None);
+    let c = reqwest::Client::new();
+    let (_, me) = t.get("supervisor", "/api/me").await;
+    let r = c
+        .get(format!("{}/api/instances/1/history?secret=1", srv.base))
+        .bearer_auth(t.token("supervisor"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = c
+        .get(format!("{}/api/me", srv.base))
+        .bearer_auth("anju_wrong")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    // The log is written as the answers go; give the drain a moment (a bound, not a claim).
+    let mut log = String::new();
+    for _ in 0..100 {
+        log = srv.output.lock().unwrap().join("\n");
+        if log.contains("sign-in failed") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let read = log
+        .lines()
+        .find(|l| l.contains("anju::access") && l.contains("/api/instances/1/history"))
+        .unwrap_or_else(|| panic!("{log}"));
+    assert!(read.contains(&format!("user=Some({})", me["id"])), "{read}");
+    assert!(
+        read.contains("status=404") && read.contains("127.0.0.1"),
+        "{read}"
+    );
+    assert!(!read.contains("secret=1"), "no query in the log: {read}");
+    let failed = log
+        .lines()
+        .find(|l| l.contains("anju::audit") && l.contains("sign-in failed"))
+        .unwrap_or_else(|| panic!("{log}"));
+    assert!(
+        failed.contains("reason=\"unknown\"") || failed.contains("reason=unknown"),
+        "{failed}"
+    );
+    assert!(!log.contains("anju_wrong"), "no token in the log");
+}
