@@ -310,33 +310,8 @@ impl App {
             ));
         }
         let mut tx = self.store.begin().await?;
-        if let Some(l) = b.listing_id {
-            ldb::listing(&mut tx, l)
-                .await?
-                .filter(|x| x.round_id == round_id && Some(&x.developer_org) == Some(&org))
-                .ok_or_else(|| {
-                    AppError::invalid(
-                        "listing_id",
-                        format!("listing {l} is not your company's listing in round {round_id}"),
-                    )
-                })?;
-        }
-        let tender = db::tender(&mut tx, round_id)
-            .await?
-            .ok_or_else(|| AppError::Conflict {
-                code: "no_tender",
-                message: format!("round {round_id} has no tender"),
-            })?;
         let now = self.now();
-        if now >= tender.deadline_at {
-            return Err(AppError::Conflict {
-                code: "bidding_closed",
-                message: format!(
-                    "bids closed at {}; a sealed bid cannot change",
-                    tender.deadline_at
-                ),
-            });
-        }
+        Self::bidding_open(&mut tx, round_id, &org, b.listing_id, now).await?;
         let facts = BidFacts {
             delivery_date: b.delivery_date,
             construction_state: b.construction_state,
@@ -408,8 +383,20 @@ impl App {
             .clone()
             .ok_or_else(|| AppError::Forbidden("a developer belongs to a company".into()))?;
         let mut tx = self.store.read().await?;
+        Self::bidding_open(&mut tx, round_id, &org, listing_id, self.now()).await
+    }
+
+    /// Whether `org` may bid in the round at `now`: the listing it names, if any, is its own in
+    /// this round; the round has a tender; the tender's deadline is ahead.
+    async fn bidding_open(
+        tx: &mut crate::store::Tx,
+        round_id: i64,
+        org: &str,
+        listing_id: Option<i64>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), AppError> {
         if let Some(l) = listing_id {
-            ldb::listing(&mut tx, l)
+            ldb::listing(tx, l)
                 .await?
                 .filter(|x| x.round_id == round_id && x.developer_org == org)
                 .ok_or_else(|| {
@@ -419,13 +406,13 @@ impl App {
                     )
                 })?;
         }
-        let tender = db::tender(&mut tx, round_id)
+        let tender = db::tender(tx, round_id)
             .await?
             .ok_or_else(|| AppError::Conflict {
                 code: "no_tender",
                 message: format!("round {round_id} has no tender"),
             })?;
-        if self.now() >= tender.deadline_at {
+        if now >= tender.deadline_at {
             return Err(AppError::Conflict {
                 code: "bidding_closed",
                 message: format!(

@@ -88,7 +88,6 @@ pub async fn create_user(
     }
     let token = users::new_token();
     let now = app.now();
-    let expires = now + Duration::days(days.max(1));
     let by = actor.map(|a| a.id);
     let mut tx = app.store.begin().await?;
     let user = users::insert(&mut tx, name.trim(), role, org, &token, now, by)
@@ -103,16 +102,7 @@ pub async fn create_user(
                 e.into()
             }
         })?;
-    users::insert_credential(
-        &mut tx,
-        user.id,
-        CredentialKind::Token,
-        &token,
-        now,
-        expires,
-        by,
-    )
-    .await?;
+    let expires = issue_token(&mut tx, user.id, &token, now, days, by).await?;
     let flag = match (role, org) {
         (Role::Developer, Some(org)) => {
             let rounds = users::open_tenders_bid_by(&mut tx, org).await?;
@@ -152,6 +142,20 @@ pub async fn create_user(
         token,
         token_expires_at: expires,
     })
+}
+
+/// Stores an API token of a user, working `days` (at least one) from `now`; its expiry.
+async fn issue_token(
+    tx: &mut crate::store::Tx,
+    user_id: i64,
+    token: &str,
+    now: DateTime<Utc>,
+    days: i64,
+    by: Option<i64>,
+) -> Result<DateTime<Utc>, AppError> {
+    let expires = now + Duration::days(days.max(1));
+    users::insert_credential(tx, user_id, CredentialKind::Token, token, now, expires, by).await?;
+    Ok(expires)
 }
 
 async fn target(tx: &mut crate::store::Tx, user_id: i64) -> Result<User, AppError> {
@@ -231,17 +235,7 @@ pub async fn rotate(
     }
     users::end_credentials_of(&mut tx, user_id, None, now, by, EndReason::Rotated).await?;
     let token = users::new_token();
-    let expires = now + Duration::days(days.max(1));
-    users::insert_credential(
-        &mut tx,
-        user_id,
-        CredentialKind::Token,
-        &token,
-        now,
-        expires,
-        by,
-    )
-    .await?;
+    let expires = issue_token(&mut tx, user_id, &token, now, days, by).await?;
     users::record_event(&mut tx, now, user_id, by, "token_rotated", None, None).await?;
     tx.commit().await?;
     Ok(Issued {

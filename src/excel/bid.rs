@@ -2,11 +2,9 @@
 //! a 报价 sheet of facts (label, value) and, for a developer pricing by the unit (一房一价), a
 //! 分户报价 sheet with each unit's price. All or nothing; every problem with row and column.
 
-use super::CellError;
-use super::reader::{Book, Shape, missing};
-use super::unit_list::{
-    UNIT_LIST_HEADERS, cell_text, check_headers, err, parse_units_in, row_texts,
-};
+use super::reader::{Book, Shape, cell_text, check_headers, missing, row_texts};
+use super::unit_list::{UNIT_LIST_HEADERS, parse_units_in};
+use super::{CellError, err};
 use crate::domain::unit_list::UnitRow;
 use rust_xlsxwriter::{Format, Workbook};
 

@@ -32,6 +32,25 @@ pub struct CellError {
     pub message: String,
 }
 
+/// A problem at a place of a sheet (a row, a column, both, or neither).
+pub(crate) fn err(
+    sheet: &str,
+    row: Option<u32>,
+    col: Option<u32>,
+    header: Option<&str>,
+    code: &str,
+    message: String,
+) -> CellError {
+    CellError {
+        sheet: Some(sheet.to_string()),
+        row,
+        column: col.map(column_letter),
+        header: header.map(str::to_string),
+        code: code.into(),
+        message,
+    }
+}
+
 /// Column index (0-based) to Excel letters: 0 → "A", 25 → "Z", 26 → "AA".
 pub fn column_letter(mut index: u32) -> String {
     let mut out = Vec::new();

@@ -4,7 +4,7 @@
 //! read before anything is kept for it. Only the cells of the current row are held, as calamine's
 //! borrowed values (a shared string is not copied until a parser keeps it).
 
-use super::{CellError, column_letter};
+use super::{CellError, column_letter, err};
 use calamine::{DataRef, Reader, Xlsx};
 use std::io::Cursor;
 
@@ -98,25 +98,96 @@ fn at(
     code: &str,
     message: String,
 ) -> CellError {
-    CellError {
-        sheet: Some(sheet.to_string()),
-        row: Some(row),
-        column: Some(column_letter(col)),
-        header: header.map(str::to_string),
-        code: code.into(),
-        message,
-    }
+    err(sheet, Some(row), Some(col), header, code, message)
 }
 
 fn whole(sheet: Option<&str>, code: &str, message: String) -> Vec<CellError> {
-    vec![CellError {
-        sheet: sheet.map(str::to_string),
-        row: None,
-        column: None,
-        header: None,
-        code: code.into(),
-        message,
-    }]
+    let mut e = err(sheet.unwrap_or_default(), None, None, None, code, message);
+    e.sheet = sheet.map(str::to_string);
+    vec![e]
+}
+
+fn norm_header(h: &str) -> String {
+    h.trim()
+        .replace('（', "(")
+        .replace('）', ")")
+        .replace('㎡', "m²")
+        .replace("m2", "m²")
+        .replace(' ', "")
+}
+
+fn header_matches(found: &str, expected: &str) -> bool {
+    let f = norm_header(found);
+    f == norm_header(expected) || expected.split('(').next().is_some_and(|base| f == base)
+}
+
+pub(crate) fn cell_text(c: &DataRef<'_>) -> Option<String> {
+    match c {
+        DataRef::Empty => None,
+        DataRef::String(s) => Some(s.trim().to_string()).filter(|s| !s.is_empty()),
+        DataRef::SharedString(s) => Some(s.trim().to_string()).filter(|s| !s.is_empty()),
+        DataRef::Float(f) => Some(format!("{f}")),
+        DataRef::Int(i) => Some(i.to_string()),
+        DataRef::Bool(b) => Some(if *b { "是".into() } else { "否".into() }),
+        DataRef::DateTime(d) => Some(d.to_string()),
+        DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => Some(s.clone()),
+        DataRef::Error(e) => Some(format!("#{e:?}")),
+    }
+}
+
+/// Every cell of a row as text (the import formats with few rows).
+pub(crate) fn row_texts(row: &Row<'_>) -> Vec<Option<String>> {
+    row.cells.iter().map(cell_text).collect()
+}
+
+/// Checks the header row against `expected`; returns problems for wrong or missing headers.
+pub(crate) fn check_headers(sheet: &str, row: &Row<'_>, expected: &[&str]) -> Vec<CellError> {
+    let mut out = Vec::new();
+    for (i, exp) in expected.iter().enumerate() {
+        match row.cells.get(i).and_then(cell_text) {
+            None => out.push(err(
+                sheet,
+                Some(1),
+                Some(i as u32),
+                Some(exp),
+                "missing_header",
+                format!("header {exp:?} is missing"),
+            )),
+            Some(h) if !header_matches(&h, exp) => out.push(err(
+                sheet,
+                Some(1),
+                Some(i as u32),
+                Some(exp),
+                "wrong_header",
+                format!("expected header {exp:?}, found {h:?}"),
+            )),
+            Some(_) => {}
+        }
+    }
+    out
+}
+
+/// Reads a template's sheet (`preferred`, else the first): its header row checked against
+/// `headers`, then each row with something in it handed to `row` with the sheet's name and the
+/// problems so far (`row` returns whether to read on). The sheet's name and the problems; an
+/// unreadable sheet, or one beyond the shape, is the error.
+pub fn read_table(
+    book: &mut Book<'_>,
+    preferred: &str,
+    headers: &[&str],
+    shape: Shape,
+    mut row: impl FnMut(&str, &mut Row<'_>, &mut Vec<CellError>) -> bool,
+) -> Result<(String, Vec<CellError>), Vec<CellError>> {
+    let sheet = book.sheet_or_first(preferred)?;
+    let mut errors = Vec::new();
+    book.rows(&sheet, shape, |r| {
+        if r.index == 0 {
+            errors = check_headers(&sheet, r, headers);
+            return errors.is_empty();
+        }
+        row(&sheet, r, &mut errors)
+    })?;
+    Ok((sheet, errors))
 }
 
 /// An uploaded workbook, checked and open.

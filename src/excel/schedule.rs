@@ -1,9 +1,8 @@
 //! The 一房一价 schedule (HS-P12) as workbooks: the unit list it is computed from (template and
 //! all-or-nothing import) and the priced schedule for printing.
 
-use super::CellError;
-use super::reader::{Book, Row, Shape, missing};
-use super::unit_list::{check_headers, err, row_texts};
+use super::reader::{Book, Row, Shape, missing, read_table, row_texts};
+use super::{CellError, err};
 use crate::domain::pricing::daxie::daxie;
 use crate::domain::pricing::sale::{SaleUnit, Schedule};
 use crate::domain::units::AreaM2;
@@ -19,25 +18,23 @@ pub const MAX_ROWS: u32 = super::unit_list::MAX_ROWS as u32;
 /// returned unless the whole sheet is right.
 pub fn parse_sale_units(bytes: &[u8]) -> Result<Vec<SaleUnit>, Vec<CellError>> {
     let mut book = Book::open(bytes)?;
-    let sheet = book.sheet_or_first("房源")?;
-    let s = sheet.as_str();
-    let mut errors = Vec::new();
     let mut out = Vec::new();
     let mut rooms = std::collections::BTreeMap::new();
     let shape = Shape {
         columns: SALE_UNIT_HEADERS.len() as u32,
         max_rows: MAX_ROWS,
     };
-    book.rows(s, shape, |row| {
-        if row.index == 0 {
-            errors = check_headers(s, row, &SALE_UNIT_HEADERS);
-            return errors.is_empty();
-        }
-        if let Some(u) = sale_unit(s, row, &mut rooms, &mut errors) {
-            out.push(u);
-        }
-        errors.len() <= 1000
-    })?;
+    let (sheet, errors) = read_table(
+        &mut book,
+        "房源",
+        &SALE_UNIT_HEADERS,
+        shape,
+        |s, row, errors| {
+            out.extend(sale_unit(s, row, &mut rooms, errors));
+            errors.len() <= 1000
+        },
+    )?;
+    let s = sheet.as_str();
     if !errors.is_empty() {
         return Err(errors);
     }

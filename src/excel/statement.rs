@@ -1,9 +1,8 @@
 //! Bank statements (HS-F7) as xlsx or csv: template and all-or-nothing import. Columns:
 //! 交易日期 (date), 金额 (signed: money in positive, out negative), 参考号 (reference), 摘要 (memo).
 
-use super::CellError;
-use super::reader::{Book, Shape, missing};
-use super::unit_list::{check_headers, err, row_texts};
+use super::reader::{Book, Shape, missing, read_table, row_texts};
+use super::{CellError, err};
 use crate::domain::units::{Yuan, parse_decimal};
 use chrono::NaiveDate;
 use rust_xlsxwriter::{Format, Workbook};
@@ -192,27 +191,27 @@ pub const MAX_ROWS: u32 = 100_000;
 
 fn parse_xlsx_statement(bytes: &[u8]) -> Result<Vec<StatementRow>, Vec<CellError>> {
     let mut book = Book::open(bytes)?;
-    let sheet = book.sheet_or_first("流水")?;
-    let mut errors = Vec::new();
     let mut rows = Vec::new();
     let shape = Shape {
         columns: STATEMENT_HEADERS.len() as u32,
         max_rows: MAX_ROWS,
     };
-    book.rows(&sheet, shape, |row| {
-        if row.index == 0 {
-            errors = check_headers(&sheet, row, &STATEMENT_HEADERS[..3]);
-            return errors.is_empty();
-        }
-        // A formula nobody calculated is reported here; the line's other checks follow.
-        for c in 0..2 {
-            if row.uncalculated(c) {
-                errors.push(missing(&sheet, row, c, STATEMENT_HEADERS[c], String::new()));
+    let (sheet, errors) = read_table(
+        &mut book,
+        "流水",
+        &STATEMENT_HEADERS[..3],
+        shape,
+        |s, row, errors| {
+            // A formula nobody calculated is reported here; the line's other checks follow.
+            for c in 0..2 {
+                if row.uncalculated(c) {
+                    errors.push(missing(s, row, c, STATEMENT_HEADERS[c], String::new()));
+                }
             }
-        }
-        rows.push((row.excel_row(), row_texts(row)));
-        true
-    })?;
+            rows.push((row.excel_row(), row_texts(row)));
+            true
+        },
+    )?;
     if !errors.is_empty() {
         return Err(errors);
     }

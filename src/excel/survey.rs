@@ -1,8 +1,7 @@
 //! Demand survey returns (HS-A7.1) as a workbook: template and all-or-nothing import.
 
-use super::CellError;
-use super::reader::{Book, Row, Shape, missing};
-use super::unit_list::{check_headers, err, row_texts};
+use super::reader::{Book, Row, Shape, missing, read_table, row_texts};
+use super::{CellError, err};
 use crate::domain::survey::{DemandBand, RespondentKind, SurveyReturn};
 use rust_xlsxwriter::{Format, Workbook};
 
@@ -24,24 +23,22 @@ pub fn parse_survey_returns(
     bands: &[DemandBand],
 ) -> Result<Vec<SurveyReturn>, Vec<CellError>> {
     let mut book = Book::open(bytes)?;
-    let sheet = book.sheet_or_first("需求摸底")?;
-    let s = sheet.as_str();
-    let mut errors = Vec::new();
     let mut out = Vec::new();
     let shape = Shape {
         columns: SURVEY_HEADERS.len() as u32,
         max_rows: MAX_ROWS,
     };
-    book.rows(s, shape, |row| {
-        if row.index == 0 {
-            errors = check_headers(s, row, &SURVEY_HEADERS);
-            return errors.is_empty();
-        }
-        if let Some(r) = survey_row(s, row, bands, &mut errors) {
-            out.push(r);
-        }
-        true
-    })?;
+    let (sheet, errors) = read_table(
+        &mut book,
+        "需求摸底",
+        &SURVEY_HEADERS,
+        shape,
+        |s, row, errors| {
+            out.extend(survey_row(s, row, bands, errors));
+            true
+        },
+    )?;
+    let s = sheet.as_str();
     if !errors.is_empty() {
         return Err(errors);
     }

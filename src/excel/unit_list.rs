@@ -5,8 +5,8 @@
 //! the shortest decimal string that reads back as the same double (`Display` for `f64`), so 89.37
 //! typed in Excel is exactly 89.37; no arithmetic is ever done in `f64`.
 
-use super::reader::{Book, Row, Shape, missing};
-use super::{CellError, column_letter};
+use super::reader::{Book, Row, Shape, cell_text, missing, read_table};
+use super::{CellError, err};
 use crate::domain::unit_list::UnitRow;
 use crate::domain::units::{AreaM2, parse_decimal};
 use calamine::DataRef;
@@ -28,84 +28,6 @@ pub const UNIT_LIST_HEADERS: [&str; 10] = [
 
 /// Most rows a unit list may have.
 pub const MAX_ROWS: usize = 200_000;
-
-fn norm_header(h: &str) -> String {
-    h.trim()
-        .replace('（', "(")
-        .replace('）', ")")
-        .replace('㎡', "m²")
-        .replace("m2", "m²")
-        .replace(' ', "")
-}
-
-fn header_matches(found: &str, expected: &str) -> bool {
-    let f = norm_header(found);
-    f == norm_header(expected) || expected.split('(').next().is_some_and(|base| f == base)
-}
-
-pub(crate) fn cell_text(c: &DataRef<'_>) -> Option<String> {
-    match c {
-        DataRef::Empty => None,
-        DataRef::String(s) => Some(s.trim().to_string()).filter(|s| !s.is_empty()),
-        DataRef::SharedString(s) => Some(s.trim().to_string()).filter(|s| !s.is_empty()),
-        DataRef::Float(f) => Some(format!("{f}")),
-        DataRef::Int(i) => Some(i.to_string()),
-        DataRef::Bool(b) => Some(if *b { "是".into() } else { "否".into() }),
-        DataRef::DateTime(d) => Some(d.to_string()),
-        DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => Some(s.clone()),
-        DataRef::Error(e) => Some(format!("#{e:?}")),
-    }
-}
-
-/// Every cell of a row as text (the import formats with few rows).
-pub(crate) fn row_texts(row: &Row<'_>) -> Vec<Option<String>> {
-    row.cells.iter().map(cell_text).collect()
-}
-
-pub(crate) fn err(
-    sheet: &str,
-    row: Option<u32>,
-    col: Option<u32>,
-    header: Option<&str>,
-    code: &str,
-    message: String,
-) -> CellError {
-    CellError {
-        sheet: Some(sheet.to_string()),
-        row,
-        column: col.map(column_letter),
-        header: header.map(str::to_string),
-        code: code.into(),
-        message,
-    }
-}
-
-/// Checks the header row against `expected`; returns problems for wrong or missing headers.
-pub(crate) fn check_headers(sheet: &str, row: &Row<'_>, expected: &[&str]) -> Vec<CellError> {
-    let mut out = Vec::new();
-    for (i, exp) in expected.iter().enumerate() {
-        match row.cells.get(i).and_then(cell_text) {
-            None => out.push(err(
-                sheet,
-                Some(1),
-                Some(i as u32),
-                Some(exp),
-                "missing_header",
-                format!("header {exp:?} is missing"),
-            )),
-            Some(h) if !header_matches(&h, exp) => out.push(err(
-                sheet,
-                Some(1),
-                Some(i as u32),
-                Some(exp),
-                "wrong_header",
-                format!("expected header {exp:?}, found {h:?}"),
-            )),
-            Some(_) => {}
-        }
-    }
-    out
-}
 
 fn parse_flag(raw: &str) -> Option<bool> {
     match raw.trim().to_ascii_uppercase().as_str() {
@@ -194,40 +116,38 @@ pub fn parse_unit_list(bytes: &[u8]) -> Result<Vec<UnitRow>, Vec<CellError>> {
 
 /// The unit list of an open workbook (sheet 楼盘表, or the first).
 pub(crate) fn parse_units_in(book: &mut Book<'_>) -> Result<Vec<UnitRow>, Vec<CellError>> {
-    let sheet = book.sheet_or_first("楼盘表")?;
-    let s = sheet.as_str();
-    let mut errors = Vec::new();
-    let hint = book.declared_rows(s, MAX_ROWS as u32);
+    let preferred = book.sheet_or_first("楼盘表")?;
+    let hint = book.declared_rows(&preferred, MAX_ROWS as u32);
     let mut rows = Vec::with_capacity(hint);
     let mut rooms = Rooms::with_capacity(hint);
-    let mut headers_ok = false;
     let shape = Shape {
         columns: UNIT_LIST_HEADERS.len() as u32,
         max_rows: MAX_ROWS as u32,
     };
-    book.rows(s, shape, |row| {
-        if row.index == 0 {
-            errors = check_headers(s, row, &UNIT_LIST_HEADERS);
-            headers_ok = errors.is_empty();
-            return headers_ok;
-        }
-        let at = row.excel_row();
-        match unit_row(s, row, &mut errors) {
-            Ok(u) => {
-                rooms.kept(&u, rows.len(), at);
-                rows.push(u);
+    let (sheet, mut errors) = read_table(
+        book,
+        "楼盘表",
+        &UNIT_LIST_HEADERS,
+        shape,
+        |s, row, errors| {
+            let at = row.excel_row();
+            match unit_row(s, row, errors) {
+                Ok(u) => {
+                    rooms.kept(&u, rows.len(), at);
+                    rows.push(u);
+                }
+                Err(Some(key)) => rooms.refused(key, at),
+                Err(None) => {}
             }
-            Err(Some(key)) => rooms.refused(key, at),
-            Err(None) => {}
-        }
-        errors.len() <= 1000
-    })?;
-    rooms.repeats(s, &rows, &mut errors);
+            errors.len() <= 1000
+        },
+    )?;
+    rooms.repeats(&sheet, &rows, &mut errors);
     if !errors.is_empty() {
         return Err(errors);
     }
     if rows.is_empty() {
-        return Err(empty_sheet(s));
+        return Err(empty_sheet(&sheet));
     }
     Ok(rows)
 }
@@ -750,7 +670,7 @@ mod tests {
     #[test]
     fn a_formula_without_a_computed_value_is_named_not_called_missing() {
         let cell = |c: usize, v: &str| {
-            let col = column_letter(c as u32);
+            let col = crate::excel::column_letter(c as u32);
             format!(r#"<c r="{col}{{r}}" t="inlineStr"><is><t>{v}</t></is></c>"#)
         };
         let header: String = H.iter().enumerate().map(|(c, h)| cell(c, h)).collect();

@@ -363,6 +363,22 @@ impl TestApp {
         name
     }
 
+    /// A Yangquan round open for listings, with a tender of its designated acquirer set by the
+    /// housing bureau ([`tender_terms`]).
+    pub async fn tender_round(&self, budget: &str, deadline: &str, opening: &str) -> i64 {
+        let round = self.open_round_in("yangquan").await;
+        let acq = self.acquirer_of("yangquan").await;
+        let (s, v) = self
+            .post(
+                "housing_bureau",
+                &format!("/api/rounds/{round}/tender"),
+                tender_terms(&acq, budget, deadline, opening),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        round
+    }
+
     /// A round in `solicitation_open` with demand 60_90: 100, 90_120: 50.
     pub async fn open_round(&self) -> i64 {
         self.open_round_in("huoshan").await
@@ -614,6 +630,17 @@ impl Server {
     /// Starts `anju serve` with `extra` arguments, and at most `max_fds` open descriptors when
     /// given (`ulimit -n`).
     pub fn start(t: &TestApp, extra: &[&str], max_fds: Option<u32>) -> Server {
+        Self::start_on(
+            &t.url,
+            extra,
+            max_fds,
+            "warn,anju::access=info,anju::audit=info",
+        )
+    }
+
+    /// Starts `anju serve` on the database at `url`, logging at `log` (`RUST_LOG`); all it
+    /// writes, standard output and error, is kept in `output`.
+    pub fn start_on(url: &str, extra: &[&str], max_fds: Option<u32>, log: &str) -> Server {
         use std::io::BufRead;
         let mut cmd = match max_fds {
             None => std::process::Command::new(env!("CARGO_BIN_EXE_anju")),
@@ -625,28 +652,37 @@ impl Server {
             }
         };
         let mut child = cmd
-            .args(["serve", "--bind", "127.0.0.1:0", "--database-url", &t.url])
+            .args(["serve", "--bind", "127.0.0.1:0", "--database-url", url])
             .args(extra)
             .arg("--workflows")
             .arg(manifest().join("workflows"))
             .arg("--templates")
             .arg(manifest().join("templates"))
-            .env("RUST_LOG", "warn,anju::access=info,anju::audit=info")
+            .env("RUST_LOG", log)
             .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
+        let output = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        // Keep both pipes drained so the server never blocks on its output.
+        let kept = output.clone();
+        let err = std::io::BufReader::new(child.stderr.take().unwrap());
+        std::thread::spawn(move || {
+            for line in err.lines().map_while(Result::ok) {
+                kept.lock().unwrap().push(line);
+            }
+        });
         let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
         let base = loop {
             let line = lines
                 .next()
                 .expect("the server printed its address")
                 .unwrap();
+            output.lock().unwrap().push(line.clone());
             if let Some(rest) = line.split_once(" on http://") {
                 break format!("http://{}", rest.1.split('/').next().unwrap());
             }
         };
-        // Keep the pipe drained so the server never blocks on its output.
-        let output = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let kept = output.clone();
         std::thread::spawn(move || {
             for line in lines.map_while(Result::ok) {
@@ -790,14 +826,18 @@ pub fn multipart(
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
-async fn read(r: reqwest::Response) -> (StatusCode, Value) {
-    let status = r.status();
-    let ct = r
-        .headers()
+/// A response's `content-type`, or empty.
+pub fn content_type(r: &reqwest::Response) -> String {
+    r.headers()
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
-        .to_string();
+        .to_string()
+}
+
+async fn read(r: reqwest::Response) -> (StatusCode, Value) {
+    let status = r.status();
+    let ct = content_type(&r);
     let text = r.text().await.unwrap();
     if status.is_client_error() || status.is_server_error() {
         assert_eq!(
@@ -851,6 +891,20 @@ pub fn units(areas: &[Decimal]) -> Vec<UnitRow> {
         }
     }
     out
+}
+
+/// A tender's terms: `acquirer` tendering a fixed area band (70–120 m²) on price, with the
+/// common weights, `budget` yuan, closing at `deadline` and opening at `opening` (RFC 3339).
+pub fn tender_terms(acquirer: &str, budget: &str, deadline: &str, opening: &str) -> Value {
+    json!({ "acquirer": acquirer, "mode": "fixed_area_compete_price", "min_unit_m2": "70", "max_unit_m2": "120",
+            "criteria": { "competition": "60", "location": "15", "transport": "10", "amenities": "5", "compliance": "10", "near_m": 500, "far_m": 3000 },
+            "budget": budget, "deadline_at": deadline, "opening_at": opening })
+}
+
+/// A new listing's facts: a completed whole building named `project`.
+pub fn listing_facts(project: &str) -> Value {
+    json!({ "project_name": project, "address": "霍山县迎驾大道18号", "construction_state": "completed",
+            "topped_out": true, "offer_scope": "whole_building", "decoration": "毛坯" })
 }
 
 pub fn date(s: &str) -> NaiveDate {

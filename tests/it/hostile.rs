@@ -100,8 +100,7 @@ async fn targets(t: &TestApp) -> Targets {
         .post(
             "developer",
             &format!("/api/rounds/{round}/listings"),
-            json!({ "project_name": "迎驾花园", "address": "霍山县", "construction_state": "completed",
-                    "topped_out": true, "offer_scope": "whole_building", "decoration": "毛坯" }),
+            listing_facts("迎驾花园"),
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
@@ -115,18 +114,9 @@ async fn targets(t: &TestApp) -> Targets {
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let survey_round = v["id"].as_i64().unwrap();
-    let tender_round = t.open_round_in("yangquan").await;
-    let acq = t.acquirer_of("yangquan").await;
-    let (s, v) = t
-        .post(
-            "housing_bureau",
-            &format!("/api/rounds/{tender_round}/tender"),
-            json!({ "acquirer": acq, "mode": "fixed_area_compete_price", "min_unit_m2": "70", "max_unit_m2": "120",
-                    "criteria": { "competition": "60", "location": "15", "transport": "10", "amenities": "5", "compliance": "10", "near_m": 500, "far_m": 3000 },
-                    "budget": "1000000", "deadline_at": "2099-12-01T00:00:00Z", "opening_at": "2099-12-02T00:00:00Z" }),
-        )
+    let tender_round = t
+        .tender_round("1000000", "2099-12-01T00:00:00Z", "2099-12-02T00:00:00Z")
         .await;
-    assert_eq!(s, StatusCode::CREATED, "{v}");
     let account = "Assets:Fund:R1:SpecialBond:Acquisition";
     let (s, v) = t
         .post(

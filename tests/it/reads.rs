@@ -89,12 +89,7 @@ fn page_paths(round: i64, listing: i64, doc: i64) -> Vec<String> {
 /// A response's text; for a workbook, the text of every part (a secret inside is zipped).
 async fn text_of(r: reqwest::Response) -> (StatusCode, String, String) {
     let status = r.status();
-    let ct = r
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
+    let ct = content_type(&r);
     let bytes = r.bytes().await.unwrap().to_vec();
     if bytes.starts_with(b"PK") {
         let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
@@ -153,9 +148,12 @@ async fn planted(t: &TestApp) -> (String, i64, i64, i64) {
     let acq = t.acquirer_of("yangquan").await;
     let (s, v) = post(
         format!("/api/rounds/{round}/tender"),
-        json!({ "acquirer": acq, "mode": "fixed_area_compete_price", "min_unit_m2": "70", "max_unit_m2": "120",
-                "criteria": { "competition": "60", "location": "15", "transport": "10", "amenities": "5", "compliance": "10", "near_m": 500, "far_m": 3000 },
-                "budget": "7654321", "deadline_at": "2026-12-01T00:00:00Z", "opening_at": "2026-12-02T00:00:00Z" }),
+        tender_terms(
+            &acq,
+            "7654321",
+            "2026-12-01T00:00:00Z",
+            "2026-12-02T00:00:00Z",
+        ),
     )
     .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
@@ -163,8 +161,7 @@ async fn planted(t: &TestApp) -> (String, i64, i64, i64) {
         .post(
             "developer",
             &format!("/api/rounds/{round}/listings"),
-            json!({ "project_name": COMPANY_SECRET, "address": "阳泉市", "construction_state": "completed",
-                    "topped_out": true, "offer_scope": "whole_building", "decoration": "毛坯" }),
+            listing_facts(COMPANY_SECRET),
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");

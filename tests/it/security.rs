@@ -360,18 +360,9 @@ on_both!(
 on_both!(
     a_new_account_of_a_company_bidding_in_an_open_tender_is_flagged,
     |t: TestApp| async move {
-        let round = t.open_round_in("yangquan").await;
-        let acq = t.acquirer_of("yangquan").await;
-        let (s, v) = t
-            .post(
-                "housing_bureau",
-                &format!("/api/rounds/{round}/tender"),
-                json!({ "acquirer": acq, "mode": "fixed_area_compete_price", "min_unit_m2": "70", "max_unit_m2": "120",
-                        "criteria": { "competition": "60", "location": "15", "transport": "10", "amenities": "5", "compliance": "10", "near_m": 500, "far_m": 3000 },
-                        "budget": "1000000", "deadline_at": "2026-12-01T00:00:00Z", "opening_at": "2026-12-02T00:00:00Z" }),
-            )
+        let round = t
+            .tender_round("1000000", "2026-12-01T00:00:00Z", "2026-12-02T00:00:00Z")
             .await;
-        assert_eq!(s, StatusCode::CREATED, "{v}");
         let (s, v) = t
             .post(
                 "developer",
@@ -478,59 +469,27 @@ on_both!(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_first_start_leaves_the_administrators_token_in_a_private_file_not_in_the_output() {
-    use std::io::BufRead;
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("first.db").display());
     let file = dir.path().join("admin-token");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_anju"))
-        .args(["serve", "--bind", "127.0.0.1:0", "--database-url", &db])
-        .arg("--admin-token-file")
-        .arg(&file)
-        .arg("--workflows")
-        .arg(manifest().join("workflows"))
-        .arg("--templates")
-        .arg(manifest().join("templates"))
-        .env("RUST_LOG", "debug")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut said = Vec::new();
-    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
-    let base = loop {
-        let line = lines
-            .next()
-            .expect("the server printed its address")
-            .unwrap();
-        said.push(line.clone());
-        if let Some(rest) = line.split_once(" on http://") {
-            break format!("http://{}", rest.1.split('/').next().unwrap());
-        }
-    };
+    let path = file.display().to_string();
+    let srv = Server::start_on(&db, &["--admin-token-file", &path], None, "debug");
     let token = std::fs::read_to_string(&file).unwrap().trim().to_string();
     let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "only its owner reads the file");
     let r = reqwest::Client::new()
-        .get(format!("{base}/api/me"))
+        .get(format!("{}/api/me", srv.base))
         .bearer_auth(&token)
         .send()
         .await
         .unwrap();
-    let status = r.status();
+    assert_eq!(r.status(), StatusCode::OK);
     let who: Value = r.json().await.unwrap();
-    let _ = child.kill();
-    let _ = child.wait();
-    let mut err = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
-    assert_eq!(mode, 0o600, "only its owner reads the file");
-    assert_eq!(status, StatusCode::OK);
     assert_eq!(who["role"], "admin");
-    let out = said.join("\n");
-    assert!(out.contains(&file.display().to_string()), "{out}");
-    assert!(
-        !out.contains(&token) && !err.contains(&token),
-        "the token was printed"
-    );
+    let out = srv.output.lock().unwrap().join("\n");
+    assert!(out.contains(&path), "{out}");
+    assert!(!out.contains(&token), "the token was printed: {out}");
 }
 
 on_both!(
@@ -570,8 +529,7 @@ on_both!(
             .post(
                 "developer",
                 &format!("/api/rounds/{round}/listings"),
-                json!({ "project_name": "x", "address": "y", "construction_state": "completed",
-                        "topped_out": true, "offer_scope": "whole_building", "decoration": "毛坯" }),
+                listing_facts("x"),
             )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
