@@ -89,36 +89,16 @@ fn read_facts(book: &mut Book<'_>) -> Result<(Labelled, Labelled), Vec<CellError
     Ok((found, optional))
 }
 
-pub fn parse_bid(bytes: &[u8]) -> Result<(Vec<UnitRow>, BidFacts), Vec<CellError>> {
-    let mut book = Book::open(bytes)?;
-    let mut errors = Vec::new();
-    let units = match parse_units_in(&mut book) {
-        Ok(u) => Some(u),
-        Err(e) => {
-            errors.extend(e);
-            None
-        }
-    };
-    let sheet = book.sheet_or_first("报价")?;
-    if sheet != "报价" {
-        errors.push(err(
-            &sheet,
-            None,
-            None,
-            None,
-            "missing_sheet",
-            "the workbook has no sheet 报价 with the bid's facts".into(),
-        ));
-        return Err(errors);
-    }
-    let (found, optional) = match read_facts(&mut book) {
-        Ok(x) => x,
-        Err(e) => {
-            errors.extend(e);
-            return Err(errors);
-        }
-    };
-    // A date cell reads as its date and time; a text cell as written.
+/// The optional facts: delivery date (a date cell reads as its date and time; a text cell as
+/// written), construction state and decoration; a wrong one is a problem in `errors`.
+fn optional_facts(
+    optional: &Labelled,
+    errors: &mut Vec<CellError>,
+) -> (
+    Option<chrono::NaiveDate>,
+    Option<crate::domain::review::ConstructionState>,
+    Option<String>,
+) {
     let delivery_date = optional[0].as_ref().and_then(|(row, v, _)| {
         let d = chrono::NaiveDate::parse_from_str(v.get(..10).unwrap_or(v), "%Y-%m-%d").ok();
         if d.is_none() {
@@ -152,6 +132,80 @@ pub fn parse_bid(bytes: &[u8]) -> Result<(Vec<UnitRow>, BidFacts), Vec<CellError
         }
     });
     let decoration = optional[2].as_ref().map(|(_, v, _)| v.clone());
+    (delivery_date, construction_state, decoration)
+}
+
+/// The `i`th required fact's row and value, or its problem in `errors` (missing, empty, or a
+/// formula nobody calculated).
+fn required_fact(found: &Labelled, i: usize, errors: &mut Vec<CellError>) -> Option<(u32, String)> {
+    match &found[i] {
+        None => {
+            errors.push(err(
+                "报价",
+                None,
+                Some(0),
+                Some(FACTS[i]),
+                "missing_fact",
+                format!("row {:?} is missing", FACTS[i]),
+            ));
+            None
+        }
+        Some((row, v, uncalculated)) if v.trim().is_empty() => {
+            let (code, message) = if *uncalculated {
+                (
+                    "formula_without_value",
+                    format!(
+                        "{} holds a formula without a computed value: open the file in Excel (or WPS) and save it again, or paste the values",
+                        FACTS[i]
+                    ),
+                )
+            } else {
+                ("required", format!("{} is required", FACTS[i]))
+            };
+            errors.push(err(
+                "报价",
+                Some(*row),
+                Some(1),
+                Some(FACTS[i]),
+                code,
+                message,
+            ));
+            None
+        }
+        Some((row, v, _)) => Some((*row, v.clone())),
+    }
+}
+
+pub fn parse_bid(bytes: &[u8]) -> Result<(Vec<UnitRow>, BidFacts), Vec<CellError>> {
+    let mut book = Book::open(bytes)?;
+    let mut errors = Vec::new();
+    let units = match parse_units_in(&mut book) {
+        Ok(u) => Some(u),
+        Err(e) => {
+            errors.extend(e);
+            None
+        }
+    };
+    let sheet = book.sheet_or_first("报价")?;
+    if sheet != "报价" {
+        errors.push(err(
+            &sheet,
+            None,
+            None,
+            None,
+            "missing_sheet",
+            "the workbook has no sheet 报价 with the bid's facts".into(),
+        ));
+        return Err(errors);
+    }
+    let (found, optional) = match read_facts(&mut book) {
+        Ok(x) => x,
+        Err(e) => {
+            errors.extend(e);
+            return Err(errors);
+        }
+    };
+    let (delivery_date, construction_state, decoration) = optional_facts(&optional, &mut errors);
     let unit_prices = match &units {
         Some(u) => parse_unit_prices(&mut book, u, &mut errors),
         None => None,
@@ -172,44 +226,7 @@ pub fn parse_bid(bytes: &[u8]) -> Result<(Vec<UnitRow>, BidFacts), Vec<CellError
             ),
         ));
     }
-    let mut get = |i: usize| -> Option<(u32, String)> {
-        match &found[i] {
-            None => {
-                errors.push(err(
-                    "报价",
-                    None,
-                    Some(0),
-                    Some(FACTS[i]),
-                    "missing_fact",
-                    format!("row {:?} is missing", FACTS[i]),
-                ));
-                None
-            }
-            Some((row, v, uncalculated)) if v.trim().is_empty() => {
-                let (code, message) = if *uncalculated {
-                    (
-                        "formula_without_value",
-                        format!(
-                            "{} holds a formula without a computed value: open the file in Excel (or WPS) and save it again, or paste the values",
-                            FACTS[i]
-                        ),
-                    )
-                } else {
-                    ("required", format!("{} is required", FACTS[i]))
-                };
-                errors.push(err(
-                    "报价",
-                    Some(*row),
-                    Some(1),
-                    Some(FACTS[i]),
-                    code,
-                    message,
-                ));
-                None
-            }
-            Some((row, v, _)) => Some((*row, v.clone())),
-        }
-    };
+    let mut get = |i: usize| required_fact(&found, i, &mut errors);
     let price = if unit_prices.is_some() { None } else { get(0) };
     let yes_no =
         |x: Option<(u32, String)>, i: usize, errors: &mut Vec<CellError>| -> Option<bool> {

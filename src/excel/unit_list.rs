@@ -233,6 +233,36 @@ impl Rooms {
     }
 }
 
+/// A floor typed as text (empty: 0).
+fn floor_from_text(t: &str) -> Result<i32, String> {
+    if t.is_empty() {
+        return Ok(0);
+    }
+    t.parse::<i32>()
+        .map_err(|_| format!("floor must be a whole number, got {t:?}"))
+}
+
+/// An area typed as text under header `h`: none when empty, else the area or the problem's code
+/// and message.
+fn area_from_text(h: &str, t: &str) -> Result<Option<AreaM2>, (&'static str, String)> {
+    if t.is_empty() {
+        return Ok(None);
+    }
+    match parse_decimal("area", t) {
+        Err(_) => Err(("not_a_number", format!("{h} must be a number, got {t:?}"))),
+        Ok(d) if d <= rust_decimal::Decimal::ZERO => Err((
+            "area_not_positive",
+            format!("{h} must be greater than zero, got {d}"),
+        )),
+        Ok(d) => AreaM2::new("area", d).map(Some).map_err(|_| {
+            (
+                "area_too_precise",
+                format!("{h} has more than 2 decimal places: {t}"),
+            )
+        }),
+    }
+}
+
 /// One row of the unit list: the unit, or its problems added to `errors` (and, for the repeat
 /// check, its building, stair-unit and room when it names a room).
 fn unit_row(
@@ -285,7 +315,7 @@ fn unit_row(
             }
         }
     };
-    let (
+    let [
         building,
         stair_unit,
         floor_t,
@@ -296,18 +326,7 @@ fn unit_row(
         orientation,
         mort_t,
         seize_t,
-    ) = (
-        text(0),
-        text(1),
-        text(2),
-        text(3),
-        text(4),
-        text(5),
-        text(6),
-        text(7),
-        text(8),
-        text(9),
-    );
+    ]: [String; 10] = std::array::from_fn(&mut text);
     let mut errs: Vec<CellError> = Vec::new();
     let e = |c: u32, code: &str, m: String| {
         err(
@@ -319,57 +338,18 @@ fn unit_row(
             m,
         )
     };
-    let floor = if let Some(f) = quick_floor {
-        f
-    } else if floor_t.is_empty() {
-        0
-    } else {
-        match floor_t.parse::<i32>() {
-            Ok(f) => f,
-            Err(_) => {
-                errs.push(e(
-                    2,
-                    "not_an_integer",
-                    format!("floor must be a whole number, got {floor_t:?}"),
-                ));
-                0
-            }
-        }
+    let floor = match quick_floor {
+        Some(f) => f,
+        None => floor_from_text(&floor_t).unwrap_or_else(|m| {
+            errs.push(e(2, "not_an_integer", m));
+            0
+        }),
     };
-    let mut area = |c: u32, t: &str| -> Option<AreaM2> {
-        if t.is_empty() {
-            return None;
-        }
-        let h = UNIT_LIST_HEADERS[c as usize];
-        match parse_decimal("area", t) {
-            Err(_) => {
-                errs.push(e(
-                    c,
-                    "not_a_number",
-                    format!("{h} must be a number, got {t:?}"),
-                ));
-                None
-            }
-            Ok(d) if d <= rust_decimal::Decimal::ZERO => {
-                errs.push(e(
-                    c,
-                    "area_not_positive",
-                    format!("{h} must be greater than zero, got {d}"),
-                ));
-                None
-            }
-            Ok(d) => match AreaM2::new("area", d) {
-                Ok(a) => Some(a),
-                Err(_) => {
-                    errs.push(e(
-                        c,
-                        "area_too_precise",
-                        format!("{h} has more than 2 decimal places: {t}"),
-                    ));
-                    None
-                }
-            },
-        }
+    let mut area = |c: u32, t: &str| {
+        area_from_text(UNIT_LIST_HEADERS[c as usize], t).unwrap_or_else(|(code, m)| {
+            errs.push(e(c, code, m));
+            None
+        })
     };
     let gross = quick_gross.or_else(|| area(5, &gross_t));
     let usable = quick_usable.or_else(|| area(6, &usable_t));
