@@ -558,34 +558,10 @@ impl App {
             .ok_or_else(|| AppError::Forbidden("a developer belongs to a company".into()))?;
         let (bid, facts) = Self::checked_bid(&b)?;
         let mut tx = self.store.begin().await?;
-        self.round_open_for_bids(&mut tx, round_id).await?;
-        if let Some(l) = b.listing_id {
-            ldb::listing(&mut tx, l)
-                .await?
-                .filter(|x| x.round_id == round_id && Some(&x.developer_org) == Some(&org))
-                .ok_or_else(|| {
-                    AppError::invalid(
-                        "listing_id",
-                        format!("listing {l} is not your company's listing in round {round_id}"),
-                    )
-                })?;
-        }
-        let tender = db::tender(&mut tx, round_id)
-            .await?
-            .ok_or_else(|| AppError::Conflict {
-                code: "no_tender",
-                message: format!("round {round_id} has no tender"),
-            })?;
         let now = self.now();
-        if now >= tender.deadline_at {
-            return Err(AppError::Conflict {
-                code: "bidding_closed",
-                message: format!(
-                    "投标已于 {} 截止，密封的投标不能更改 (bids closed; a sealed bid cannot change)",
-                    beijing(tender.deadline_at)
-                ),
-            });
-        }
+        let tender = self
+            .bidding_open(&mut tx, round_id, &org, b.listing_id, now)
+            .await?;
         // YQ-7.1: a revocation reaches a tender already naming the company.
         let st: StoredTerms =
             serde_json::from_str(&tender.terms).map_err(|e| AppError::Internal(e.to_string()))?;
@@ -672,17 +648,82 @@ impl App {
         })
     }
 
-    /// A bid as a workbook (楼盘表 + 报价), checked cell by cell and all or nothing. A mortgaged or
-    /// seized unit makes the title unclear whatever the sheet says.
+    /// Whether `actor` may send a bid workbook to this round now (a developer of a company, the
+    /// listing its own in this round, a tender open for bids): checked before a byte of the
+    /// workbook is read; `submit_bid` checks again in its transaction.
+    pub async fn admit_bid_workbook(
+        &self,
+        actor: &User,
+        round_id: i64,
+        listing_id: Option<i64>,
+    ) -> Result<(), AppError> {
+        require_role(actor, &[Role::Developer], "submit a bid")?;
+        let org = actor
+            .org
+            .clone()
+            .ok_or_else(|| AppError::Forbidden("a developer belongs to a company".into()))?;
+        let mut tx = self.store.read().await?;
+        self.bidding_open(&mut tx, round_id, &org, listing_id, self.now())
+            .await
+            .map(|_| ())
+    }
+
+    /// Whether `org` may bid in the round at `now`: the round past its survey and not ended,
+    /// the listing it names, if any, its own in this round, a tender whose deadline is ahead.
+    /// Returns the tender.
+    async fn bidding_open(
+        &self,
+        tx: &mut crate::store::Tx,
+        round_id: i64,
+        org: &str,
+        listing_id: Option<i64>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<db::TenderRow, AppError> {
+        self.round_open_for_bids(tx, round_id).await?;
+        if let Some(l) = listing_id {
+            ldb::listing(tx, l)
+                .await?
+                .filter(|x| x.round_id == round_id && x.developer_org == org)
+                .ok_or_else(|| {
+                    AppError::invalid(
+                        "listing_id",
+                        format!("listing {l} is not your company's listing in round {round_id}"),
+                    )
+                })?;
+        }
+        let tender = db::tender(tx, round_id)
+            .await?
+            .ok_or_else(|| AppError::Conflict {
+                code: "no_tender",
+                message: format!("round {round_id} has no tender"),
+            })?;
+        if now >= tender.deadline_at {
+            return Err(AppError::Conflict {
+                code: "bidding_closed",
+                message: format!(
+                    "投标已于 {} 截止，密封的投标不能更改 (bids closed; a sealed bid cannot change)",
+                    beijing(tender.deadline_at)
+                ),
+            });
+        }
+        Ok(tender)
+    }
+
+    /// A bid as a workbook (楼盘表 + 报价), checked cell by cell and all or nothing, once the
+    /// caller is admitted. A mortgaged or seized unit makes the title unclear whatever the sheet
+    /// says.
     pub async fn submit_bid_xlsx(
         &self,
         actor: &User,
         round_id: i64,
-        bytes: &[u8],
+        bytes: Vec<u8>,
         listing_id: Option<i64>,
     ) -> Result<BidView, AppError> {
-        require_role(actor, &[Role::Developer], "submit a bid")?;
-        let (units, f) = crate::excel::bid::parse_bid(bytes).map_err(AppError::Workbook)?;
+        self.admit_bid_workbook(actor, round_id, listing_id).await?;
+        let (units, f) = self
+            .parse(move || crate::excel::bid::parse_bid(&bytes))
+            .await?
+            .map_err(AppError::Workbook)?;
         let encumbered = units.iter().any(|u| u.mortgaged || u.seized);
         let input = BidInput {
             units: units

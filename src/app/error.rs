@@ -34,8 +34,12 @@ pub enum AppError {
         rule: String,
         message: String,
     },
-    #[error("the request body is larger than this route's limit of {limit} bytes")]
-    TooLarge { limit: usize },
+    #[error("{0}")]
+    TooLarge(String),
+    #[error("the request took longer than the server allows")]
+    RequestTimeout,
+    #[error("{0}")]
+    TooManyAttempts(String),
     #[error("internal error")]
     Internal(String),
 }
@@ -98,7 +102,9 @@ impl AppError {
             | AppError::Calendar(_)
             | AppError::Rule { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
-            AppError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            AppError::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Engine(e) => match e {
                 EngineError::UnknownAction { .. } => StatusCode::NOT_FOUND,
                 EngineError::RoleNotAllowed { .. } => StatusCode::FORBIDDEN,
@@ -121,6 +127,9 @@ impl AppError {
             AppError::Invalid { .. } => "invalid_input",
             AppError::Conflict { code, .. } => code,
             AppError::Workbook(_) => "invalid_workbook",
+            AppError::TooLarge(_) => "payload_too_large",
+            AppError::RequestTimeout => "request_timeout",
+            AppError::TooManyAttempts(_) => "too_many_attempts",
             AppError::Calendar(CalendarError::NoCalendarForYear { .. }) => "no_calendar_for_year",
             AppError::Calendar(_) => "calendar_error",
             AppError::Rule { code, .. } => code,
@@ -135,7 +144,6 @@ impl AppError {
                 }
                 EngineError::Calendar(_) => "calendar_error",
             },
-            AppError::TooLarge { .. } => "payload_too_large",
             AppError::Internal(_) => "internal",
         }
     }

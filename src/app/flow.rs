@@ -452,15 +452,27 @@ impl App {
         .await
     }
 
-    /// HS-A7.1 by upload: the same as [`App::add_survey_returns`], from an xlsx file.
+    /// Whether `actor` may send survey returns to this round now: checked before a byte of an
+    /// uploaded sheet is read.
+    pub async fn admit_survey_returns(&self, actor: &User, round_id: i64) -> Result<(), AppError> {
+        require_role(actor, &[Role::HousingBureau], "enter demand survey returns")?;
+        let mut tx = self.store.read().await?;
+        let inst = self.instance_of(&mut tx, round_id, "round").await?;
+        self.require_capability(&mut tx, &inst, Capability::SurveyReturns)
+            .await?;
+        Ok(())
+    }
+
+    /// HS-A7.1 by upload: the same as [`App::add_survey_returns`], from an xlsx file, parsed
+    /// only once the caller and the round are admitted.
     pub async fn import_survey_returns(
         &self,
         actor: &User,
         idem: Option<&Idem>,
         round_id: i64,
-        bytes: &[u8],
+        bytes: Vec<u8>,
     ) -> Result<(u16, InstanceView), AppError> {
-        require_role(actor, &[Role::HousingBureau], "enter demand survey returns")?;
+        self.admit_survey_returns(actor, round_id).await?;
         let pack_key = {
             let mut tx = self.store.read().await?;
             db::round(&mut tx, round_id)
@@ -468,8 +480,10 @@ impl App {
                 .ok_or_else(|| AppError::NotFound(format!("round {round_id}")))?
                 .pack
         };
-        let pack = self.pack(&pack_key)?;
-        let rows = crate::excel::survey::parse_survey_returns(bytes, &pack.demand_bands)
+        let bands = self.pack(&pack_key)?.demand_bands.clone();
+        let rows = self
+            .parse(move || crate::excel::survey::parse_survey_returns(&bytes, &bands))
+            .await?
             .map_err(AppError::Workbook)?;
         self.add_survey_returns(actor, idem, round_id, rows).await
     }
@@ -535,8 +549,86 @@ impl App {
         .await
     }
 
+    /// Whether `actor` may upload to this listing now: the listing exists and is the caller's to
+    /// see, and the caller's role uploads some kind of document; given the kind, also that the
+    /// kind's roles include the caller's, that a developer's materials change only while the
+    /// state allows documents, and that a closed listing takes nothing. Checked before a byte of
+    /// the file is read, and again in the command's transaction.
+    pub async fn admit_upload(
+        &self,
+        actor: &User,
+        listing_id: i64,
+        kind: Option<&str>,
+    ) -> Result<(), AppError> {
+        let mut tx = self.store.read().await?;
+        self.check_upload(&mut tx, actor, listing_id, kind).await?;
+        Ok(())
+    }
+
+    async fn check_upload(
+        &self,
+        tx: &mut Tx,
+        actor: &User,
+        listing_id: i64,
+        kind: Option<&str>,
+    ) -> Result<InstanceRow, AppError> {
+        let inst = self.instance_of(tx, listing_id, "listing").await?;
+        let listing = db::listing(tx, listing_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("listing {listing_id}")))?;
+        ensure_listing_scope(actor, &listing)?;
+        let def = self.def_by_hash(tx, &inst.def_hash).await?;
+        if let Some(kind) = kind {
+            let dk = def.pack.documents.get(kind).ok_or_else(|| {
+                AppError::invalid(
+                    "kind",
+                    format!(
+                        "unknown document kind {kind:?}; known: {}",
+                        def.pack
+                            .documents
+                            .keys()
+                            .cloned()
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )
+            })?;
+            require_role(
+                actor,
+                &dk.roles,
+                &format!("upload a document of kind {kind:?}"),
+            )?;
+        } else if !def
+            .pack
+            .documents
+            .values()
+            .any(|d| d.roles.contains(&actor.role))
+        {
+            return Err(AppError::Forbidden(format!(
+                "role {} uploads no documents",
+                actor.role
+            )));
+        } else {
+            // The state checks follow the kind's, as the command orders them.
+            return Ok(inst);
+        }
+        // The developer's own materials change only while the listing is open for them.
+        if actor.role == Role::Developer {
+            self.require_capability(tx, &inst, Capability::Documents)
+                .await?;
+        }
+        if def.is_end(&inst.state) {
+            return Err(AppError::Conflict {
+                code: "wrong_state",
+                message: format!("listing {listing_id} is closed ({})", inst.state),
+            });
+        }
+        Ok(inst)
+    }
+
     /// HS-A8: a document of a listing, stored with its size and SHA-256. A unit list (楼盘表) is
-    /// parsed and imported in the same transaction; a workbook with any problem saves nothing.
+    /// parsed (after the caller is admitted) and imported in the same transaction; a workbook
+    /// with any problem saves nothing.
     #[allow(clippy::too_many_arguments)]
     pub async fn upload_document(
         &self,
@@ -551,10 +643,14 @@ impl App {
         if bytes.is_empty() {
             return Err(AppError::invalid("file", "the file is empty"));
         }
-        let units = if kind == "unit_list" {
-            Some(crate::excel::unit_list::parse_unit_list(&bytes).map_err(AppError::Workbook)?)
+        self.admit_upload(actor, listing_id, Some(kind)).await?;
+        let (units, bytes) = if kind == "unit_list" {
+            let (units, bytes) = self
+                .parse(move || (crate::excel::unit_list::parse_unit_list(&bytes), bytes))
+                .await?;
+            (Some(units.map_err(AppError::Workbook)?), bytes)
         } else {
-            None
+            (None, bytes)
         };
         let actor2 = actor.clone();
         let (kind, file_name, content_type) = (
@@ -563,21 +659,7 @@ impl App {
             content_type.to_string(),
         );
         self.command(actor, idem, 201, move |app, tx| boxed(async move {
-                let inst = app.instance_of(tx, listing_id, "listing").await?;
-                let listing = db::listing(tx, listing_id).await?.ok_or_else(|| AppError::NotFound(format!("listing {listing_id}")))?;
-                ensure_listing_scope(&actor2, &listing)?;
-                let def = app.def_by_hash(tx, &inst.def_hash).await?;
-                let dk = def.pack.documents.get(&kind).ok_or_else(|| {
-                    AppError::invalid("kind", format!("unknown document kind {kind:?}; known: {}", def.pack.documents.keys().cloned().collect::<Vec<_>>().join(", ")))
-                })?;
-                require_role(&actor2, &dk.roles, &format!("upload a document of kind {kind:?}"))?;
-                // The developer's own materials change only while the listing is open for them.
-                if actor2.role == Role::Developer {
-                    app.require_capability(tx, &inst, Capability::Documents).await?;
-                }
-                if def.is_end(&inst.state) {
-                    return Err(AppError::Conflict { code: "wrong_state", message: format!("listing {listing_id} is closed ({})", inst.state) });
-                }
+                let inst = app.check_upload(tx, &actor2, listing_id, Some(&kind)).await?;
                 let doc = db::insert_document(tx, listing_id, &kind, &file_name, &content_type, &bytes, actor2.id, app.now()).await?;
                 let count = match &units {
                     Some(u) => {

@@ -970,35 +970,34 @@ impl App {
     ) -> Result<serde_json::Value, AppError> {
         let calc = self.calc();
         let (policy, p) = calc.pricing_pack(Some(&r.policy))?;
-        let lowered = match (&r.lowered_retention, &r.decision) {
-            (None, None) => None,
-            (Some(x), Some(d)) => {
-                let mut tx = self.store.read().await?;
-                if db::decision_by_number(&mut tx, d.trim()).await?.is_none() {
-                    return Err(AppError::Rule {
-                        code: "no_such_decision",
-                        rule: "YQM-16".into(),
-                        message: format!(
-                            "no recorded decision {d:?}: a lowered retention cites one"
-                        ),
-                    });
-                }
-                Some(
-                    x.0.trim().parse::<rust_decimal::Decimal>().map_err(|_| {
+        let lowered =
+            match (&r.lowered_retention, &r.decision) {
+                (None, None) => None,
+                (Some(x), Some(d)) => {
+                    let mut tx = self.store.read().await?;
+                    if db::decision_by_number(&mut tx, d.trim()).await?.is_none() {
+                        return Err(AppError::Rule {
+                            code: "no_such_decision",
+                            rule: "YQM-16".into(),
+                            message: format!(
+                                "no recorded decision {d:?}: a lowered retention cites one"
+                            ),
+                        });
+                    }
+                    Some(x.0.trim().parse::<rust_decimal::Decimal>().map_err(|_| {
                         AppError::invalid("lowered_retention", "a rate such as 0.12")
-                    })?,
-                )
-            }
-            _ => {
-                return Err(AppError::Rule {
+                    })?)
+                }
+                _ => {
+                    return Err(AppError::Rule {
                     code: "decision_required",
                     rule: "YQM-16".into(),
                     message:
                         "a lowered retention and the recorded decision that lowers it go together"
                             .into(),
                 });
-            }
-        };
+                }
+            };
         let retention =
             ledger::escrow_retention(&p.funds, r.grade_a_or_b, lowered).map_err(|m| {
                 AppError::Rule {

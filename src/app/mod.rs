@@ -94,6 +94,11 @@ pub struct Idem {
     pub request_hash: String,
 }
 
+/// How many uploaded workbooks are parsed at once, each on a blocking thread: with the caps of
+/// `excel::guard`, this bounds what uploads can take of memory and CPU, and parsing never runs on
+/// the async workers that answer everyone else.
+pub const PARSE_SLOTS: usize = 2;
+
 pub struct App {
     pub store: Store,
     pub registry: Registry,
@@ -101,6 +106,7 @@ pub struct App {
     defs: RwLock<HashMap<String, Arc<WorkflowDef>>>,
     calendar: RwLock<Arc<WorkCalendar>>,
     pub clock: Arc<dyn Clock>,
+    parse_slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl App {
@@ -149,11 +155,34 @@ impl App {
             defs: RwLock::new(defs),
             calendar: RwLock::new(Arc::new(calendar)),
             clock,
+            parse_slots: Arc::new(tokio::sync::Semaphore::new(PARSE_SLOTS)),
         })
     }
 
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
+    }
+
+    /// Parses an upload on the blocking pool, at most [`PARSE_SLOTS`] at once (a caller waits
+    /// for a slot). The slot is held by the parse itself, so a request given up while parsing
+    /// still counts until its parse ends.
+    pub async fn parse<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, AppError> {
+        let slot = self
+            .parse_slots
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| AppError::Internal(format!("parse slots closed: {e}")))?;
+        tokio::task::spawn_blocking(move || {
+            let out = f();
+            drop(slot);
+            out
+        })
+        .await
+        .map_err(|e| AppError::Internal(format!("the parse failed: {e}")))
     }
     pub fn today(&self) -> NaiveDate {
         china_today(self.now())

@@ -139,6 +139,14 @@ impl App {
         }
     }
 
+    /// Whether `actor` may import a statement for `account`: checked before a byte of the file
+    /// is read, and again in the import's transaction.
+    pub async fn admit_statement(&self, actor: &User, account: &str) -> Result<(), AppError> {
+        require_role(actor, DOERS, "import a bank statement")?;
+        let mut tx = self.store.read().await?;
+        self.recon_account(&mut tx, account).await
+    }
+
     /// Imports a statement (xlsx or csv) for an account: every row checked, nothing kept unless
     /// all are right. A statement is known by its content — account, and each line's date,
     /// amount and reference in order — so the same statement twice is refused whatever its
@@ -148,10 +156,13 @@ impl App {
         &self,
         actor: &User,
         account: &str,
-        bytes: &[u8],
+        bytes: Vec<u8>,
     ) -> Result<StatementImported, AppError> {
-        require_role(actor, DOERS, "import a bank statement")?;
-        let rows = crate::excel::statement::parse_statement(bytes).map_err(AppError::Workbook)?;
+        self.admit_statement(actor, account).await?;
+        let (rows, bytes) = self
+            .parse(move || (crate::excel::statement::parse_statement(&bytes), bytes))
+            .await?;
+        let rows = rows.map_err(AppError::Workbook)?;
         if rows.len() > MAX_STATEMENT_LINES {
             return Err(AppError::invalid(
                 "statement",
@@ -161,7 +172,7 @@ impl App {
                 ),
             ));
         }
-        let sha = hex::encode(Sha256::digest(bytes));
+        let sha = hex::encode(Sha256::digest(&bytes));
         let mut content = Sha256::new();
         content.update(account.as_bytes());
         for r in &rows {

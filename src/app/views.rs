@@ -209,10 +209,13 @@ impl App {
         Ok(v)
     }
 
+    /// An instance's history as `actor` may read it ([`history_for`]): the same rows its round
+    /// or listing view shows.
     pub async fn history(&self, actor: &User, id: i64) -> Result<Vec<HistoryRow>, AppError> {
         let mut tx = self.store.read().await?;
-        self.instance_view_tx(&mut tx, actor, id).await?; // scope check
-        Ok(instances::history(&mut tx, id).await?)
+        let v = self.instance_view_tx(&mut tx, actor, id).await?; // scope check
+        let rows = instances::history(&mut tx, id).await?;
+        Ok(history_for(actor, &v.kind, rows))
     }
 
     pub async fn listing_view(&self, actor: &User, id: i64) -> Result<ListingView, AppError> {
@@ -261,7 +264,14 @@ impl App {
         let review = guards::review_report(&f);
         let units: &[UnitRow] = &f.units;
         let gross_centi: i64 = units.iter().map(|u| u.gross_area_m2.to_centi()).sum();
-        let title_signoff = db::latest_title_signoff(tx, id).await?.map(|(s, by)| serde_json::json!({ "clear": s.clear, "comment": s.comment, "by": by, "at": s.signed_at }));
+        let title_signoff = db::latest_title_signoff(tx, id).await?.map(|(s, by)| {
+            let by = if actor.role == Role::Developer {
+                Role::NaturalResources.label_zh().to_string()
+            } else {
+                by
+            };
+            serde_json::json!({ "clear": s.clear, "comment": s.comment, "by": by, "at": s.signed_at })
+        });
         let mut valuations = Vec::new();
         for v in db::valuations(tx, id).await? {
             valuations.push(self.valuation_view(tx, &v).await?);
@@ -292,7 +302,7 @@ impl App {
             exceptions: db::exceptions(tx, None, Some(id)).await?,
             valuations,
             prices,
-            history: instances::history(tx, id).await?,
+            history: history_for(actor, "listing", instances::history(tx, id).await?),
             listing,
         })
     }
@@ -419,11 +429,7 @@ impl App {
             } else {
                 Vec::new()
             },
-            history: if officials {
-                instances::history(tx, id).await?
-            } else {
-                Vec::new()
-            },
+            history: history_for(actor, "round", instances::history(tx, id).await?),
             round,
         })
     }
@@ -544,6 +550,31 @@ impl App {
         let mut tx = self.store.read().await?;
         Ok(db::exceptions(&mut tx, round_id, None).await?)
     }
+}
+
+/// The one filter of history for every read path (the history endpoint, the round and listing
+/// views and pages). A developer reads nothing of a round's history (its survey totals, budget,
+/// plan and officials are the government's), and of its own listing's history every step, with
+/// an official named by the office (住房保障部门), not the person: personal data it does not need.
+pub fn history_for(actor: &User, kind: &str, rows: Vec<HistoryRow>) -> Vec<HistoryRow> {
+    if actor.role != Role::Developer {
+        return rows;
+    }
+    if kind != "listing" {
+        return Vec::new();
+    }
+    rows.into_iter()
+        .map(|mut h| {
+            if h.role != Role::Developer.key() {
+                h.actor_name = h
+                    .role
+                    .parse::<Role>()
+                    .map(|r| r.label_zh().to_string())
+                    .unwrap_or_default();
+            }
+            h
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]

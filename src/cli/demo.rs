@@ -87,6 +87,12 @@ pub async fn build(
     };
     let mut tokens = Vec::new();
     let mut users = std::collections::BTreeMap::new();
+    // The demo's clock starts at the fixture's date; its tokens work for the usual term from
+    // today, when the demo is served.
+    let days = crate::app::users::TOKEN_DAYS
+        + (crate::app::Clock::now(&crate::app::SystemClock) - start)
+            .num_days()
+            .max(0);
     for (name, role, org) in [
         ("admin", Role::Admin, None),
         ("住建局-王科长", Role::HousingBureau, None),
@@ -102,17 +108,19 @@ pub async fn build(
         ),
         ("审计局-孙审计", Role::Supervisor, None),
     ] {
-        let c = crate::app::users::add_user(&app, name, role, org).await?;
+        let c = crate::app::users::create_user(&app, None, name, role, org, days).await?;
         tokens.push((c.user.name.clone(), role.key().to_string(), c.token));
         users.insert(role.key().to_string(), c.user);
     }
     let mut devs = Vec::new();
     for (i, l) in fx.listing.iter().enumerate() {
-        let c = crate::app::users::add_user(
+        let c = crate::app::users::create_user(
             &app,
+            None,
             &format!("开发商{}", i + 1),
             Role::Developer,
             Some(&l.developer),
+            days,
         )
         .await?;
         tokens.push((c.user.name.clone(), "developer".into(), c.token));
@@ -788,7 +796,7 @@ async fn fund_and_pay(
         "交易日期,金额,参考号,摘要\n{today},50000000.00,demo-bond-{project},专项债券资金\n{today},-{first},转账,支付首期款\n"
     );
     let imported = app
-        .import_statement(acq, &fund, statement.as_bytes())
+        .import_statement(acq, &fund, statement.into_bytes())
         .await?;
     let matches = app.auto_reconcile(acq, &fund).await?;
     let r = app.reconciliation(acq, &fund, today).await?;

@@ -4,6 +4,7 @@ pub mod demo;
 
 use crate::app::{App, AppError, Clock, SystemClock};
 use crate::domain::role::Role;
+use crate::store::users::User;
 use crate::store::{DEFAULT_DATABASE_URL, Store};
 use crate::workflow::graph::GraphFormat;
 use crate::workflow::registry::Registry;
@@ -51,6 +52,24 @@ pub enum Command {
         /// and print the demo users' tokens.
         #[arg(long)]
         demo: bool,
+        /// Seconds a client has to send a request's headers (and a kept-alive connection may
+        /// stay idle).
+        #[arg(long, env = "ANJU_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+        header_timeout_secs: u64,
+        /// Seconds a request may take, its body and answer included (then 408).
+        #[arg(long, env = "ANJU_REQUEST_TIMEOUT_SECS", default_value_t = 120)]
+        request_timeout_secs: u64,
+        /// Most connections open at once; more wait until one closes.
+        #[arg(long, env = "ANJU_MAX_CONNECTIONS", default_value_t = 512)]
+        max_connections: usize,
+        /// On an empty database, where the first administrator's token is written (a new file,
+        /// readable by this user only); it is never printed or logged.
+        #[arg(long, default_value = "anju-admin-token")]
+        admin_token_file: PathBuf,
+        /// An origin (`https://anju.example.gov.cn`) whose form posts are accepted besides the
+        /// request's own host, for a reverse proxy that rewrites `Host`; repeatable.
+        #[arg(long, env = "ANJU_TRUSTED_ORIGIN")]
+        trusted_origin: Vec<String>,
     },
     /// Apply the database migrations.
     Migrate,
@@ -303,7 +322,7 @@ pub enum WorkflowsCmd {
 
 #[derive(Debug, Subcommand)]
 pub enum UsersCmd {
-    /// Add a user and print its token once.
+    /// Add a user and print its token once (on this terminal; nothing is logged).
     Add {
         name: String,
         #[arg(long)]
@@ -311,6 +330,23 @@ pub enum UsersCmd {
         /// Company (required for developers).
         #[arg(long)]
         org: Option<String>,
+        /// Days the token works.
+        #[arg(long, default_value_t = crate::app::users::TOKEN_DAYS)]
+        days: i64,
+    },
+    /// List the accounts: role, company, who created each, disabled or not, working tokens.
+    List,
+    /// Disable a user: every token and session ends now.
+    Disable { name: String },
+    /// Enable a disabled user (then `rotate` gives it a token).
+    Enable { name: String },
+    /// End every token and page session of a user now.
+    Revoke { name: String },
+    /// Replace a user's tokens with a new one, printed once; its sessions end too.
+    Rotate {
+        name: String,
+        #[arg(long, default_value_t = crate::app::users::TOKEN_DAYS)]
+        days: i64,
     },
 }
 
@@ -439,17 +475,9 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
             println!("migrated {}", store.backend());
             Ok(())
         }
-        Command::Users {
-            command: UsersCmd::Add { name, role, org },
-        } => {
-            let role: Role = role.parse().map_err(Failure)?;
+        Command::Users { command } => {
             let app = open_app(&url, &cli.workflows, Arc::new(SystemClock)).await?;
-            let c = crate::app::users::add_user(&app, &name, role, org.as_deref()).await?;
-            println!(
-                "user {} ({}) created; token (shown once):\n{}",
-                c.user.name, c.user.role, c.token
-            );
-            Ok(())
+            users(&app, command).await
         }
         Command::Calendar {
             command: CalendarCmd::Import { file },
@@ -508,7 +536,17 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Serve {
             bind,
             demo: with_demo,
+            header_timeout_secs,
+            request_timeout_secs,
+            max_connections,
+            admin_token_file,
+            trusted_origin,
         } => {
+            let limits = crate::http::serve::Limits {
+                header_read: std::time::Duration::from_secs(header_timeout_secs.max(1)),
+                request: std::time::Duration::from_secs(request_timeout_secs.max(1)),
+                max_connections: max_connections.max(1),
+            };
             let templates = crate::http::load_templates(&cli.templates)
                 .map_err(|e| Failure(format!("templates: {e}")))?;
             let (url, tokens) = if with_demo {
@@ -523,31 +561,123 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
                 (url, Vec::new())
             };
             let app = open_app(&url, &cli.workflows, Arc::new(SystemClock)).await?;
-            if let Some(admin) = crate::app::users::bootstrap_admin(&app).await? {
-                println!(
-                    "empty database: created administrator; token (shown once):\n{}",
-                    admin.token
-                );
-            }
+            bootstrap(&app, &admin_token_file).await?;
             for (name, role, token) in &tokens {
                 println!("  {role:<18} {name:<12} {token}");
             }
             let listener = tokio::net::TcpListener::bind(&bind)
                 .await
                 .map_err(|e| Failure(format!("cannot listen on {bind}: {e}")))?;
+            let addr = listener
+                .local_addr()
+                .map_err(|e| Failure(format!("cannot listen on {bind}: {e}")))?;
             println!(
-                "anju serving {} on http://{bind}/ (API docs: http://{bind}/api/docs)",
+                "anju serving {} on http://{addr}/ (API docs: http://{addr}/api/docs)",
                 app.store.backend()
             );
-            let web = Arc::new(crate::http::Web { app, templates });
-            axum::serve(listener, crate::http::router(web))
-                .with_graceful_shutdown(async {
-                    let _ = tokio::signal::ctrl_c().await;
-                })
-                .await
-                .map_err(|e| Failure(format!("server error: {e}")))
+            let mut web = crate::http::Web::new(app, templates);
+            web.trusted_origins = trusted_origin;
+            let web = Arc::new(web);
+            crate::http::serve::serve(listener, crate::http::router(web), limits, async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await;
+            Ok(())
         }
     }
+}
+
+/// On an empty database, creates the administrator and writes its token to a new file only its
+/// owner may read: a token printed to the terminal of a service ends up in its journal, where
+/// it stays. The file is created before the account, so a token is never made and lost.
+async fn bootstrap(app: &App, path: &std::path::Path) -> Result<(), Failure> {
+    use std::io::Write;
+    if !crate::app::users::needs_bootstrap(app).await? {
+        return Ok(());
+    }
+    let mut open = std::fs::OpenOptions::new();
+    open.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
+    let mut f = open.open(path).map_err(|e| {
+        Failure(format!(
+            "empty database, but the administrator's token file {} cannot be created ({e}); remove it or pass --admin-token-file, or create the administrator with `anju users add admin --role admin`",
+            path.display()
+        ))
+    })?;
+    let admin = crate::app::users::bootstrap_admin(app)
+        .await?
+        .ok_or_else(|| Failure("another process created the first user meanwhile".into()))?;
+    writeln!(f, "{}", admin.token)
+        .and_then(|()| f.sync_all())
+        .map_err(|e| Failure(format!("{}: {e}", path.display())))?;
+    println!(
+        "empty database: created the administrator \"admin\"; its token is in {} (readable by you only). Sign in with it, then delete the file.",
+        path.display()
+    );
+    Ok(())
+}
+
+async fn users(app: &App, cmd: UsersCmd) -> Result<(), Failure> {
+    use crate::app::users as au;
+    let id = |name: String| async move { au::user_id_by_name(app, &name).await };
+    match cmd {
+        UsersCmd::Add {
+            name,
+            role,
+            org,
+            days,
+        } => {
+            let role: Role = role.parse().map_err(Failure)?;
+            let c = au::create_user(app, None, &name, role, org.as_deref(), days).await?;
+            println!(
+                "user {} ({}) created; token (shown once, valid until {}):\n{}",
+                c.user.name, c.user.role, c.token_expires_at, c.token
+            );
+        }
+        UsersCmd::List => {
+            let admin = User {
+                id: 0,
+                name: "cli".into(),
+                role: Role::Admin,
+                org: None,
+            };
+            for a in au::accounts(app, &admin).await? {
+                println!(
+                    "{:>4}  {:<16} {:<18} {:<20} created {} by {:<10} {}  tokens {} sessions {}",
+                    a.user.id,
+                    a.user.name,
+                    a.user.role.key(),
+                    a.user.org.as_deref().unwrap_or("-"),
+                    a.created_at.format("%Y-%m-%d"),
+                    a.created_by.as_deref().unwrap_or("cli"),
+                    if a.disabled { "DISABLED" } else { "active" },
+                    a.working_tokens,
+                    a.open_sessions
+                );
+            }
+        }
+        UsersCmd::Disable { name } => {
+            au::disable(app, None, id(name.clone()).await?).await?;
+            println!("{name} disabled; every token and session ended");
+        }
+        UsersCmd::Enable { name } => {
+            au::enable(app, None, id(name.clone()).await?).await?;
+            println!("{name} enabled; give it a token with `anju users rotate {name}`");
+        }
+        UsersCmd::Revoke { name } => {
+            let n = au::revoke(app, None, id(name.clone()).await?).await?;
+            println!("{name}: {n} token(s) and session(s) ended");
+        }
+        UsersCmd::Rotate { name, days } => {
+            let i = au::rotate(app, None, id(name.clone()).await?, days).await?;
+            println!(
+                "{name}: old tokens and sessions ended; new token (shown once, valid until {}):\n{}",
+                i.token_expires_at, i.token
+            );
+        }
+    }
+    Ok(())
 }
 
 fn print_json<T: serde::Serialize>(v: &T) -> Result<(), Failure> {

@@ -2,10 +2,9 @@
 //! a 报价 sheet of facts (label, value) and, for a developer pricing by the unit (一房一价), a
 //! 分户报价 sheet with each unit's price. All or nothing; every problem with row and column.
 
-use super::CellError;
-use super::unit_list::{
-    UNIT_LIST_HEADERS, cell_text, check_headers, err, open_sheet, parse_unit_list,
-};
+use super::reader::{Book, Shape, cell_text, check_headers, missing, row_texts};
+use super::unit_list::{UNIT_LIST_HEADERS, parse_units_in};
+use super::{CellError, err};
 use crate::domain::unit_list::UnitRow;
 use rust_xlsxwriter::{Format, Workbook};
 
@@ -46,56 +45,61 @@ pub struct BidFacts {
     pub decoration: Option<String>,
 }
 
-pub fn parse_bid(bytes: &[u8]) -> Result<(Vec<UnitRow>, BidFacts), Vec<CellError>> {
-    let mut errors = Vec::new();
-    let units = match parse_unit_list(bytes) {
-        Ok(u) => Some(u),
-        Err(e) => {
-            errors.extend(e);
-            None
-        }
+/// Most rows of the 报价 sheet (its twelve labels, with room for blank lines between them).
+pub const FACT_ROWS: u32 = 100;
+
+/// The 报价 sheet's labelled rows: for each required fact and each optional one, its row and
+/// value, and whether that value is a formula nobody calculated.
+type Labelled = Vec<Option<(u32, String, bool)>>;
+
+fn read_facts(book: &mut Book<'_>) -> Result<(Labelled, Labelled), Vec<CellError>> {
+    let mut found: Labelled = vec![None; FACTS.len()];
+    let mut optional: Labelled = vec![None; OPTIONAL_FACTS.len()];
+    let shape = Shape {
+        columns: 2,
+        max_rows: FACT_ROWS,
     };
-    let (sheet, range) = open_sheet(bytes, "报价")?;
-    if sheet != "报价" {
-        errors.push(err(
-            &sheet,
-            None,
-            None,
-            None,
-            "missing_sheet",
-            "the workbook has no sheet 报价 with the bid's facts".into(),
-        ));
-        return Err(errors);
-    }
-    let mut found: Vec<Option<(u32, String)>> = vec![None; FACTS.len()];
-    let mut optional: Vec<Option<(u32, String)>> = vec![None; OPTIONAL_FACTS.len()];
-    for r in 0..range.height() as u32 {
-        let label = range.get_value((r, 0)).and_then(cell_text);
-        let value = range.get_value((r, 1)).and_then(cell_text);
+    book.rows("报价", shape, |row| {
+        let label = cell_text(row.get(0));
+        let value = cell_text(row.get(1));
+        let uncalculated = row.uncalculated(1);
         if let Some(i) = label
             .as_deref()
             .and_then(|l| FACTS.iter().position(|f| *f == l))
         {
-            found[i] = Some((r + 1, value.unwrap_or_default()));
+            found[i] = Some((row.excel_row(), value.unwrap_or_default(), uncalculated));
         } else if let Some(i) = label
             .as_deref()
             .and_then(|l| OPTIONAL_FACTS.iter().position(|f| *f == l))
         {
             // A date cell holds an Excel serial day (1900 system: day 1 is 1900-01-01, counted
             // from 1899-12-30 for every date after February 1900).
-            let value = match range.get_value((r, 1)) {
-                Some(calamine::Data::DateTime(dt)) => chrono::NaiveDate::from_ymd_opt(1899, 12, 30)
+            let value = match row.get(1) {
+                calamine::DataRef::DateTime(dt) => chrono::NaiveDate::from_ymd_opt(1899, 12, 30)
                     .and_then(|d| {
                         d.checked_add_signed(chrono::Duration::days(dt.as_f64().floor() as i64))
                     })
                     .map(|d| d.to_string()),
                 _ => value,
             };
-            optional[i] = value.map(|v| (r + 1, v));
+            optional[i] = value.map(|v| (row.excel_row(), v, false));
         }
-    }
-    // A date cell reads as its date and time; a text cell as written.
-    let delivery_date = optional[0].as_ref().and_then(|(row, v)| {
+        true
+    })?;
+    Ok((found, optional))
+}
+
+/// The optional facts: delivery date (a date cell reads as its date and time; a text cell as
+/// written), construction state and decoration; a wrong one is a problem in `errors`.
+fn optional_facts(
+    optional: &Labelled,
+    errors: &mut Vec<CellError>,
+) -> (
+    Option<chrono::NaiveDate>,
+    Option<crate::domain::review::ConstructionState>,
+    Option<String>,
+) {
+    let delivery_date = optional[0].as_ref().and_then(|(row, v, _)| {
         let d = chrono::NaiveDate::parse_from_str(v.get(..10).unwrap_or(v), "%Y-%m-%d").ok();
         if d.is_none() {
             errors.push(err(
@@ -109,7 +113,7 @@ pub fn parse_bid(bytes: &[u8]) -> Result<(Vec<UnitRow>, BidFacts), Vec<CellError
         }
         d
     });
-    let construction_state = optional[1].as_ref().and_then(|(row, v)| {
+    let construction_state = optional[1].as_ref().and_then(|(row, v, _)| {
         use crate::domain::review::ConstructionState as S;
         match v.trim() {
             "已建成" => Some(S::Completed),
@@ -127,13 +131,87 @@ pub fn parse_bid(bytes: &[u8]) -> Result<(Vec<UnitRow>, BidFacts), Vec<CellError
             }
         }
     });
-    let decoration = optional[2].as_ref().map(|(_, v)| v.clone());
+    let decoration = optional[2].as_ref().map(|(_, v, _)| v.clone());
+    (delivery_date, construction_state, decoration)
+}
+
+/// The `i`th required fact's row and value, or its problem in `errors` (missing, empty, or a
+/// formula nobody calculated).
+fn required_fact(found: &Labelled, i: usize, errors: &mut Vec<CellError>) -> Option<(u32, String)> {
+    match &found[i] {
+        None => {
+            errors.push(err(
+                "报价",
+                None,
+                Some(0),
+                Some(FACTS[i]),
+                "missing_fact",
+                format!("row {:?} is missing", FACTS[i]),
+            ));
+            None
+        }
+        Some((row, v, uncalculated)) if v.trim().is_empty() => {
+            let (code, message) = if *uncalculated {
+                (
+                    "formula_without_value",
+                    format!(
+                        "{} holds a formula without a computed value: open the file in Excel (or WPS) and save it again, or paste the values",
+                        FACTS[i]
+                    ),
+                )
+            } else {
+                ("required", format!("{} is required", FACTS[i]))
+            };
+            errors.push(err(
+                "报价",
+                Some(*row),
+                Some(1),
+                Some(FACTS[i]),
+                code,
+                message,
+            ));
+            None
+        }
+        Some((row, v, _)) => Some((*row, v.clone())),
+    }
+}
+
+pub fn parse_bid(bytes: &[u8]) -> Result<(Vec<UnitRow>, BidFacts), Vec<CellError>> {
+    let mut book = Book::open(bytes)?;
+    let mut errors = Vec::new();
+    let units = match parse_units_in(&mut book) {
+        Ok(u) => Some(u),
+        Err(e) => {
+            errors.extend(e);
+            None
+        }
+    };
+    let sheet = book.sheet_or_first("报价")?;
+    if sheet != "报价" {
+        errors.push(err(
+            &sheet,
+            None,
+            None,
+            None,
+            "missing_sheet",
+            "the workbook has no sheet 报价 with the bid's facts".into(),
+        ));
+        return Err(errors);
+    }
+    let (found, optional) = match read_facts(&mut book) {
+        Ok(x) => x,
+        Err(e) => {
+            errors.extend(e);
+            return Err(errors);
+        }
+    };
+    let (delivery_date, construction_state, decoration) = optional_facts(&optional, &mut errors);
     let unit_prices = match &units {
-        Some(u) => parse_unit_prices(bytes, u, &mut errors),
+        Some(u) => parse_unit_prices(&mut book, u, &mut errors),
         None => None,
     };
     if unit_prices.is_some()
-        && let Some((row, v)) = &found[0]
+        && let Some((row, v, _)) = &found[0]
         && !v.trim().is_empty()
     {
         errors.push(err(
@@ -148,33 +226,7 @@ pub fn parse_bid(bytes: &[u8]) -> Result<(Vec<UnitRow>, BidFacts), Vec<CellError
             ),
         ));
     }
-    let mut get = |i: usize| -> Option<(u32, String)> {
-        match &found[i] {
-            None => {
-                errors.push(err(
-                    "报价",
-                    None,
-                    Some(0),
-                    Some(FACTS[i]),
-                    "missing_fact",
-                    format!("row {:?} is missing", FACTS[i]),
-                ));
-                None
-            }
-            Some((row, v)) if v.trim().is_empty() => {
-                errors.push(err(
-                    "报价",
-                    Some(*row),
-                    Some(1),
-                    Some(FACTS[i]),
-                    "required",
-                    format!("{} is required", FACTS[i]),
-                ));
-                None
-            }
-            Some(x) => Some(x.clone()),
-        }
-    };
+    let mut get = |i: usize| required_fact(&found, i, &mut errors);
     let price = if unit_prices.is_some() { None } else { get(0) };
     let yes_no =
         |x: Option<(u32, String)>, i: usize, errors: &mut Vec<CellError>| -> Option<bool> {
@@ -258,29 +310,49 @@ pub fn parse_bid(bytes: &[u8]) -> Result<(Vec<UnitRow>, BidFacts), Vec<CellError
 /// of `units`, in their order, or problems in `errors` (a unit without a price, a row naming no
 /// unit or one named twice, a price that is not an amount in yuan and fen above zero).
 fn parse_unit_prices(
-    bytes: &[u8],
+    book: &mut Book<'_>,
     units: &[UnitRow],
     errors: &mut Vec<CellError>,
 ) -> Option<Vec<String>> {
-    let Ok((name, range)) = open_sheet(bytes, UNIT_PRICE_SHEET) else {
-        return None;
-    };
-    if name != UNIT_PRICE_SHEET {
+    if !book.has_sheet(UNIT_PRICE_SHEET) {
         return None;
     }
-    let text = |r: u32, c: u32| range.get_value((r, c)).and_then(cell_text);
-    let rows: Vec<u32> = (1..range.height() as u32)
-        .filter(|&r| (0..4).any(|c| text(r, c).is_some()))
-        .collect();
+    let shape = Shape {
+        columns: UNIT_PRICE_HEADERS.len() as u32,
+        max_rows: super::unit_list::MAX_ROWS as u32,
+    };
+    let mut header = Vec::new();
+    // Each priced row's number and cells (building, stair-unit, room, price).
+    let mut rows: Vec<(u32, Vec<Option<String>>)> = Vec::new();
+    let read = book.rows(UNIT_PRICE_SHEET, shape, |row| {
+        if row.index == 0 {
+            header = check_headers(UNIT_PRICE_SHEET, row, &UNIT_PRICE_HEADERS);
+        } else {
+            if row.uncalculated(3) {
+                header.push(missing(
+                    UNIT_PRICE_SHEET,
+                    row,
+                    3,
+                    UNIT_PRICE_HEADERS[3],
+                    String::new(),
+                ));
+            }
+            rows.push((row.excel_row(), row_texts(row)));
+        }
+        true
+    });
+    if let Err(e) = read {
+        errors.extend(e);
+        return Some(Vec::new());
+    }
     if rows.is_empty() {
         return None;
     }
-    let before = errors.len();
-    let header_problems = check_headers(UNIT_PRICE_SHEET, &range, &UNIT_PRICE_HEADERS);
-    if !header_problems.is_empty() {
-        errors.extend(header_problems);
-        return None;
+    if !header.is_empty() {
+        errors.extend(header);
+        return Some(Vec::new());
     }
+    let before = errors.len();
     let index: std::collections::HashMap<(&str, &str, &str), usize> = units
         .iter()
         .enumerate()
@@ -292,12 +364,13 @@ fn parse_unit_prices(
         })
         .collect();
     let mut prices: Vec<Option<String>> = vec![None; units.len()];
-    for r in rows {
-        let key: Vec<String> = (0..3).map(|c| text(r, c).unwrap_or_default()).collect();
+    for (r, cells) in rows {
+        let text = |c: usize| cells[c].clone();
+        let key: Vec<String> = (0..3).map(|c| text(c).unwrap_or_default()).collect();
         let Some(&i) = index.get(&(key[0].as_str(), key[1].as_str(), key[2].as_str())) else {
             errors.push(err(
                 UNIT_PRICE_SHEET,
-                Some(r + 1),
+                Some(r),
                 Some(2),
                 Some(UNIT_PRICE_HEADERS[2]),
                 "unknown_room",
@@ -311,7 +384,7 @@ fn parse_unit_prices(
         if prices[i].is_some() {
             errors.push(err(
                 UNIT_PRICE_SHEET,
-                Some(r + 1),
+                Some(r),
                 Some(2),
                 Some(UNIT_PRICE_HEADERS[2]),
                 "duplicate_room",
@@ -319,13 +392,13 @@ fn parse_unit_prices(
             ));
             continue;
         }
-        let price = text(r, 3).unwrap_or_default();
+        let price = text(3).unwrap_or_default();
         let ok = crate::domain::units::parse_decimal("总价", &price)
             .is_ok_and(|d| d > rust_decimal::Decimal::ZERO && d.normalize().scale() <= 2);
         if !ok {
             errors.push(err(
                 UNIT_PRICE_SHEET,
-                Some(r + 1),
+                Some(r),
                 Some(3),
                 Some(UNIT_PRICE_HEADERS[3]),
                 "not_a_price",

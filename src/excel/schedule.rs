@@ -1,8 +1,8 @@
 //! The 一房一价 schedule (HS-P12) as workbooks: the unit list it is computed from (template and
 //! all-or-nothing import) and the priced schedule for printing.
 
-use super::CellError;
-use super::unit_list::{cell_text, check_headers, err, open_sheet};
+use super::reader::{Book, Row, Shape, missing, read_table, row_texts};
+use super::{CellError, err};
 use crate::domain::pricing::daxie::daxie;
 use crate::domain::pricing::sale::{SaleUnit, Schedule};
 use crate::domain::units::AreaM2;
@@ -11,69 +11,30 @@ use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook};
 
 pub const SALE_UNIT_HEADERS: [&str; 6] = ["房号", "楼栋", "楼层", "朝向", "户型", "建筑面积(m²)"];
 
+/// Most units a schedule may price (as many as a unit list may hold).
+pub const MAX_ROWS: u32 = super::unit_list::MAX_ROWS as u32;
+
 /// Reads the units to price; every problem is reported with its row and column, and nothing is
 /// returned unless the whole sheet is right.
 pub fn parse_sale_units(bytes: &[u8]) -> Result<Vec<SaleUnit>, Vec<CellError>> {
-    let (sheet, range) = open_sheet(bytes, "房源")?;
-    let s = sheet.as_str();
-    let mut errors = check_headers(s, &range, &SALE_UNIT_HEADERS);
-    if !errors.is_empty() {
-        return Err(errors);
-    }
+    let mut book = Book::open(bytes)?;
     let mut out = Vec::new();
     let mut rooms = std::collections::BTreeMap::new();
-    for r in 1..range.height() as u32 {
-        let row = r + 1;
-        let t: Vec<Option<String>> = (0..6u32)
-            .map(|c| range.get_value((r, c)).and_then(cell_text))
-            .collect();
-        if t.iter().all(Option::is_none) {
-            continue;
-        }
-        let e = |c: u32, code: &str, m: String| {
-            err(
-                s,
-                Some(row),
-                Some(c),
-                Some(SALE_UNIT_HEADERS[c as usize]),
-                code,
-                m,
-            )
-        };
-        let room = t[0].clone().unwrap_or_default();
-        if room.is_empty() {
-            errors.push(e(0, "required", "房号 is required".into()));
-        } else if let Some(first) = rooms.insert(room.clone(), row) {
-            errors.push(e(
-                0,
-                "duplicate_room",
-                format!("room {room:?} is already on row {first}"),
-            ));
-        }
-        let area = match t[5].as_deref() {
-            None => {
-                errors.push(e(5, "required", "建筑面积 is required".into()));
-                None
-            }
-            Some(a) => match AreaM2::parse("建筑面积", a) {
-                Ok(a) => Some(a),
-                Err(x) => {
-                    errors.push(e(5, "bad_area", x.to_string()));
-                    None
-                }
-            },
-        };
-        if let Some(area_m2) = area {
-            out.push(SaleUnit {
-                room,
-                building: t[1].clone().unwrap_or_default(),
-                floor: t[2].clone().unwrap_or_default(),
-                orientation: t[3].clone().unwrap_or_default(),
-                layout: t[4].clone().unwrap_or_default(),
-                area_m2,
-            });
-        }
-    }
+    let shape = Shape {
+        columns: SALE_UNIT_HEADERS.len() as u32,
+        max_rows: MAX_ROWS,
+    };
+    let (sheet, errors) = read_table(
+        &mut book,
+        "房源",
+        &SALE_UNIT_HEADERS,
+        shape,
+        |s, row, errors| {
+            out.extend(sale_unit(s, row, &mut rooms, errors));
+            errors.len() <= 1000
+        },
+    )?;
+    let s = sheet.as_str();
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -88,6 +49,64 @@ pub fn parse_sale_units(bytes: &[u8]) -> Result<Vec<SaleUnit>, Vec<CellError>> {
         )]);
     }
     Ok(out)
+}
+
+/// One unit to price, or its problems added to `errors`.
+fn sale_unit(
+    s: &str,
+    row: &Row<'_>,
+    rooms: &mut std::collections::BTreeMap<String, u32>,
+    errors: &mut Vec<CellError>,
+) -> Option<SaleUnit> {
+    let at = row.excel_row();
+    let t = row_texts(row);
+    let e = |c: u32, code: &str, m: String| {
+        err(
+            s,
+            Some(at),
+            Some(c),
+            Some(SALE_UNIT_HEADERS[c as usize]),
+            code,
+            m,
+        )
+    };
+    let room = t[0].clone().unwrap_or_default();
+    if room.is_empty() {
+        errors.push(missing(s, row, 0, "房号", "房号 is required".into()));
+    } else if let Some(first) = rooms.insert(room.clone(), at) {
+        errors.push(e(
+            0,
+            "duplicate_room",
+            format!("room {room:?} is already on row {first}"),
+        ));
+    }
+    let area = match t[5].as_deref() {
+        None => {
+            errors.push(missing(
+                s,
+                row,
+                5,
+                "建筑面积(m²)",
+                "建筑面积 is required".into(),
+            ));
+            None
+        }
+        Some(a) => match AreaM2::parse("建筑面积", a) {
+            Ok(a) => Some(a),
+            Err(x) => {
+                errors.push(e(5, "bad_area", x.to_string()));
+                None
+            }
+        },
+    };
+    Some(SaleUnit {
+        room,
+        building: t[1].clone().unwrap_or_default(),
+        floor: t[2].clone().unwrap_or_default(),
+        orientation: t[3].clone().unwrap_or_default(),
+        layout: t[4].clone().unwrap_or_default(),
+        area_m2: area?,
+    })
 }
 
 /// An empty unit sheet with the expected headers.

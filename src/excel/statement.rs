@@ -1,8 +1,8 @@
 //! Bank statements (HS-F7) as xlsx or csv: template and all-or-nothing import. Columns:
 //! 交易日期 (date), 金额 (signed: money in positive, out negative), 参考号 (reference), 摘要 (memo).
 
-use super::CellError;
-use super::unit_list::{cell_text, check_headers, err, open_sheet};
+use super::reader::{Book, Shape, missing, read_table, row_texts};
+use super::{CellError, err};
 use crate::domain::units::{Yuan, parse_decimal};
 use chrono::NaiveDate;
 use rust_xlsxwriter::{Format, Workbook};
@@ -117,33 +117,28 @@ fn rows_to_statement(
 /// Reads a statement: xlsx (sheet 流水 or the first) or, when the bytes are not a zip, csv.
 pub fn parse_statement(bytes: &[u8]) -> Result<Vec<StatementRow>, Vec<CellError>> {
     if bytes.starts_with(b"PK") {
-        let (sheet, range) = open_sheet(bytes, "流水")?;
-        let errors = check_headers(&sheet, &range, &STATEMENT_HEADERS[..3]);
-        if !errors.is_empty() {
-            return Err(errors);
-        }
-        let rows = (1..range.height() as u32)
-            .map(|r| {
-                (
-                    r + 1,
-                    (0..4u32)
-                        .map(|c| range.get_value((r, c)).and_then(cell_text))
-                        .collect(),
-                )
-            })
-            .collect();
-        return rows_to_statement(&sheet, rows);
+        return parse_xlsx_statement(bytes);
     }
-    let text = std::str::from_utf8(bytes).map_err(|_| {
-        vec![CellError {
-            sheet: None,
-            row: None,
-            column: None,
-            header: None,
-            code: "not_a_statement".into(),
-            message: "the file is neither an xlsx workbook nor UTF-8 csv".into(),
-        }]
-    })?;
+    // Chinese banks export csv in GBK; GB18030 decodes GBK and the rest of Unicode. A file that
+    // is neither valid UTF-8 nor valid GB18030 is refused rather than read with replacements.
+    let text: std::borrow::Cow<'_, str> = match std::str::from_utf8(bytes) {
+        Ok(t) => t.into(),
+        Err(_) => {
+            let (t, bad) = encoding_rs::GB18030.decode_without_bom_handling(bytes);
+            if bad {
+                return Err(vec![CellError {
+                    sheet: None,
+                    row: None,
+                    column: None,
+                    header: None,
+                    code: "not_a_statement".into(),
+                    message: "the file is neither an xlsx workbook nor csv in UTF-8 or GBK/GB18030"
+                        .into(),
+                }]);
+            }
+            t
+        }
+    };
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
@@ -191,6 +186,38 @@ pub fn parse_statement(bytes: &[u8]) -> Result<Vec<StatementRow>, Vec<CellError>
     rows_to_statement(sheet, rows)
 }
 
+/// Most lines a statement may hold (a year of a busy account).
+pub const MAX_ROWS: u32 = 100_000;
+
+fn parse_xlsx_statement(bytes: &[u8]) -> Result<Vec<StatementRow>, Vec<CellError>> {
+    let mut book = Book::open(bytes)?;
+    let mut rows = Vec::new();
+    let shape = Shape {
+        columns: STATEMENT_HEADERS.len() as u32,
+        max_rows: MAX_ROWS,
+    };
+    let (sheet, errors) = read_table(
+        &mut book,
+        "流水",
+        &STATEMENT_HEADERS[..3],
+        shape,
+        |s, row, errors| {
+            // A formula nobody calculated is reported here; the line's other checks follow.
+            for c in 0..2 {
+                if row.uncalculated(c) {
+                    errors.push(missing(s, row, c, STATEMENT_HEADERS[c], String::new()));
+                }
+            }
+            rows.push((row.excel_row(), row_texts(row)));
+            true
+        },
+    )?;
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    rows_to_statement(&sheet, rows)
+}
+
 pub fn statement_template() -> Vec<u8> {
     let build = || -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
         let mut wb = Workbook::new();
@@ -234,5 +261,22 @@ mod tests {
                 (Some(3), Some("A".into()), "not_a_date".into())
             ]
         );
+    }
+
+    /// The csv export of a Chinese bank is GBK: read as such, with the same checks.
+    #[test]
+    fn hs_f7_a_gbk_csv_statement_is_read() {
+        let csv = "交易日期,金额,参考号,摘要\n2026-11-02,50000000.00,bond-1,专项债到账\n";
+        let (gbk, _, bad) = encoding_rs::GBK.encode(csv);
+        assert!(!bad);
+        assert!(
+            std::str::from_utf8(&gbk).is_err(),
+            "the test file is not UTF-8"
+        );
+        let rows = parse_statement(&gbk).unwrap();
+        assert_eq!(rows[0].amount_fen, 5_000_000_000);
+        assert_eq!(rows[0].memo, "专项债到账");
+        let e = parse_statement(&[0x81, 0x20, 0xff, 0xfe]).unwrap_err();
+        assert_eq!(e[0].code, "not_a_statement");
     }
 }

@@ -1,7 +1,7 @@
 //! Demand survey returns (HS-A7.1) as a workbook: template and all-or-nothing import.
 
-use super::CellError;
-use super::unit_list::{cell_text, check_headers, err, open_sheet};
+use super::reader::{Book, Row, Shape, missing, read_table, row_texts};
+use super::{CellError, err};
 use crate::domain::survey::{DemandBand, RespondentKind, SurveyReturn};
 use rust_xlsxwriter::{Format, Workbook};
 
@@ -14,102 +14,31 @@ pub const SURVEY_HEADERS: [&str; 6] = [
     "意向位置",
 ];
 
+/// Most returns a survey sheet may hold (a county has a few dozen respondents).
+pub const MAX_ROWS: u32 = 10_000;
+
 /// Parses survey returns; bands may be given by key or label.
 pub fn parse_survey_returns(
     bytes: &[u8],
     bands: &[DemandBand],
 ) -> Result<Vec<SurveyReturn>, Vec<CellError>> {
-    let (sheet, range) = open_sheet(bytes, "需求摸底")?;
-    let s = sheet.as_str();
-    let mut errors = check_headers(s, &range, &SURVEY_HEADERS);
-    if !errors.is_empty() {
-        return Err(errors);
-    }
+    let mut book = Book::open(bytes)?;
     let mut out = Vec::new();
-    for r in 1..range.height() as u32 {
-        let row = r + 1;
-        let t: Vec<Option<String>> = (0..6u32)
-            .map(|c| range.get_value((r, c)).and_then(cell_text))
-            .collect();
-        if t.iter().all(Option::is_none) {
-            continue;
-        }
-        let e = |c: u32, code: &str, m: String| {
-            err(
-                s,
-                Some(row),
-                Some(c),
-                Some(SURVEY_HEADERS[c as usize]),
-                code,
-                m,
-            )
-        };
-        let before = errors.len();
-        for c in [0u32, 1, 3, 4] {
-            if t[c as usize].is_none() {
-                errors.push(e(
-                    c,
-                    "required",
-                    format!("{} is required", SURVEY_HEADERS[c as usize]),
-                ));
-            }
-        }
-        let kind = t[1].as_deref().and_then(RespondentKind::from_label);
-        if t[1].is_some() && kind.is_none() {
-            errors.push(e(
-                1,
-                "unknown_respondent_kind",
-                format!(
-                    "write 乡镇, 开发区 or 县直单位, got {:?}",
-                    t[1].clone().unwrap_or_default()
-                ),
-            ));
-        }
-        let band = t[3]
-            .as_deref()
-            .and_then(|b| bands.iter().find(|x| x.key == b || x.label == b));
-        if t[3].is_some() && band.is_none() {
-            errors.push(e(
-                3,
-                "unknown_band",
-                format!(
-                    "unknown band {:?}; use one of {}",
-                    t[3].clone().unwrap_or_default(),
-                    bands
-                        .iter()
-                        .map(|b| b.label.as_str())
-                        .collect::<Vec<_>>()
-                        .join("、")
-                ),
-            ));
-        }
-        let units = t[4]
-            .as_deref()
-            .and_then(|u| u.parse::<u32>().ok())
-            .filter(|u| *u > 0);
-        if t[4].is_some() && units.is_none() {
-            errors.push(e(
-                4,
-                "not_a_positive_integer",
-                format!(
-                    "需求套数 must be a whole number above zero, got {:?}",
-                    t[4].clone().unwrap_or_default()
-                ),
-            ));
-        }
-        if errors.len() == before
-            && let (Some(k), Some(b), Some(u)) = (kind, band, units)
-        {
-            out.push(SurveyReturn {
-                respondent: t[0].clone().unwrap_or_default(),
-                respondent_kind: k,
-                household_type: t[2].clone().unwrap_or_default(),
-                band: b.key.clone(),
-                units: u,
-                location: t[5].clone().unwrap_or_default(),
-            });
-        }
-    }
+    let shape = Shape {
+        columns: SURVEY_HEADERS.len() as u32,
+        max_rows: MAX_ROWS,
+    };
+    let (sheet, errors) = read_table(
+        &mut book,
+        "需求摸底",
+        &SURVEY_HEADERS,
+        shape,
+        |s, row, errors| {
+            out.extend(survey_row(s, row, bands, errors));
+            true
+        },
+    )?;
+    let s = sheet.as_str();
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -124,6 +53,92 @@ pub fn parse_survey_returns(
         )]);
     }
     Ok(out)
+}
+
+/// One return, or its problems added to `errors`.
+fn survey_row(
+    s: &str,
+    row: &Row<'_>,
+    bands: &[DemandBand],
+    errors: &mut Vec<CellError>,
+) -> Option<SurveyReturn> {
+    let t = row_texts(row);
+    let e = |c: u32, code: &str, m: String| {
+        err(
+            s,
+            Some(row.excel_row()),
+            Some(c),
+            Some(SURVEY_HEADERS[c as usize]),
+            code,
+            m,
+        )
+    };
+    let before = errors.len();
+    for c in [0usize, 1, 3, 4] {
+        if t[c].is_none() {
+            errors.push(missing(
+                s,
+                row,
+                c,
+                SURVEY_HEADERS[c],
+                format!("{} is required", SURVEY_HEADERS[c]),
+            ));
+        }
+    }
+    let kind = t[1].as_deref().and_then(RespondentKind::from_label);
+    if t[1].is_some() && kind.is_none() {
+        errors.push(e(
+            1,
+            "unknown_respondent_kind",
+            format!(
+                "write 乡镇, 开发区 or 县直单位, got {:?}",
+                t[1].clone().unwrap_or_default()
+            ),
+        ));
+    }
+    let band = t[3]
+        .as_deref()
+        .and_then(|b| bands.iter().find(|x| x.key == b || x.label == b));
+    if t[3].is_some() && band.is_none() {
+        errors.push(e(
+            3,
+            "unknown_band",
+            format!(
+                "unknown band {:?}; use one of {}",
+                t[3].clone().unwrap_or_default(),
+                bands
+                    .iter()
+                    .map(|b| b.label.as_str())
+                    .collect::<Vec<_>>()
+                    .join("、")
+            ),
+        ));
+    }
+    let units = t[4]
+        .as_deref()
+        .and_then(|u| u.parse::<u32>().ok())
+        .filter(|u| *u > 0);
+    if t[4].is_some() && units.is_none() {
+        errors.push(e(
+            4,
+            "not_a_positive_integer",
+            format!(
+                "需求套数 must be a whole number above zero, got {:?}",
+                t[4].clone().unwrap_or_default()
+            ),
+        ));
+    }
+    if errors.len() != before {
+        return None;
+    }
+    Some(SurveyReturn {
+        respondent: t[0].clone().unwrap_or_default(),
+        respondent_kind: kind?,
+        household_type: t[2].clone().unwrap_or_default(),
+        band: band?.key.clone(),
+        units: units?,
+        location: t[5].clone().unwrap_or_default(),
+    })
 }
 
 /// A survey form with the pack's bands listed on a second sheet.

@@ -2,7 +2,7 @@
 //! sale of bought units to them (ALLOCATION.md §1–§8). Workflow actions on applications and
 //! sales go through `/api/instances/{id}/actions/{action}` like every instance's.
 
-use super::api::{ApiJson, ApiPath, ApiResult, json_idem, reply};
+use super::api::{ApiJson, ApiPath, ApiQuery, ApiResult, json_idem, reply};
 use super::auth::Caller;
 use super::{ApiError, State};
 use crate::app::allocation::{
@@ -14,7 +14,7 @@ use crate::app::sales::{
     ScoreInput, SelectionInput,
 };
 use crate::domain::allocation::household::HouseholdInput;
-use axum::extract::Query;
+
 use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -50,7 +50,7 @@ pub struct ListQuery {
 pub async fn list_applications(
     axum::extract::State(app): axum::extract::State<State>,
     Caller(u): Caller,
-    Query(q): Query<ListQuery>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<Vec<ApplicationSummary>>, ApiError> {
     Ok(Json(
         app.applications(&u, &q.pack, q.state.as_deref(), q.tier)
@@ -71,7 +71,7 @@ pub async fn get_application(
     axum::extract::State(app): axum::extract::State<State>,
     Caller(u): Caller,
     ApiPath(id): ApiPath<i64>,
-    Query(q): Query<ReadQuery>,
+    ApiQuery(q): ApiQuery<ReadQuery>,
 ) -> Result<Json<ApplicationView>, ApiError> {
     Ok(Json(
         app.application_view(&u, id, q.purpose.as_deref()).await?,
@@ -162,7 +162,7 @@ pub struct StatusQuery {
     responses((status = 200, body = PublicStatus), (status = 404, body = crate::app::error::Problem)))]
 pub async fn public_status(
     axum::extract::State(app): axum::extract::State<State>,
-    Query(q): Query<StatusQuery>,
+    ApiQuery(q): ApiQuery<StatusQuery>,
 ) -> Result<Json<PublicStatus>, ApiError> {
     Ok(Json(app.public_status(&q.no, &q.id_number).await?))
 }

@@ -6,7 +6,7 @@
 
 use super::State;
 use super::api::xlsx;
-use super::pages::{PageError, Person, render, v};
+use super::pages::{Button, PageError, Person, Posted, render, v};
 use crate::app::AppError;
 use crate::app::allocation::{FindingInput, MaterialsInput, NewApplication};
 use crate::app::sales::{
@@ -14,7 +14,7 @@ use crate::app::sales::{
 };
 use crate::domain::allocation::household::HouseholdInput;
 use axum::Router;
-use axum::extract::{Form, Path, Query, State as AxState};
+use axum::extract::{Path, Query, State as AxState};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -24,11 +24,18 @@ use std::collections::BTreeMap;
 /// Rows of household members a page form offers.
 const FORM_MEMBERS: usize = 6;
 
+/// What every signed-in page shows: the person, their role's name, today and the form token.
 fn ctx_user(
     state: &State,
     u: &crate::store::users::User,
-) -> (minijinja::Value, minijinja::Value, minijinja::Value) {
-    (v(u), v(&u.role.label_zh()), v(&state.today()))
+    csrf: &str,
+) -> (
+    minijinja::Value,
+    minijinja::Value,
+    minijinja::Value,
+    minijinja::Value,
+) {
+    (v(u), v(&u.role.label_zh()), v(&state.today()), v(&csrf))
 }
 
 #[derive(Deserialize)]
@@ -40,7 +47,7 @@ struct ListQuery {
 
 async fn applications_page(
     AxState(state): AxState<State>,
-    Person(u): Person,
+    Person(u, csrf): Person,
     Query(q): Query<ListQuery>,
 ) -> Result<Html<String>, PageError> {
     let packs = state.allocation_packs();
@@ -62,11 +69,11 @@ async fn applications_page(
     } else {
         Vec::new()
     };
-    let (user, role_label, today) = ctx_user(&state, &u);
+    let (user, role_label, today, csrf) = ctx_user(&state, &u, &csrf);
     render(
         &state,
         "applications.html",
-        minijinja::context! { user, role_label, today, packs => v(&packs), pack => v(&pack), info => v(&info),
+        minijinja::context! { user, role_label, today, csrf, packs => v(&packs), pack => v(&pack), info => v(&info),
         rows => v(&rows), state_filter => v(&q.state), tier => v(&q.tier) },
     )
 }
@@ -78,7 +85,7 @@ struct PackQuery {
 
 async fn new_application_page(
     AxState(state): AxState<State>,
-    Person(u): Person,
+    Person(u, csrf): Person,
     Query(q): Query<PackQuery>,
 ) -> Result<Html<String>, PageError> {
     let info = state
@@ -86,11 +93,11 @@ async fn new_application_page(
         .into_iter()
         .find(|p| p.key == q.pack && p.sale_path)
         .ok_or_else(|| AppError::invalid("pack", "a pack with a sale path"))?;
-    let (user, role_label, today) = ctx_user(&state, &u);
+    let (user, role_label, today, csrf) = ctx_user(&state, &u, &csrf);
     render(
         &state,
         "application_new.html",
-        minijinja::context! { user, role_label, today, info => v(&info), rows => v(&(0..FORM_MEMBERS).collect::<Vec<_>>()) },
+        minijinja::context! { user, role_label, today, csrf, info => v(&info), rows => v(&(0..FORM_MEMBERS).collect::<Vec<_>>()) },
     )
 }
 
@@ -152,9 +159,9 @@ fn household_from_form(f: &BTreeMap<String, String>) -> Result<HouseholdInput, A
 
 async fn create_application(
     AxState(state): AxState<State>,
-    Person(u): Person,
-    Form(f): Form<BTreeMap<String, String>>,
+    posted: Posted<BTreeMap<String, String>>,
 ) -> Result<Response, PageError> {
+    let (u, f) = (posted.user, posted.form);
     let pack = text(&f, "pack");
     let materials = f
         .keys()
@@ -184,7 +191,7 @@ struct PurposeQuery {
 
 async fn application_page(
     AxState(state): AxState<State>,
-    Person(u): Person,
+    Person(u, csrf): Person,
     Path(id): Path<i64>,
     Query(q): Query<PurposeQuery>,
 ) -> Result<Html<String>, PageError> {
@@ -195,21 +202,21 @@ async fn application_page(
         .allocation_packs()
         .into_iter()
         .find(|p| p.key == a.pack);
-    let (user, role_label, today) = ctx_user(&state, &u);
+    let (user, role_label, today, csrf) = ctx_user(&state, &u, &csrf);
     render(
         &state,
         "application.html",
-        minijinja::context! { user, role_label, today, a => v(&a), info => v(&info), history => v(&history),
+        minijinja::context! { user, role_label, today, csrf, a => v(&a), info => v(&info), history => v(&history),
         full_reader => v(&crate::app::allocation::FULL_READERS.contains(&u.role)) },
     )
 }
 
 async fn materials_form(
     AxState(state): AxState<State>,
-    Person(u): Person,
     Path(id): Path<i64>,
-    Form(f): Form<BTreeMap<String, String>>,
+    posted: Posted<BTreeMap<String, String>>,
 ) -> Result<Response, PageError> {
+    let (u, f) = (posted.user, posted.form);
     let mut present = Vec::new();
     let mut missing = Vec::new();
     for (k, val) in &f {
@@ -247,10 +254,10 @@ struct FindingForm {
 
 async fn finding_form(
     AxState(state): AxState<State>,
-    Person(u): Person,
     Path(id): Path<i64>,
-    Form(f): Form<FindingForm>,
+    posted: Posted<FindingForm>,
 ) -> Result<Response, PageError> {
+    let (u, f) = (posted.user, posted.form);
     let input = FindingInput {
         department: f.department,
         passed: f.passed == "true",
@@ -264,7 +271,7 @@ async fn finding_form(
 /// XY-18: the one-time notice (一次性告知) of every material missing, printable.
 async fn notice_page(
     AxState(state): AxState<State>,
-    Person(u): Person,
+    Person(u, csrf): Person,
     Path(id): Path<i64>,
 ) -> Result<Html<String>, PageError> {
     let a = state.application_view(&u, id, None).await?;
@@ -272,35 +279,35 @@ async fn notice_page(
         .allocation_packs()
         .into_iter()
         .find(|p| p.key == a.pack);
-    let (user, role_label, today) = ctx_user(&state, &u);
+    let (user, role_label, today, csrf) = ctx_user(&state, &u, &csrf);
     render(
         &state,
         "notice_missing.html",
-        minijinja::context! { user, role_label, today, a => v(&a), info => v(&info) },
+        minijinja::context! { user, role_label, today, csrf, a => v(&a), info => v(&info) },
     )
 }
 
 /// The publicity list (公示名单) of a pack: households in publicity, masked, printable.
 async fn publicity_page(
     AxState(state): AxState<State>,
-    Person(u): Person,
+    Person(u, csrf): Person,
     Path(pack): Path<String>,
 ) -> Result<Html<String>, PageError> {
     let rows = state
         .applications(&u, &pack, Some("publicity"), None)
         .await?;
     let info = state.allocation_packs().into_iter().find(|p| p.key == pack);
-    let (user, role_label, today) = ctx_user(&state, &u);
+    let (user, role_label, today, csrf) = ctx_user(&state, &u, &csrf);
     render(
         &state,
         "publicity_list.html",
-        minijinja::context! { user, role_label, today, rows => v(&rows), info => v(&info), pack => v(&pack) },
+        minijinja::context! { user, role_label, today, csrf, rows => v(&rows), info => v(&info), pack => v(&pack) },
     )
 }
 
 async fn publicity_xlsx(
     AxState(state): AxState<State>,
-    Person(u): Person,
+    Person(u, _): Person,
     Path(pack): Path<String>,
 ) -> Result<Response, PageError> {
     let rows = state
@@ -319,7 +326,7 @@ async fn publicity_xlsx(
 
 async fn waiting_list_xlsx(
     AxState(state): AxState<State>,
-    Person(u): Person,
+    Person(u, _): Person,
     Path(pack): Path<String>,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, PageError> {
@@ -336,16 +343,16 @@ async fn waiting_list_xlsx(
 
 async fn sales_page(
     AxState(state): AxState<State>,
-    Person(u): Person,
+    Person(u, csrf): Person,
     Query(q): Query<ListQuery>,
 ) -> Result<Html<String>, PageError> {
     let sales = state.sales_list(&u, q.pack.as_deref()).await?;
     let packs = state.allocation_packs();
-    let (user, role_label, today) = ctx_user(&state, &u);
+    let (user, role_label, today, csrf) = ctx_user(&state, &u, &csrf);
     render(
         &state,
         "sales.html",
-        minijinja::context! { user, role_label, today, sales => v(&sales), packs => v(&packs) },
+        minijinja::context! { user, role_label, today, csrf, sales => v(&sales), packs => v(&packs) },
     )
 }
 
@@ -359,9 +366,9 @@ struct NewSaleForm {
 
 async fn create_sale(
     AxState(state): AxState<State>,
-    Person(u): Person,
-    Form(f): Form<NewSaleForm>,
+    posted: Posted<NewSaleForm>,
 ) -> Result<Response, PageError> {
+    let (u, f) = (posted.user, posted.form);
     let input = crate::app::sales::NewSale {
         pack: f.pack,
         name: f.name,
@@ -374,7 +381,7 @@ async fn create_sale(
 
 async fn sale_page(
     AxState(state): AxState<State>,
-    Person(u): Person,
+    Person(u, csrf): Person,
     Path(id): Path<i64>,
 ) -> Result<Html<String>, PageError> {
     let s = state.sale_view(&u, id).await?;
@@ -387,11 +394,11 @@ async fn sale_page(
         Vec::new()
     };
     let rules = state.pack(&s.sale.pack)?.allocation().sale.clone();
-    let (user, role_label, today) = ctx_user(&state, &u);
+    let (user, role_label, today, csrf) = ctx_user(&state, &u, &csrf);
     render(
         &state,
         "sale.html",
-        minijinja::context! { user, role_label, today, s => v(&s), qualified => v(&qualified), rules => v(&rules) },
+        minijinja::context! { user, role_label, today, csrf, s => v(&s), qualified => v(&qualified), rules => v(&rules) },
     )
 }
 
@@ -399,15 +406,15 @@ async fn sale_page(
 /// and in capitals, printable.
 async fn announcement_page(
     AxState(state): AxState<State>,
-    Person(u): Person,
+    Person(u, csrf): Person,
     Path(id): Path<i64>,
 ) -> Result<Html<String>, PageError> {
     let s = state.sale_view(&u, id).await?;
-    let (user, role_label, today) = ctx_user(&state, &u);
+    let (user, role_label, today, csrf) = ctx_user(&state, &u, &csrf);
     render(
         &state,
         "sale_announcement.html",
-        minijinja::context! { user, role_label, today, s => v(&s) },
+        minijinja::context! { user, role_label, today, csrf, s => v(&s) },
     )
 }
 
@@ -417,10 +424,10 @@ fn back(id: i64) -> Response {
 
 async fn plan_form(
     AxState(state): AxState<State>,
-    Person(u): Person,
     Path(id): Path<i64>,
-    Form(f): Form<BTreeMap<String, String>>,
+    posted: Posted<BTreeMap<String, String>>,
 ) -> Result<Response, PageError> {
+    let (u, f) = (posted.user, posted.form);
     let opt = |k: &str| Some(text(&f, k)).filter(|x| !x.is_empty());
     let num = |k: &str| -> Result<Option<u32>, AppError> {
         opt(k)
@@ -454,48 +461,50 @@ async fn plan_form(
 
 async fn entrant_form(
     AxState(state): AxState<State>,
-    Person(u): Person,
     Path(id): Path<i64>,
-    Form(f): Form<EntrantInput>,
+    posted: Posted<EntrantInput>,
 ) -> Result<Response, PageError> {
+    let (u, f) = (posted.user, posted.form);
     state.register_entrant(&u, None, id, f).await?;
     Ok(back(id))
 }
 
 async fn next_tier_form(
     AxState(state): AxState<State>,
-    Person(u): Person,
     Path(id): Path<i64>,
+    posted: Posted<Button>,
 ) -> Result<Response, PageError> {
+    let u = posted.user;
     state.open_next_tier(&u, id).await?;
     Ok(back(id))
 }
 
 async fn fix_form(
     AxState(state): AxState<State>,
-    Person(u): Person,
     Path(id): Path<i64>,
+    posted: Posted<Button>,
 ) -> Result<Response, PageError> {
+    let u = posted.user;
     state.fix_lottery(&u, id).await?;
     Ok(back(id))
 }
 
 async fn draw_form(
     AxState(state): AxState<State>,
-    Person(u): Person,
     Path(id): Path<i64>,
-    Form(f): Form<DrawInput>,
+    posted: Posted<DrawInput>,
 ) -> Result<Response, PageError> {
+    let (u, f) = (posted.user, posted.form);
     state.draw_lottery(&u, id, f).await?;
     Ok(back(id))
 }
 
 async fn score_form(
     AxState(state): AxState<State>,
-    Person(u): Person,
     Path(id): Path<i64>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    posted: Posted<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
+    let (u, pairs) = (posted.user, posted.form);
     let mut application_id = None;
     let mut criteria = Vec::new();
     let mut evidence = String::new();
@@ -540,10 +549,10 @@ struct SelectionForm {
 
 async fn selection_form(
     AxState(state): AxState<State>,
-    Person(u): Person,
     Path(id): Path<i64>,
-    Form(f): Form<SelectionForm>,
+    posted: Posted<SelectionForm>,
 ) -> Result<Response, PageError> {
+    let (u, f) = (posted.user, posted.form);
     let some = |o: Option<String>| o.map(|x| x.trim().to_string()).filter(|x| !x.is_empty());
     let input: SelectionInput = serde_json::from_value(json!({
         "application_id": f.application_id, "outcome": f.outcome,
@@ -557,10 +566,10 @@ async fn selection_form(
 
 async fn contract_form(
     AxState(state): AxState<State>,
-    Person(u): Person,
     Path(id): Path<i64>,
-    Form(f): Form<BTreeMap<String, String>>,
+    posted: Posted<BTreeMap<String, String>>,
 ) -> Result<Response, PageError> {
+    let (u, f) = (posted.user, posted.form);
     let input: ContractInput = serde_json::from_value(json!({
         "application_id": text(&f, "application_id").parse::<i64>().unwrap_or(0),
         "payment": text(&f, "payment"), "down_payment": text(&f, "down_payment"), "signed_on": text(&f, "signed_on"),
@@ -572,10 +581,10 @@ async fn contract_form(
 
 async fn receipt_form(
     AxState(state): AxState<State>,
-    Person(u): Person,
     Path(id): Path<i64>,
-    Form(f): Form<BTreeMap<String, String>>,
+    posted: Posted<BTreeMap<String, String>>,
 ) -> Result<Response, PageError> {
+    let (u, f) = (posted.user, posted.form);
     let input: ReceiptInput = serde_json::from_value(json!({
         "application_id": text(&f, "application_id").parse::<i64>().unwrap_or(0),
         "amount": text(&f, "amount"), "received_on": text(&f, "received_on"),
@@ -588,21 +597,21 @@ async fn receipt_form(
 
 async fn register_page(
     AxState(state): AxState<State>,
-    Person(u): Person,
+    Person(u, csrf): Person,
     Query(q): Query<ListQuery>,
 ) -> Result<Html<String>, PageError> {
     let rows = state.unit_register(&u, q.pack.as_deref()).await?;
-    let (user, role_label, today) = ctx_user(&state, &u);
+    let (user, role_label, today, csrf) = ctx_user(&state, &u, &csrf);
     render(
         &state,
         "unit_register.html",
-        minijinja::context! { user, role_label, today, rows => v(&rows), pack => v(&q.pack) },
+        minijinja::context! { user, role_label, today, csrf, rows => v(&rows), pack => v(&q.pack) },
     )
 }
 
 async fn register_xlsx(
     AxState(state): AxState<State>,
-    Person(u): Person,
+    Person(u, _): Person,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, PageError> {
     let rows = state.unit_register(&u, q.pack.as_deref()).await?;
@@ -614,14 +623,14 @@ async fn register_xlsx(
 
 async fn pii_reads_page(
     AxState(state): AxState<State>,
-    Person(u): Person,
+    Person(u, csrf): Person,
 ) -> Result<Html<String>, PageError> {
     let rows = state.pii_reads(&u).await?;
-    let (user, role_label, today) = ctx_user(&state, &u);
+    let (user, role_label, today, csrf) = ctx_user(&state, &u, &csrf);
     render(
         &state,
         "pii_reads.html",
-        minijinja::context! { user, role_label, today, rows => v(&rows) },
+        minijinja::context! { user, role_label, today, csrf, rows => v(&rows) },
     )
 }
 

@@ -15,7 +15,6 @@ use crate::domain::unit_list::UnitRow;
 use crate::store::instances::HistoryRow;
 use crate::store::listings::ExceptionRow;
 use crate::store::users::User;
-use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Multipart, Path, Query, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -61,16 +60,16 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
         if announced.is_some_and(|n| n > JSON_BODY_LIMIT_BYTES as u64) {
-            return Err(ApiError(AppError::TooLarge {
-                limit: JSON_BODY_LIMIT_BYTES,
-            }));
+            return Err(ApiError(AppError::TooLarge(format!(
+                "the request body is larger than this route's limit of {JSON_BODY_LIMIT_BYTES} bytes"
+            ))));
         }
         let bytes = axum::body::to_bytes(req.into_body(), JSON_BODY_LIMIT_BYTES)
             .await
             .map_err(|_| {
-                ApiError(AppError::TooLarge {
-                    limit: JSON_BODY_LIMIT_BYTES,
-                })
+                ApiError(AppError::TooLarge(format!(
+                    "the request body is larger than this route's limit of {JSON_BODY_LIMIT_BYTES} bytes"
+                )))
             })?;
         // Syntax first; then the shape, from the parsed value, so that a wrong type is named
         // as one (serde_json reports an enum given a number as a syntax error otherwise).
@@ -259,17 +258,54 @@ async fn import_survey_returns(
     Caller(u): Caller,
     ApiPath(id): ApiPath<i64>,
     headers: HeaderMap,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> ApiResult {
+    let body = admitted(app.admit_survey_returns(&u, id).await, body).await?;
     let idem = idem(
         &headers,
         &format!("POST /api/rounds/{id}/survey-returns.xlsx"),
         &body,
     )?;
     Ok(reply(
-        app.import_survey_returns(&u, idem.as_ref(), id, &body)
+        app.import_survey_returns(&u, idem.as_ref(), id, body)
             .await?,
     ))
+}
+
+/// The uploaded body once the caller and the target are admitted (`admission`); a refused
+/// request's body is drained unkept, so its client reads the refusal instead of a reset
+/// connection.
+pub async fn admitted(
+    admission: Result<(), AppError>,
+    body: axum::body::Body,
+) -> Result<Vec<u8>, AppError> {
+    match admission {
+        Ok(()) => read_body(body).await,
+        Err(e) => {
+            drain(body).await;
+            Err(e)
+        }
+    }
+}
+
+/// Reads a request body and forgets it, frame by frame.
+pub async fn drain(mut body: axum::body::Body) {
+    use axum::body::HttpBody;
+    while let Some(Ok(_)) =
+        std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await
+    {}
+}
+
+async fn read_body(body: axum::body::Body) -> Result<Vec<u8>, AppError> {
+    axum::body::to_bytes(body, super::BODY_LIMIT_BYTES)
+        .await
+        .map(|b| b.to_vec())
+        .map_err(|e| {
+            AppError::TooLarge(format!(
+                "the upload could not be read (at most {} MiB are accepted): {e}",
+                super::BODY_LIMIT_BYTES / 1024 / 1024
+            ))
+        })
 }
 
 #[utoipa::path(get, path = "/api/rounds/{id}/survey-template.xlsx", params(("id" = i64, Path)), responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
@@ -380,7 +416,7 @@ async fn get_units(
     Ok(Json(app.units(&u, id).await?))
 }
 
-/// Upload as `multipart/form-data` with fields `kind` and `file`.
+/// Upload as `multipart/form-data` with fields `kind` and then `file`.
 #[utoipa::path(post, path = "/api/listings/{id}/documents", params(("id" = i64, Path)), request_body(content_type = "multipart/form-data", content = Object),
     responses((status = 201, body = UploadResult), (status = 422, body = crate::app::error::Problem)))]
 async fn upload_document(
@@ -390,7 +426,7 @@ async fn upload_document(
     headers: HeaderMap,
     multipart: Multipart,
 ) -> ApiResult {
-    let up = read_upload(multipart).await?;
+    let up = read_upload(multipart, &app, &u, id, None).await?;
     let mut what = format!(
         "POST /api/listings/{id}/documents {} {}",
         up.kind, up.file_name
@@ -419,17 +455,75 @@ pub struct Upload {
     pub bytes: Vec<u8>,
 }
 
-pub async fn read_upload(mut mp: Multipart) -> Result<Upload, AppError> {
+/// Reads a document upload field by field, admitting the caller before any field (the listing
+/// and its state) and again on the `kind` field, before the file: a refused upload is not read.
+/// With `csrf` (a page form), the first field must be `csrf` carrying that token.
+pub async fn read_upload(
+    mut mp: Multipart,
+    app: &crate::app::App,
+    who: &User,
+    listing_id: i64,
+    csrf: Option<&str>,
+) -> Result<Upload, AppError> {
+    let read = read_fields(&mut mp, app, who, listing_id, csrf).await;
+    if read.is_err() {
+        drain_multipart(&mut mp).await;
+    }
+    read
+}
+
+/// Forgets the rest of a refused multipart body unkept, so the client reads the refusal.
+pub async fn drain_multipart(mp: &mut Multipart) {
+    while let Ok(Some(mut f)) = mp.next_field().await {
+        while let Ok(Some(_)) = f.chunk().await {}
+    }
+}
+
+async fn read_fields(
+    mp: &mut Multipart,
+    app: &crate::app::App,
+    who: &User,
+    listing_id: i64,
+    csrf: Option<&str>,
+) -> Result<Upload, AppError> {
+    app.admit_upload(who, listing_id, None).await?;
     let bad = |m: String| AppError::invalid("file", m);
-    let (mut kind, mut file) = (None, None);
+    let (mut kind, mut file) = (None::<String>, None);
+    let mut first = true;
     while let Some(field) = mp
         .next_field()
         .await
         .map_err(|e| bad(format!("malformed multipart body: {e}")))?
     {
+        if std::mem::take(&mut first)
+            && let Some(expected) = csrf
+        {
+            let ok = field.name() == Some("csrf")
+                && super::auth::same_secret(
+                    &field.text().await.map_err(|e| bad(e.to_string()))?,
+                    expected,
+                );
+            if !ok {
+                return Err(AppError::Forbidden(
+                    "the form's csrf token is missing or stale; reload the page".into(),
+                ));
+            }
+            continue;
+        }
         match field.name() {
-            Some("kind") => kind = Some(field.text().await.map_err(|e| bad(e.to_string()))?),
+            Some("kind") => {
+                let k = field.text().await.map_err(|e| bad(e.to_string()))?;
+                let k = k.trim().to_string();
+                app.admit_upload(who, listing_id, Some(&k)).await?;
+                kind = Some(k);
+            }
             Some("file") => {
+                if kind.as_deref().is_none_or(str::is_empty) {
+                    return Err(AppError::invalid(
+                        "kind",
+                        "the document kind is required, before the file",
+                    ));
+                }
                 let name = field.file_name().unwrap_or("upload").to_string();
                 let ct = field
                     .content_type()
@@ -445,12 +539,12 @@ pub async fn read_upload(mut mp: Multipart) -> Result<Upload, AppError> {
         }
     }
     let kind = kind
-        .filter(|k| !k.trim().is_empty())
+        .filter(|k| !k.is_empty())
         .ok_or_else(|| AppError::invalid("kind", "the document kind is required"))?;
     let (file_name, content_type, bytes) =
         file.ok_or_else(|| AppError::invalid("file", "a file is required"))?;
     Ok(Upload {
-        kind: kind.trim().to_string(),
+        kind,
         file_name,
         content_type,
         bytes,
@@ -464,19 +558,27 @@ async fn download_document(
     ApiPath((id, doc)): ApiPath<(i64, i64)>,
 ) -> ApiResult {
     let (meta, bytes) = app.document(&u, id, doc).await?;
+    Ok(document_response(&meta, bytes))
+}
+
+/// An uploaded document as a download: always an attachment, always
+/// `application/octet-stream` with `nosniff`, whatever type its uploader declared (a developer's
+/// `text/html` must not run as a page of this site). The declared type stays in its metadata.
+pub fn document_response(meta: &crate::store::listings::DocumentMeta, bytes: Vec<u8>) -> Response {
     let disposition = format!(
         "attachment; filename=\"document-{}\"; filename*=UTF-8''{}",
         meta.id,
         urlencode(&meta.file_name)
     );
-    Ok((
+    (
         [
-            (header::CONTENT_TYPE, meta.content_type),
+            (header::CONTENT_TYPE, "application/octet-stream".to_string()),
             (header::CONTENT_DISPOSITION, disposition),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
         ],
         bytes,
     )
-        .into_response())
+        .into_response()
 }
 
 fn urlencode(s: &str) -> String {
@@ -640,19 +742,100 @@ pub struct NewUser {
     org: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/users", request_body = NewUser, responses((status = 201, body = crate::app::users::Created), (status = 403, body = crate::app::error::Problem)))]
+#[utoipa::path(post, path = "/api/users", request_body = NewUser, tag = "users", responses((status = 201, body = crate::app::users::Created), (status = 403, body = crate::app::error::Problem)))]
 async fn add_user(
     axum::extract::State(app): axum::extract::State<State>,
     Caller(u): Caller,
     ApiJson(input): ApiJson<NewUser>,
 ) -> ApiResult {
     validate(&input)?;
-    if u.role != Role::Admin {
-        return Err(AppError::Forbidden("only an administrator adds users".into()).into());
-    }
-    let created =
-        crate::app::users::add_user(&app, &input.name, input.role, input.org.as_deref()).await?;
+    let created = crate::app::users::create_user(
+        &app,
+        Some(&u),
+        &input.name,
+        input.role,
+        input.org.as_deref(),
+        crate::app::users::TOKEN_DAYS,
+    )
+    .await?;
     Ok(reply((201, created)))
+}
+
+/// Every account: who created it, whether it is disabled, its working tokens and sessions
+/// (the administrator and the supervisors).
+#[utoipa::path(get, path = "/api/users", tag = "users", responses((status = 200, body = Vec<crate::store::users::Account>), (status = 403, body = crate::app::error::Problem)))]
+async fn list_users(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+) -> Result<Json<Vec<crate::store::users::Account>>, ApiError> {
+    Ok(Json(crate::app::users::accounts(&app, &u).await?))
+}
+
+/// The append-only record of user administration, newest first (the administrator and the
+/// supervisors).
+#[utoipa::path(get, path = "/api/users/events", tag = "users", responses((status = 200, body = Vec<crate::store::users::UserEvent>), (status = 403, body = crate::app::error::Problem)))]
+async fn user_events(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+) -> Result<Json<Vec<crate::store::users::UserEvent>>, ApiError> {
+    Ok(Json(crate::app::users::events(&app, &u).await?))
+}
+
+/// Flagged account events — a new account of a company bidding in a tender not yet opened —
+/// for the housing bureau and the supervisors.
+#[utoipa::path(get, path = "/api/users/flags", tag = "users", responses((status = 200, body = Vec<crate::store::users::UserEvent>), (status = 403, body = crate::app::error::Problem)))]
+async fn user_flags(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+) -> Result<Json<Vec<crate::store::users::UserEvent>>, ApiError> {
+    Ok(Json(crate::app::users::flags(&app, &u).await?))
+}
+
+/// The newest failed sign-ins (the administrator and the supervisors).
+#[utoipa::path(get, path = "/api/users/sign-in-failures", tag = "users", responses((status = 200, body = Vec<crate::store::users::SignInFailure>), (status = 403, body = crate::app::error::Problem)))]
+async fn sign_in_failures(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+) -> Result<Json<Vec<crate::store::users::SignInFailure>>, ApiError> {
+    Ok(Json(crate::app::users::sign_in_failures(&app, &u).await?))
+}
+
+/// `disable` (every credential ends), `enable`, `revoke` (every token and session ends) or
+/// `rotate` (a new token, shown once, replaces the old ones) — the administrator only.
+#[utoipa::path(post, path = "/api/users/{id}/{action}", tag = "users", params(("id" = i64, Path), ("action" = String, Path)),
+    responses((status = 200, body = Object), (status = 403, body = crate::app::error::Problem), (status = 404, body = crate::app::error::Problem)))]
+async fn administer_user(
+    axum::extract::State(app): axum::extract::State<State>,
+    Caller(u): Caller,
+    ApiPath((id, action)): ApiPath<(i64, String)>,
+) -> ApiResult {
+    use crate::app::users as au;
+    let me = Some(&u);
+    let done = serde_json::json!({ "user_id": id, "action": action });
+    Ok(match action.as_str() {
+        "disable" => {
+            au::disable(&app, me, id).await?;
+            reply((200, done))
+        }
+        "enable" => {
+            au::enable(&app, me, id).await?;
+            reply((200, done))
+        }
+        "revoke" => {
+            let ended = au::revoke(&app, me, id).await?;
+            reply((
+                200,
+                serde_json::json!({ "user_id": id, "action": action, "ended": ended }),
+            ))
+        }
+        "rotate" => reply((200, au::rotate(&app, me, id, au::TOKEN_DAYS).await?)),
+        other => {
+            return Err(AppError::NotFound(format!(
+                "user action {other:?} (disable, enable, revoke or rotate)"
+            ))
+            .into());
+        }
+    })
 }
 
 #[utoipa::path(get, path = "/api/listings/{id}/rents", params(("id" = i64, Path)), tag = "rents",
@@ -796,6 +979,11 @@ async fn overdue_rents(
         unit_list_template,
         workflow_graph,
         add_user,
+        list_users,
+        user_events,
+        user_flags,
+        sign_in_failures,
+        administer_user,
         make_offer,
         negotiation,
         rent_register,
@@ -883,7 +1071,8 @@ async fn overdue_rents(
         crate::app::error::Problem,
         SurveyReturnsBody,
         NewUser,
-        crate::app::users::Created
+        crate::app::users::Created,
+        crate::app::users::Issued
     ))
 )]
 pub struct ApiDoc;
@@ -936,7 +1125,11 @@ pub fn routes() -> Router<State> {
         .route("/api/exceptions/{id}/decision", post(decide_exception))
         .route("/api/templates/unit-list.xlsx", get(unit_list_template))
         .route("/api/workflows/{pack}/{name}", get(workflow_graph))
-        .route("/api/users", post(add_user))
+        .route("/api/users", get(list_users).post(add_user))
+        .route("/api/users/events", get(user_events))
+        .route("/api/users/flags", get(user_flags))
+        .route("/api/users/sign-in-failures", get(sign_in_failures))
+        .route("/api/users/{id}/{action}", post(administer_user))
         .merge(super::price_api::routes())
         .merge(super::ledger_api::routes())
         .merge(super::bids_api::routes())

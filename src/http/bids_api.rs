@@ -94,21 +94,20 @@ pub async fn comparison_xlsx(
     Caller(u): Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Response, ApiError> {
-    let c = app.comparison(&u, id).await?;
-    Ok((
-        [
-            (
-                axum::http::header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            ),
-            (
-                axum::http::header::CONTENT_DISPOSITION,
-                "attachment; filename=\"comparison.xlsx\"",
-            ),
-        ],
+    Ok(comparison_xlsx_response(&app, &u, id).await?)
+}
+
+/// The comparison workbook (the API's and the comparison page's download).
+pub async fn comparison_xlsx_response(
+    app: &crate::app::App,
+    u: &crate::store::users::User,
+    id: i64,
+) -> Result<Response, crate::app::AppError> {
+    let c = app.comparison(u, id).await?;
+    Ok(super::api::xlsx(
+        "comparison.xlsx",
         crate::excel::comparison::comparison_workbook(&c),
-    )
-        .into_response())
+    ))
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
@@ -126,9 +125,11 @@ pub async fn submit_bid_xlsx(
     Caller(u): Caller,
     ApiPath(id): ApiPath<i64>,
     axum::extract::Query(q): axum::extract::Query<ListingQuery>,
-    body: axum::body::Bytes,
+    body: axum::body::Body,
 ) -> Result<Response, ApiError> {
-    let v = app.submit_bid_xlsx(&u, id, &body, q.listing_id).await?;
+    let admission = app.admit_bid_workbook(&u, id, q.listing_id).await;
+    let body = super::api::admitted(admission, body).await?;
+    let v = app.submit_bid_xlsx(&u, id, body, q.listing_id).await?;
     Ok((StatusCode::CREATED, Json(v)).into_response())
 }
 

@@ -174,16 +174,24 @@ pub async fn export(
     Caller(u): Caller,
     ApiQuery(q): ApiQuery<ExportQuery>,
 ) -> Result<Response, ApiError> {
-    require_reader(&u)?;
-    let format = match q.format.as_str() {
+    Ok(export_response(&app, &u, &q.format).await?)
+}
+
+/// The journal as text for hledger or beancount (the API's and the ledger page's download).
+pub async fn export_response(
+    app: &crate::app::App,
+    u: &crate::store::users::User,
+    format: &str,
+) -> Result<Response, AppError> {
+    require_reader(u)?;
+    let format = match format {
         "hledger" => ExportFormat::Hledger,
         "beancount" => ExportFormat::Beancount,
         other => {
             return Err(AppError::invalid(
                 "format",
                 format!("unknown format {other:?}: use hledger or beancount"),
-            )
-            .into());
+            ));
         }
     };
     Ok((
@@ -238,9 +246,10 @@ pub async fn import_statement(
     axum::extract::State(app): axum::extract::State<State>,
     Caller(u): Caller,
     ApiQuery(q): ApiQuery<AccountQuery>,
-    body: axum::body::Bytes,
+    body: axum::body::Body,
 ) -> Result<Response, ApiError> {
-    let r = app.import_statement(&u, &q.account, &body).await?;
+    let body = super::api::admitted(app.admit_statement(&u, &q.account).await, body).await?;
+    let r = app.import_statement(&u, &q.account, body).await?;
     Ok((StatusCode::CREATED, Json(r)).into_response())
 }
 
@@ -372,21 +381,20 @@ pub async fn project_report(
     Caller(u): Caller,
     super::api::ApiPath(project): super::api::ApiPath<String>,
 ) -> Result<Response, ApiError> {
-    let r = app.project_report(&u, &project).await?;
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"project-report.xlsx\"",
-            ),
-        ],
+    Ok(project_report_response(&app, &u, &project).await?)
+}
+
+/// A project's fund workbook (the API's and the report page's download).
+pub async fn project_report_response(
+    app: &crate::app::App,
+    u: &crate::store::users::User,
+    project: &str,
+) -> Result<Response, AppError> {
+    let r = app.project_report(u, project).await?;
+    Ok(super::api::xlsx(
+        "project-report.xlsx",
         crate::excel::ledger_report::project_workbook(&r),
-    )
-        .into_response())
+    ))
 }
 
 /// YQM-16: the most of a developer's escrow that may be released at five-party acceptance.

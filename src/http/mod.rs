@@ -11,6 +11,7 @@ pub mod bids_api;
 pub mod ledger_api;
 pub mod pages;
 pub mod price_api;
+pub mod serve;
 
 use crate::app::{App, AppError};
 use axum::Router;
@@ -24,10 +25,24 @@ use tower_http::trace::TraceLayer;
 /// Largest request body: uploads (unit lists, scans) up to 25 MiB.
 pub const BODY_LIMIT_BYTES: usize = 25 * 1024 * 1024;
 
-/// What handlers share: the app and the page templates.
+/// What handlers share: the app, the page templates and the sign-in throttle.
 pub struct Web {
     pub app: App,
     pub templates: minijinja::Environment<'static>,
+    pub throttle: auth::Throttle,
+    /// Origins whose posts are accepted besides the request's own host (`--trusted-origin`).
+    pub trusted_origins: Vec<String>,
+}
+
+impl Web {
+    pub fn new(app: App, templates: minijinja::Environment<'static>) -> Web {
+        Web {
+            app,
+            templates,
+            throttle: auth::Throttle::default(),
+            trusted_origins: Vec::new(),
+        }
+    }
 }
 
 impl std::ops::Deref for Web {
@@ -147,8 +162,69 @@ fn filter_percent(value: minijinja::Value) -> String {
     }
 }
 
+/// The Origin check of every request that changes something (tower-http's implementation of
+/// Go's `CrossOriginProtection`): a browser's cross-site post is refused 403 problem+json;
+/// requests without `Origin` and `Sec-Fetch-Site` (curl, scripts, old browsers) pass, and the
+/// pages' form tokens stop those. `trusted` adds origins besides the request's own host (a
+/// reverse proxy that rewrites `Host`).
+fn origin_check(
+    trusted: &[String],
+) -> tower_http::csrf::CsrfLayer<
+    impl tower_http::csrf::ResponseForProtectionError<axum::body::Body> + Clone + use<>,
+> {
+    let mut layer = tower_http::csrf::CsrfLayer::new();
+    for o in trusted {
+        match layer.clone().add_trusted_origin(o) {
+            Ok(l) => layer = l,
+            Err(e) => tracing::error!(origin = %o, error = %e, "ignored a trusted origin"),
+        }
+    }
+    layer.with_rejection_response(|e: tower_http::csrf::ProtectionError| {
+        problem_response(&AppError::Forbidden(format!(
+            "a request from another site is refused ({e})"
+        )))
+    })
+}
+
+/// What every answer carries: no framing, no sniffing, scripts and forms of this site only
+/// (the pages have no script; Swagger UI loads its own files), no full URL to other sites.
+const SECURITY_HEADERS: [(&str, &str); 4] = [
+    (
+        "content-security-policy",
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    ),
+    ("x-frame-options", "DENY"),
+    ("x-content-type-options", "nosniff"),
+    ("referrer-policy", "same-origin"),
+];
+
+/// The access log (target `anju::access`, one line a request): who (the user id, once signed
+/// in), from where, what (method and path; never the query, which may name an account, nor
+/// any header), the status and the time taken. With the failed sign-ins (`anju::audit`), this
+/// is the record of who read what.
+async fn access_log(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let start = std::time::Instant::now();
+    let (method, path) = (req.method().clone(), req.uri().path().to_string());
+    let peer = serve::peer_of_request(&req);
+    let who = auth::Who::default();
+    let mut req = req;
+    req.extensions_mut().insert(who.clone());
+    let r = next.run(req).await;
+    tracing::info!(
+        target: "anju::access",
+        user = ?who.get(),
+        peer = ?peer,
+        %method,
+        path,
+        status = r.status().as_u16(),
+        ms = start.elapsed().as_millis() as u64,
+    );
+    r
+}
+
 pub fn router(app: Arc<Web>) -> Router {
-    Router::new()
+    let origins = origin_check(&app.trusted_origins);
+    let mut r = Router::new()
         .merge(api::routes())
         .merge(pages::routes())
         .merge(allocation_pages::routes())
@@ -156,6 +232,16 @@ pub fn router(app: Arc<Web>) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
         .layer(axum::middleware::map_response(too_large_as_problem))
+        .layer(origins);
+    for (name, value) in SECURITY_HEADERS {
+        r = r.layer(
+            tower_http::set_header::SetResponseHeaderLayer::if_not_present(
+                axum::http::HeaderName::from_static(name),
+                HeaderValue::from_static(value),
+            ),
+        );
+    }
+    r.layer(axum::middleware::from_fn(access_log))
         .layer(TraceLayer::new_for_http())
         .with_state(app)
 }
@@ -167,9 +253,9 @@ async fn too_large_as_problem(r: Response) -> Response {
         && r.headers().get(header::CONTENT_TYPE)
             != Some(&HeaderValue::from_static("application/problem+json"));
     if plain {
-        problem_response(&AppError::TooLarge {
-            limit: BODY_LIMIT_BYTES,
-        })
+        problem_response(&AppError::TooLarge(format!(
+            "the request body is larger than this route's limit of {BODY_LIMIT_BYTES} bytes"
+        )))
     } else {
         r
     }

@@ -1,15 +1,16 @@
 //! Server-rendered pages for people: sign in with a token, an inbox, round and listing pages
 //! with timelines and the actions the reader may take. Plain HTML forms; no JavaScript needed.
-//! Every form posts to the same `app/` commands as the API.
+//! Every form posts to the same `app/` commands as the API, with the session's form token
+//! ([`Posted`]); a page redirects only to a path of this site ([`local_path`]).
 
-use super::auth::{COOKIE, user_from};
+use super::auth::{SESSION_COOKIE, SIGN_IN_COOKIE, csrf_of, same_secret, session_of};
 use super::{State, api};
 use crate::app::AppError;
 use crate::app::flow::{ActionRequest, ExceptionDecision, ExceptionRequest, ValuationInput};
 use crate::app::negotiation::OfferInput;
 use crate::store::users::User;
 use axum::Router;
-use axum::extract::{Form, Multipart, Path, State as AxState};
+use axum::extract::{Form, FromRequest, Multipart, Path, State as AxState};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -39,7 +40,7 @@ impl IntoResponse for PageError {
         let p = self.0.problem();
         let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = format!(
-            "<!doctype html><meta charset=utf-8><title>出错了</title><h1>{} {}</h1><p>{}</p><p><code>{}</code></p>{}<p><a href=\"javascript:history.back()\">返回</a> · <a href=\"/inbox\">待办</a></p>",
+            "<!doctype html><meta charset=utf-8><title>出错了</title><h1>{} {}</h1><p>{}</p><p><code>{}</code></p>{}<p><a href=\"/inbox\">返回待办</a></p>",
             p.status,
             html_escape(&p.title),
             html_escape(&p.detail),
@@ -71,13 +72,115 @@ fn html_escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// The signed-in person (cookie), or a redirect to sign in.
-pub struct Person(pub User);
+/// The signed-in person (session cookie) and the session's form token, or a redirect to sign in.
+pub struct Person(pub User, pub String);
 
 impl axum::extract::FromRequestParts<State> for Person {
     type Rejection = PageError;
     async fn from_request_parts(parts: &mut Parts, state: &State) -> Result<Self, Self::Rejection> {
-        Ok(Person(user_from(state, parts).await?))
+        let s = session_of(state, parts).await?;
+        Ok(Person(s.user, s.csrf))
+    }
+}
+
+/// A posted form of a signed-in person, accepted only with the session's form token in its
+/// `csrf` field: another site can make a browser post, but cannot know the token.
+pub struct Posted<T> {
+    pub user: User,
+    pub session: i64,
+    pub form: T,
+}
+
+/// The largest form a page posts (files go as multipart, not here).
+const FORM_LIMIT_BYTES: usize = 1024 * 1024;
+
+/// `application/x-www-form-urlencoded` of `pairs`.
+fn form_encode<'a>(pairs: impl Iterator<Item = &'a (String, String)>) -> String {
+    let enc = |s: &str| {
+        s.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
+                    (b as char).to_string()
+                }
+                b' ' => "+".to_string(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect::<String>()
+    };
+    pairs
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+impl<T: serde::de::DeserializeOwned + Send> axum::extract::FromRequest<State> for Posted<T> {
+    type Rejection = PageError;
+    async fn from_request(
+        req: axum::extract::Request,
+        state: &State,
+    ) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        let session = session_of(state, &mut parts).await?;
+        let bytes = axum::body::to_bytes(body, FORM_LIMIT_BYTES)
+            .await
+            .map_err(|e| AppError::TooLarge(format!("the form is too large: {e}")))?;
+        let bad_form = |e: axum::extract::rejection::FormRejection| {
+            PageError(AppError::invalid("form", e.body_text()))
+        };
+        let again = |parts: &Parts, bytes: &axum::body::Bytes| {
+            let mut r = axum::http::Request::new(axum::body::Body::from(bytes.clone()));
+            *r.method_mut() = parts.method.clone();
+            *r.uri_mut() = parts.uri.clone();
+            *r.headers_mut() = parts.headers.clone();
+            r
+        };
+        let Form(pairs) = Form::<Vec<(String, String)>>::from_request(again(&parts, &bytes), state)
+            .await
+            .map_err(bad_form)?;
+        let token = pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v);
+        if !token.is_some_and(|c| same_secret(c, &session.csrf)) {
+            return Err(PageError(AppError::Forbidden(
+                "the form's csrf token is missing or stale; reload the page".into(),
+            )));
+        }
+        // The form without its token, for commands that refuse unknown fields.
+        let rest = axum::body::Bytes::from(form_encode(pairs.iter().filter(|(k, _)| k != "csrf")));
+        let Form(form) = Form::<T>::from_request(again(&parts, &rest), state)
+            .await
+            .map_err(bad_form)?;
+        Ok(Posted {
+            user: session.user,
+            session: session.id,
+            form,
+        })
+    }
+}
+
+/// A form with no field of its own (a button).
+#[derive(Deserialize)]
+pub struct Button {}
+
+/// `back` as a redirect target: a path of this site (one `/`, then no `/` or `\\`, and only
+/// characters a header may carry), else `None`. Checked before the command runs, so a refused
+/// target never follows a committed decision.
+pub fn local_path(back: &str) -> Option<&str> {
+    let ok = back.starts_with('/')
+        && !back.starts_with("//")
+        && !back.starts_with("/\\")
+        && back.len() <= 512
+        && back.bytes().all(|b| b.is_ascii_graphic());
+    ok.then_some(back)
+}
+
+fn back_or(back: Option<&str>, default: String) -> Result<String, PageError> {
+    match back.filter(|b| !b.is_empty()) {
+        None => Ok(default),
+        Some(b) => local_path(b).map(str::to_string).ok_or_else(|| {
+            PageError(AppError::invalid(
+                "back",
+                "back must be a path of this site, such as /listings/1",
+            ))
+        }),
     }
 }
 
@@ -95,72 +198,128 @@ pub(super) fn render(
         .map_err(|e| AppError::Internal(format!("template {name}: {e:#}")).into())
 }
 
-async fn sign_in_page(AxState(state): AxState<State>) -> Result<Html<String>, PageError> {
-    render(&state, "login.html", minijinja::context! {})
+/// The sign-in page, with a fresh cookie whose hash the form carries back.
+async fn sign_in_page(AxState(state): AxState<State>) -> Result<Response, PageError> {
+    let secret = crate::store::users::new_secret("anjui_");
+    let page = render(
+        &state,
+        "login.html",
+        minijinja::context! { csrf => csrf_of(&secret) },
+    )?;
+    let cookie = format!(
+        "{SIGN_IN_COOKIE}={secret}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=3600"
+    );
+    Ok(([(header::SET_COOKIE, cookie)], page).into_response())
 }
 
 #[derive(Deserialize)]
 struct LoginForm {
     token: String,
+    csrf: Option<String>,
 }
 
+/// Signs a person in with an API token: a new session, its own secret in the cookie.
 async fn sign_in(
     AxState(state): AxState<State>,
-    Form(f): Form<LoginForm>,
+    req: axum::extract::Request,
 ) -> Result<Response, PageError> {
-    let token = f.token.trim().to_string();
-    let mut tx = state.store.read().await?;
-    if crate::store::users::by_token(&mut tx, &token)
-        .await?
-        .is_none()
-    {
-        return Err(AppError::Unauthorized.into());
+    let (parts, body) = req.into_parts();
+    let form_cookie = super::auth::cookie(&parts, SIGN_IN_COOKIE);
+    let bytes = axum::body::to_bytes(body, FORM_LIMIT_BYTES)
+        .await
+        .map_err(|e| AppError::TooLarge(format!("the form is too large: {e}")))?;
+    let f: LoginForm = Form::<LoginForm>::from_request(
+        axum::http::Request::from_parts(parts.clone(), axum::body::Body::from(bytes)),
+        &state,
+    )
+    .await
+    .map_err(|e| AppError::invalid("form", e.body_text()))?
+    .0;
+    let fresh = form_cookie
+        .zip(f.csrf)
+        .is_some_and(|(c, t)| same_secret(&csrf_of(&c), &t));
+    if !fresh {
+        return Err(PageError(AppError::Forbidden(
+            "the sign-in form is stale; reload the page".into(),
+        )));
     }
-    let cookie = format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict");
-    Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/inbox")).into_response())
+    let (user, _) = super::auth::sign_in(
+        &state,
+        &parts,
+        f.token.trim(),
+        crate::store::users::CredentialKind::Token,
+        "page",
+    )
+    .await?;
+    let secret = crate::app::users::start_session(&state, &user).await?;
+    tracing::info!(target: "anju::audit", user = user.id, "signed in on the pages");
+    let session = format!(
+        "{SESSION_COOKIE}={secret}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={}",
+        crate::app::users::SESSION_HOURS * 3600
+    );
+    let clear = format!("{SIGN_IN_COOKIE}=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict");
+    let mut r = Redirect::to("/inbox").into_response();
+    for c in [session, clear] {
+        r.headers_mut().append(
+            header::SET_COOKIE,
+            c.parse().expect("a cookie of visible ASCII"),
+        );
+    }
+    Ok(r)
 }
 
-async fn sign_out() -> Response {
-    (
+/// Signs out: the session ends on the server, not only in the browser.
+async fn sign_out(
+    AxState(state): AxState<State>,
+    p: Posted<Button>,
+) -> Result<Response, PageError> {
+    crate::app::users::end_session(&state, &p.user, p.session).await?;
+    Ok((
         [(
             header::SET_COOKIE,
-            format!("{COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict"),
+            format!("{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict"),
         )],
         Redirect::to("/"),
     )
-        .into_response()
+        .into_response())
 }
 
 async fn inbox(
     AxState(state): AxState<State>,
-    Person(u): Person,
+    Person(u, csrf): Person,
 ) -> Result<Html<String>, PageError> {
     let items = state.inbox(&u).await?;
     let rounds = state.rounds(&u).await?;
     let listings = state.listings(&u, None).await?;
+    let flags = match u.role {
+        crate::domain::role::Role::HousingBureau | crate::domain::role::Role::Supervisor => {
+            crate::app::users::flags(&state, &u).await?
+        }
+        _ => Vec::new(),
+    };
     render(
         &state,
         "inbox.html",
-        minijinja::context! { user => v(&u), role_label => v(&u.role.label_zh()), items => v(&items), rounds => v(&rounds), listings => v(&listings), today => v(&state.today()) },
+        minijinja::context! { csrf => csrf.as_str(), user => v(&u), role_label => v(&u.role.label_zh()), items => v(&items), rounds => v(&rounds), listings => v(&listings), flags => v(&flags), today => v(&state.today()) },
     )
 }
 
 async fn round_page(
     AxState(state): AxState<State>,
-    Person(u): Person,
+    Person(u, csrf): Person,
     Path(id): Path<i64>,
 ) -> Result<Html<String>, PageError> {
     let r = state.round_view(&u, id).await?;
     render(
         &state,
         "round.html",
-        minijinja::context! { user => v(&u), role_label => v(&u.role.label_zh()), r => v(&r), today => v(&state.today()) },
+        minijinja::context! { csrf => csrf.as_str(), user => v(&u), role_label => v(&u.role.label_zh()), r => v(&r), today => v(&state.today()) },
     )
 }
 
 async fn listing_page(
     AxState(state): AxState<State>,
-    Person(u): Person,
+    Person(u, csrf): Person,
     Path(id): Path<i64>,
 ) -> Result<Html<String>, PageError> {
     let l = state.listing_view(&u, id).await?;
@@ -168,28 +327,27 @@ async fn listing_page(
     render(
         &state,
         "listing.html",
-        minijinja::context! { user => v(&u), role_label => v(&u.role.label_zh()), l => v(&l), n => v(&n), today => v(&state.today()) },
+        minijinja::context! { csrf => csrf.as_str(), user => v(&u), role_label => v(&u.role.label_zh()), l => v(&l), n => v(&n), today => v(&state.today()) },
     )
 }
 
 async fn valuation(
     AxState(state): AxState<State>,
-    Person(u): Person,
     Path(id): Path<i64>,
-    Form(f): Form<ValuationInput>,
+    p: Posted<ValuationInput>,
 ) -> Result<Response, PageError> {
-    state.record_valuation(&u, None, id, f).await?;
+    state.record_valuation(&p.user, None, id, p.form).await?;
     Ok(Redirect::to(&format!("/listings/{id}")).into_response())
 }
 
 async fn offer(
     AxState(state): AxState<State>,
-    Person(u): Person,
     Path(id): Path<i64>,
-    Form(mut f): Form<OfferInput>,
+    p: Posted<OfferInput>,
 ) -> Result<Response, PageError> {
+    let mut f = p.form;
     f.note = f.note.filter(|n| !n.trim().is_empty());
-    state.make_offer(&u, None, id, f).await?;
+    state.make_offer(&p.user, None, id, f).await?;
     Ok(Redirect::to(&format!("/listings/{id}")).into_response())
 }
 
@@ -197,7 +355,7 @@ async fn offer(
 /// agreed and final prices, amounts also in capitals (大写).
 async fn negotiation_record(
     AxState(state): AxState<State>,
-    Person(u): Person,
+    Person(u, csrf): Person,
     Path(id): Path<i64>,
 ) -> Result<Html<String>, PageError> {
     let n = state.negotiation_view(&u, id).await?;
@@ -205,7 +363,7 @@ async fn negotiation_record(
     render(
         &state,
         "negotiation_record.html",
-        minijinja::context! { user => v(&u), role_label => v(&u.role.label_zh()), n => v(&n), l => v(&l), today => v(&state.today()) },
+        minijinja::context! { csrf => csrf.as_str(), user => v(&u), role_label => v(&u.role.label_zh()), n => v(&n), l => v(&l), today => v(&state.today()) },
     )
 }
 
@@ -213,7 +371,7 @@ async fn negotiation_record(
 /// why, and the leading group's decision.
 async fn exceptions_report(
     AxState(state): AxState<State>,
-    Person(u): Person,
+    Person(u, csrf): Person,
     Path(id): Path<i64>,
 ) -> Result<Html<String>, PageError> {
     let r = state.round_view(&u, id).await?;
@@ -221,7 +379,7 @@ async fn exceptions_report(
     render(
         &state,
         "exceptions_report.html",
-        minijinja::context! { user => v(&u), role_label => v(&u.role.label_zh()), r => v(&r), exceptions => v(&exceptions), today => v(&state.today()) },
+        minijinja::context! { csrf => csrf.as_str(), user => v(&u), role_label => v(&u.role.label_zh()), r => v(&r), exceptions => v(&exceptions), today => v(&state.today()) },
     )
 }
 
@@ -239,10 +397,11 @@ struct ActionForm {
 
 async fn act(
     AxState(state): AxState<State>,
-    Person(u): Person,
     Path((id, action)): Path<(i64, String)>,
-    Form(f): Form<ActionForm>,
+    p: Posted<ActionForm>,
 ) -> Result<Response, PageError> {
+    let f = p.form;
+    let back = back_or(f.back.as_deref(), format!("/listings/{id}"))?;
     let mut payload = serde_json::Map::new();
     if let Some(p) = f.price_per_m2.filter(|p| !p.trim().is_empty()) {
         payload.insert(
@@ -267,17 +426,17 @@ async fn act(
         comment: f.comment.filter(|c| !c.trim().is_empty()),
         payload: serde_json::Value::Object(payload),
     };
-    state.act(&u, None, id, &action, req).await?;
-    Ok(Redirect::to(&f.back.unwrap_or_else(|| format!("/listings/{id}"))).into_response())
+    state.act(&p.user, None, id, &action, req).await?;
+    Ok(Redirect::to(&back).into_response())
 }
 
 async fn upload(
     AxState(state): AxState<State>,
-    Person(u): Person,
+    Person(u, csrf): Person,
     Path(id): Path<i64>,
     mp: Multipart,
 ) -> Result<Response, PageError> {
-    let up = api::read_upload(mp).await?;
+    let up = api::read_upload(mp, &state, &u, id, Some(&csrf)).await?;
     state
         .upload_document(
             &u,
@@ -294,11 +453,10 @@ async fn upload(
 
 async fn exception_request(
     AxState(state): AxState<State>,
-    Person(u): Person,
     Path(id): Path<i64>,
-    Form(f): Form<ExceptionRequest>,
+    p: Posted<ExceptionRequest>,
 ) -> Result<Response, PageError> {
-    state.request_exception(&u, None, id, f).await?;
+    state.request_exception(&p.user, None, id, p.form).await?;
     Ok(Redirect::to(&format!("/listings/{id}")).into_response())
 }
 
@@ -311,13 +469,14 @@ struct DecisionForm {
 
 async fn exception_decision(
     AxState(state): AxState<State>,
-    Person(u): Person,
     Path(id): Path<i64>,
-    Form(f): Form<DecisionForm>,
+    p: Posted<DecisionForm>,
 ) -> Result<Response, PageError> {
+    let f = p.form;
+    let back = back_or(Some(&f.back), "/inbox".into())?;
     state
         .decide_exception(
-            &u,
+            &p.user,
             None,
             id,
             ExceptionDecision {
@@ -326,19 +485,19 @@ async fn exception_decision(
             },
         )
         .await?;
-    Ok(Redirect::to(&f.back).into_response())
+    Ok(Redirect::to(&back).into_response())
 }
 
 async fn rents_page(
     AxState(state): AxState<State>,
-    Person(u): Person,
+    Person(u, csrf): Person,
     Path(id): Path<i64>,
 ) -> Result<Html<String>, PageError> {
     let r = state.rent_register(&u, id).await?;
     render(
         &state,
         "rents.html",
-        minijinja::context! { user => v(&u), role_label => v(&u.role.label_zh()), r => v(&r) },
+        minijinja::context! { csrf => csrf.as_str(), user => v(&u), role_label => v(&u.role.label_zh()), r => v(&r) },
     )
 }
 
@@ -353,10 +512,10 @@ struct RentForm {
 
 async fn rents_set(
     AxState(state): AxState<State>,
-    Person(u): Person,
     Path(id): Path<i64>,
-    Form(f): Form<RentForm>,
+    p: Posted<RentForm>,
 ) -> Result<Response, PageError> {
+    let f = p.form;
     let some = |o: Option<String>| o.map(|x| x.trim().to_string()).filter(|x| !x.is_empty());
     let exception_id = match some(f.exception_id) {
         None => None,
@@ -374,7 +533,7 @@ async fn rents_set(
         exception_id,
         note: None,
     };
-    state.set_rents(&u, None, id, setting).await?;
+    state.set_rents(&p.user, None, id, setting).await?;
     Ok(Redirect::to(&format!("/listings/{id}/rents")).into_response())
 }
 
@@ -389,10 +548,10 @@ struct ProposalDecisionForm {
 /// One step of a price proposal's chain, from the rent register page.
 async fn proposal_decide(
     AxState(state): AxState<State>,
-    Person(u): Person,
     Path(id): Path<i64>,
-    Form(f): Form<ProposalDecisionForm>,
+    p: Posted<ProposalDecisionForm>,
 ) -> Result<Response, PageError> {
+    let (u, f) = (p.user, p.form);
     let d = crate::app::proposals::ProposalDecision {
         approved: f.approved == "true",
         decision_ref: f.decision_ref,
@@ -408,14 +567,13 @@ async fn proposal_decide(
 /// `unit_ids` field per ticked unit (none ticked: every unit). Repeated fields, so read as pairs.
 async fn uses_set(
     AxState(state): AxState<State>,
-    Person(u): Person,
     Path(id): Path<i64>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    p: Posted<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let mut use_kind = None;
     let mut note = None;
     let mut unit_ids = Vec::new();
-    for (k, v) in pairs {
+    for (k, v) in p.form {
         match k.as_str() {
             "use_kind" => {
                 use_kind = Some(
@@ -429,6 +587,7 @@ async fn uses_set(
                     )?,
                 )
             }
+            "csrf" => {}
             "note" if !v.trim().is_empty() => note = Some(v.trim().to_string()),
             "unit_ids" => unit_ids.push(
                 v.parse::<i64>()
@@ -444,36 +603,52 @@ async fn uses_set(
     };
     validator::Validate::validate(&setting)
         .map_err(|e| AppError::invalid("note", e.to_string().replace('\n', "; ")))?;
-    state.set_unit_uses(&u, None, id, setting).await?;
+    state.set_unit_uses(&p.user, None, id, setting).await?;
     Ok(Redirect::to(&format!("/listings/{id}/rents")).into_response())
 }
 
 async fn schedule_form(
     AxState(state): AxState<State>,
-    Person(u): Person,
+    Person(u, csrf): Person,
 ) -> Result<Html<String>, PageError> {
     let policies: Vec<&String> = state.registry.packs.keys().collect();
     render(
         &state,
         "schedule.html",
-        minijinja::context! { user => v(&u), role_label => v(&u.role.label_zh()), policies => v(&policies) },
+        minijinja::context! { csrf => csrf.as_str(), user => v(&u), role_label => v(&u.role.label_zh()), policies => v(&policies) },
     )
 }
 
 /// HS-P12: the 一房一价 schedule from an uploaded unit sheet, as a printable page or xlsx.
 async fn schedule_make(
     AxState(state): AxState<State>,
-    Person(u): Person,
+    Person(u, csrf): Person,
     mut mp: Multipart,
 ) -> Result<Response, PageError> {
     let mut fields = std::collections::BTreeMap::new();
     let mut units = None;
+    let mut first = true;
     while let Some(field) = mp
         .next_field()
         .await
         .map_err(|e| AppError::invalid("form", e.body_text()))?
     {
         let name = field.name().unwrap_or_default().to_string();
+        // The form token comes first, before the sheet is read.
+        if std::mem::take(&mut first) {
+            let token = if name == "csrf" {
+                field.text().await.unwrap_or_default()
+            } else {
+                String::new()
+            };
+            if !same_secret(&token, &csrf) {
+                api::drain_multipart(&mut mp).await;
+                return Err(PageError(AppError::Forbidden(
+                    "the form's csrf token is missing or stale; reload the page".into(),
+                )));
+            }
+            continue;
+        }
         let bytes = field
             .bytes()
             .await
@@ -485,10 +660,19 @@ async fn schedule_make(
         }
     }
     let units = units.ok_or_else(|| AppError::invalid("units", "upload the unit sheet"))?;
-    let list = crate::excel::schedule::parse_sale_units(&units).map_err(AppError::Workbook)?;
     let get = |k: &str| fields.get(k).cloned().unwrap_or_default();
+    // The form's own fields first: a wrong policy or factors table is refused unparsed.
+    let policy = Some(get("policy")).filter(|p| !p.is_empty());
+    if let Some(p) = &policy {
+        state.pack(p)?;
+    }
+    let factors = crate::app::pricing::FactorsInput::from_toml(&get("factors"))?;
+    let list = state
+        .parse(move || crate::excel::schedule::parse_sale_units(&units))
+        .await?
+        .map_err(AppError::Workbook)?;
     let req = crate::app::pricing::UnitsRequest {
-        policy: Some(get("policy")).filter(|p| !p.is_empty()),
+        policy,
         base_per_m2: crate::app::flow::DecimalText(get("base_per_m2")),
         units: list
             .into_iter()
@@ -501,7 +685,7 @@ async fn schedule_make(
                 area_m2: crate::app::flow::DecimalText(x.area_m2.to_string()),
             })
             .collect(),
-        factors: crate::app::pricing::FactorsInput::from_toml(&get("factors"))?,
+        factors,
     };
     let (a, s) = state.calc().price_units(&req)?;
     let title = Some(get("title"))
@@ -526,7 +710,7 @@ async fn schedule_make(
     Ok(render(
         &state,
         "schedule.html",
-        minijinja::context! { user => v(&u), role_label => v(&u.role.label_zh()), a => v(&a), s => v(&s), title => title },
+        minijinja::context! { csrf => csrf.as_str(), user => v(&u), role_label => v(&u.role.label_zh()), a => v(&a), s => v(&s), title => title },
     )?
     .into_response())
 }
@@ -537,7 +721,7 @@ const LEDGER_PAGE_ENTRIES: i64 = 200;
 /// The finance bureau's ledger page: chain check, trial balance, exceptions, entries.
 async fn ledger_page(
     AxState(state): AxState<State>,
-    Person(u): Person,
+    Person(u, csrf): Person,
 ) -> Result<Html<String>, PageError> {
     let tb = state.trial_balance(&u).await?;
     let ex = state.ledger_exceptions(&u).await?;
@@ -548,7 +732,7 @@ async fn ledger_page(
     render(
         &state,
         "ledger.html",
-        minijinja::context! { user => v(&u), role_label => v(&u.role.label_zh()), tb => v(&tb), ex => v(&ex), entries => v(&entries), verify => v(&verify), today => v(&state.today()) },
+        minijinja::context! { csrf => csrf.as_str(), user => v(&u), role_label => v(&u.role.label_zh()), tb => v(&tb), ex => v(&ex), entries => v(&entries), verify => v(&verify), today => v(&state.today()) },
     )
 }
 
@@ -560,28 +744,28 @@ struct ReconPageQuery {
 
 async fn reconciliation_page(
     AxState(state): AxState<State>,
-    Person(u): Person,
+    Person(u, csrf): Person,
     axum::extract::Query(q): axum::extract::Query<ReconPageQuery>,
 ) -> Result<Html<String>, PageError> {
     let r = state.reconciliation(&u, &q.account, q.upto).await?;
     render(
         &state,
         "reconciliation.html",
-        minijinja::context! { user => v(&u), role_label => v(&u.role.label_zh()), r => v(&r) },
+        minijinja::context! { csrf => csrf.as_str(), user => v(&u), role_label => v(&u.role.label_zh()), r => v(&r) },
     )
 }
 
 /// A project's fund report as a page (the workbook's sheets, for reading and printing).
 async fn project_report_page(
     AxState(state): AxState<State>,
-    Person(u): Person,
+    Person(u, csrf): Person,
     Path(project): Path<String>,
 ) -> Result<Html<String>, PageError> {
     let r = state.project_report(&u, &project).await?;
     render(
         &state,
         "project_report.html",
-        minijinja::context! { user => v(&u), role_label => v(&u.role.label_zh()), r => v(&r) },
+        minijinja::context! { csrf => csrf.as_str(), user => v(&u), role_label => v(&u.role.label_zh()), r => v(&r) },
     )
 }
 
@@ -593,7 +777,7 @@ struct SortQuery {
 /// The housing bureau's comparison of an opened round, sortable, with the printable plan.
 async fn bids_page(
     AxState(state): AxState<State>,
-    Person(u): Person,
+    Person(u, csrf): Person,
     Path(id): Path<i64>,
     axum::extract::Query(q): axum::extract::Query<SortQuery>,
 ) -> Result<Html<String>, PageError> {
@@ -620,7 +804,7 @@ async fn bids_page(
     render(
         &state,
         "bids.html",
-        minijinja::context! { user => v(&u), role_label => v(&u.role.label_zh()), c => v(&c), rows => v(&rows),
+        minijinja::context! { csrf => csrf.as_str(), user => v(&u), role_label => v(&u.role.label_zh()), c => v(&c), rows => v(&rows),
         recorded => v(&recorded), can_record => u.role == crate::domain::role::Role::HousingBureau },
     )
 }
@@ -628,25 +812,164 @@ async fn bids_page(
 /// The printable result announcement of an opened round (officials and the bidders).
 async fn bid_result_page(
     AxState(state): AxState<State>,
-    Person(u): Person,
+    Person(u, csrf): Person,
     Path(id): Path<i64>,
 ) -> Result<Html<String>, PageError> {
     let r = state.bid_result(&u, id).await?;
     render(
         &state,
         "bid_result.html",
-        minijinja::context! { user => v(&u), role_label => v(&u.role.label_zh()), r => v(&r) },
+        minijinja::context! { csrf => csrf.as_str(), user => v(&u), role_label => v(&u.role.label_zh()), r => v(&r) },
     )
 }
 
 /// HS-A7.4: the housing bureau records the comparison's plan for the planning step.
 async fn record_plan(
     AxState(state): AxState<State>,
-    Person(u): Person,
+    Path(id): Path<i64>,
+    p: Posted<Button>,
+) -> Result<Response, PageError> {
+    state.record_plan(&p.user, id).await?;
+    Ok(Redirect::to(&format!("/rounds/{id}/bids")).into_response())
+}
+
+// ---- downloads a page links to (the API takes only bearer tokens, never this cookie) ----
+
+async fn document_download(
+    AxState(state): AxState<State>,
+    Person(u, _): Person,
+    Path((id, doc)): Path<(i64, i64)>,
+) -> Result<Response, PageError> {
+    let (meta, bytes) = state.document(&u, id, doc).await?;
+    Ok(api::document_response(&meta, bytes))
+}
+
+async fn template_download(
+    Person(_, _): Person,
+    Path(name): Path<String>,
+) -> Result<Response, PageError> {
+    let bytes = match name.as_str() {
+        "unit-list.xlsx" => crate::excel::unit_list::unit_list_template(),
+        "sale-units.xlsx" => crate::excel::schedule::sale_units_template(),
+        "bid.xlsx" => crate::excel::bid::bid_template(),
+        "bank-statement.xlsx" => crate::excel::statement::statement_template(),
+        _ => return Err(AppError::NotFound(format!("template {name}")).into()),
+    };
+    Ok(api::xlsx(&name, bytes))
+}
+
+async fn comparison_download(
+    AxState(state): AxState<State>,
+    Person(u, _): Person,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    state.record_plan(&u, id).await?;
-    Ok(Redirect::to(&format!("/rounds/{id}/bids")).into_response())
+    Ok(super::bids_api::comparison_xlsx_response(&state, &u, id).await?)
+}
+
+#[derive(Deserialize)]
+struct FormatQuery {
+    format: String,
+}
+
+async fn ledger_export(
+    AxState(state): AxState<State>,
+    Person(u, _): Person,
+    axum::extract::Query(q): axum::extract::Query<FormatQuery>,
+) -> Result<Response, PageError> {
+    Ok(super::ledger_api::export_response(&state, &u, &q.format).await?)
+}
+
+async fn project_report_download(
+    AxState(state): AxState<State>,
+    Person(u, _): Person,
+    Path(project): Path<String>,
+) -> Result<Response, PageError> {
+    Ok(super::ledger_api::project_report_response(&state, &u, &project).await?)
+}
+
+// ---- user administration (the administrator acts; supervisors read) ----
+
+async fn users_page(
+    AxState(state): AxState<State>,
+    Person(u, csrf): Person,
+) -> Result<Html<String>, PageError> {
+    let accounts = crate::app::users::accounts(&state, &u).await?;
+    let events = crate::app::users::events(&state, &u).await?;
+    let failures = crate::app::users::sign_in_failures(&state, &u).await?;
+    let roles: Vec<(&str, &str)> = crate::domain::role::Role::ALL
+        .iter()
+        .map(|r| (r.key(), r.label_zh()))
+        .collect();
+    render(
+        &state,
+        "users.html",
+        minijinja::context! { csrf => csrf.as_str(), user => v(&u), role_label => v(&u.role.label_zh()),
+        accounts => v(&accounts), events => v(&events), failures => v(&failures), roles => v(&roles),
+        can_act => u.role == crate::domain::role::Role::Admin },
+    )
+}
+
+#[derive(Deserialize)]
+struct NewUserForm {
+    name: String,
+    role: String,
+    org: Option<String>,
+}
+
+/// A new account; its token is shown once, on the answer page.
+async fn users_create(
+    AxState(state): AxState<State>,
+    p: Posted<NewUserForm>,
+) -> Result<Html<String>, PageError> {
+    let role = p
+        .form
+        .role
+        .parse()
+        .map_err(|e: String| AppError::invalid("role", e))?;
+    let created = crate::app::users::create_user(
+        &state,
+        Some(&p.user),
+        &p.form.name,
+        role,
+        p.form.org.as_deref(),
+        crate::app::users::TOKEN_DAYS,
+    )
+    .await?;
+    render(
+        &state,
+        "token.html",
+        minijinja::context! { user => v(&p.user), role_label => v(&p.user.role.label_zh()),
+        name => created.user.name, token => created.token, expires => v(&created.token_expires_at) },
+    )
+}
+
+/// Disables, enables, revokes or rotates an account; a rotated token is shown once.
+async fn users_act(
+    AxState(state): AxState<State>,
+    Path((id, act)): Path<(i64, String)>,
+    p: Posted<Button>,
+) -> Result<Response, PageError> {
+    use crate::app::users as au;
+    let me = Some(&p.user);
+    match act.as_str() {
+        "disable" => au::disable(&state, me, id).await?,
+        "enable" => au::enable(&state, me, id).await?,
+        "revoke" => {
+            au::revoke(&state, me, id).await?;
+        }
+        "rotate" => {
+            let issued = au::rotate(&state, me, id, au::TOKEN_DAYS).await?;
+            return Ok(render(
+                &state,
+                "token.html",
+                minijinja::context! { user => v(&p.user), role_label => v(&p.user.role.label_zh()),
+                name => format!("#{id}"), token => issued.token, expires => v(&issued.token_expires_at) },
+            )?
+            .into_response());
+        }
+        _ => return Err(AppError::NotFound(format!("action {act}")).into()),
+    }
+    Ok(Redirect::to("/admin/users").into_response())
 }
 
 pub fn routes() -> Router<State> {
@@ -675,4 +998,17 @@ pub fn routes() -> Router<State> {
         .route("/rounds/{id}/plan", post(record_plan))
         .route("/ledger/reconciliation", get(reconciliation_page))
         .route("/ledger/projects/{project}", get(project_report_page))
+        .route("/listings/{id}/documents/{doc}", get(document_download))
+        .route("/templates/{name}", get(template_download))
+        .route(
+            "/rounds/{id}/bids/comparison.xlsx",
+            get(comparison_download),
+        )
+        .route("/ledger/export", get(ledger_export))
+        .route(
+            "/ledger/projects/{project}/report.xlsx",
+            get(project_report_download),
+        )
+        .route("/admin/users", get(users_page).post(users_create))
+        .route("/admin/users/{id}/{act}", post(users_act))
 }

@@ -9,24 +9,35 @@ use crate::on_both;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-/// A form post as a person, following the redirect to the page it leads to.
+/// A form post as a person (signed in, with the session's form token), following the redirect
+/// to the page it leads to.
 async fn submit(
     t: &TestApp,
     who: &str,
     path: &str,
     fields: &[(&str, &str)],
 ) -> (StatusCode, String) {
+    let (cookie, csrf) = sign_in(&t.client, &t.base, t.token(who)).await;
+    let mut fields = fields.to_vec();
+    fields.push(("csrf", &csrf));
     let r = t
         .client
         .post(format!("{}{path}", t.base))
-        .header("cookie", t.cookie(who).await)
-        .form(fields)
+        .header("cookie", &cookie)
+        .form(&fields)
         .send()
         .await
         .unwrap();
     if r.status() == StatusCode::SEE_OTHER {
         let to = r.headers()["location"].to_str().unwrap().to_string();
-        return t.page(who, &to).await;
+        let r = t
+            .client
+            .get(format!("{}{to}", t.base))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        return (r.status(), r.text().await.unwrap());
     }
     (r.status(), r.text().await.unwrap())
 }

@@ -231,21 +231,7 @@ on_both!(
     |t: TestApp| async move {
         let round = t.open_round().await;
         let id = t.listing_in_review(round).await;
-        let r = t
-            .client
-            .post(format!("{}/login", t.base))
-            .form(&[("token", t.token("housing_bureau"))])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::SEE_OTHER);
-        let cookie = r.headers()["set-cookie"]
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_string();
+        let (cookie, csrf) = sign_in(&t.client, &t.base, t.token("housing_bureau")).await;
         let page = t
             .client
             .get(format!("{}/inbox", t.base))
@@ -282,7 +268,11 @@ on_both!(
             .client
             .post(format!("{}/instances/{id}/act/pass_review", t.base))
             .header("cookie", &cookie)
-            .form(&[("expected_version", v.as_str()), ("no_luxury", "true")])
+            .form(&[
+                ("expected_version", v.as_str()),
+                ("no_luxury", "true"),
+                ("csrf", &csrf),
+            ])
             .send()
             .await
             .unwrap();

@@ -205,17 +205,23 @@ impl TestApp {
                 ("developer_b", Role::Developer, Some("乙公司")),
             ]
         } {
-            let c = anju::app::users::add_user(&app, key, role, org)
+            // Tokens for the test's years: some tests move the clock years ahead.
+            let c = anju::app::users::create_user(&app, None, key, role, org, 3650)
                 .await
                 .unwrap();
             tokens.insert(key, c.token);
         }
         let templates = anju::http::load_templates(&manifest().join("templates")).unwrap();
-        let web = Arc::new(anju::http::Web { app, templates });
+        let web = Arc::new(anju::http::Web::new(app, templates));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let router = anju::http::router(web.clone());
-        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        tokio::spawn(anju::http::serve::serve(
+            listener,
+            router,
+            anju::http::serve::Limits::default(),
+            std::future::pending(),
+        ));
         TestApp {
             backend,
             base: format!("http://{addr}"),
@@ -414,6 +420,32 @@ impl TestApp {
         v.as_array().unwrap().last().unwrap()["id"]
             .as_i64()
             .unwrap()
+    }
+
+    /// A Yangquan round open for listings, with a tender of its designated acquirer set by the
+    /// acquirer, who runs Yangquan's tender (YQ-7.4, [`tender_terms`]).
+    pub async fn tender_round(&self, budget: &str, deadline: &str, opening: &str) -> i64 {
+        self.tender_round_keyed(budget, deadline, opening).await.0
+    }
+
+    /// [`TestApp::tender_round`] with the opening key its tender answered with (shown once).
+    pub async fn tender_round_keyed(
+        &self,
+        budget: &str,
+        deadline: &str,
+        opening: &str,
+    ) -> (i64, String) {
+        let round = self.open_round_in("yangquan").await;
+        let acq = self.acquirer_of("yangquan").await;
+        let (s, v) = self
+            .post(
+                "acquirer",
+                &format!("/api/rounds/{round}/tender"),
+                tender_terms(&acq, budget, deadline, opening),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        (round, v["opening_key"].as_str().unwrap().to_string())
     }
 
     /// A round in `solicitation_open` with demand 60_90: 100, 90_120: 50.
@@ -830,21 +862,7 @@ impl TestApp {
 
     /// Signs in on the pages with a role's token and returns the session cookie.
     pub async fn cookie(&self, who: &str) -> String {
-        let r = self
-            .client
-            .post(format!("{}/login", self.base))
-            .form(&[("token", self.token(who))])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::SEE_OTHER);
-        r.headers()["set-cookie"]
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_string()
+        sign_in(&self.client, &self.base, self.token(who)).await.0
     }
 
     /// A page as a signed-in person: status and HTML.
@@ -867,12 +885,14 @@ impl TestApp {
         path: &str,
         fields: &[(&str, &str)],
     ) -> (StatusCode, String) {
-        let cookie = self.cookie(who).await;
+        let (cookie, csrf) = sign_in(&self.client, &self.base, self.token(who)).await;
+        let mut fields = fields.to_vec();
+        fields.push(("csrf", &csrf));
         let r = self
             .client
             .post(format!("{}{path}", self.base))
             .header("cookie", cookie)
-            .form(fields)
+            .form(&fields)
             .send()
             .await
             .unwrap();
@@ -888,14 +908,226 @@ impl TestApp {
     }
 }
 
-async fn read(r: reqwest::Response) -> (StatusCode, Value) {
-    let status = r.status();
-    let ct = r
-        .headers()
+/// The `anju` binary serving the test's database, killed when dropped.
+pub struct Server {
+    child: std::process::Child,
+    pub base: String,
+    /// What the server has written to its standard output (its log) so far.
+    pub output: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Server {
+    /// Starts `anju serve` with `extra` arguments, and at most `max_fds` open descriptors when
+    /// given (`ulimit -n`).
+    pub fn start(t: &TestApp, extra: &[&str], max_fds: Option<u32>) -> Server {
+        Self::start_on(
+            &t.url,
+            extra,
+            max_fds,
+            "warn,anju::access=info,anju::audit=info",
+        )
+    }
+
+    /// Starts `anju serve` on the database at `url`, logging at `log` (`RUST_LOG`); all it
+    /// writes, standard output and error, is kept in `output`.
+    pub fn start_on(url: &str, extra: &[&str], max_fds: Option<u32>, log: &str) -> Server {
+        use std::io::BufRead;
+        let mut cmd = match max_fds {
+            None => std::process::Command::new(env!("CARGO_BIN_EXE_anju")),
+            Some(n) => {
+                let mut c = std::process::Command::new("sh");
+                c.args(["-c", &format!("ulimit -n {n} && exec \"$0\" \"$@\"")])
+                    .arg(env!("CARGO_BIN_EXE_anju"));
+                c
+            }
+        };
+        let mut child = cmd
+            .args(["serve", "--bind", "127.0.0.1:0", "--database-url", url])
+            .args(extra)
+            .arg("--workflows")
+            .arg(manifest().join("workflows"))
+            .arg("--templates")
+            .arg(manifest().join("templates"))
+            .env("RUST_LOG", log)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let output = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        // Keep both pipes drained so the server never blocks on its output.
+        let kept = output.clone();
+        let err = std::io::BufReader::new(child.stderr.take().unwrap());
+        std::thread::spawn(move || {
+            for line in err.lines().map_while(Result::ok) {
+                kept.lock().unwrap().push(line);
+            }
+        });
+        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let base = loop {
+            let line = lines
+                .next()
+                .expect("the server printed its address")
+                .unwrap();
+            output.lock().unwrap().push(line.clone());
+            if let Some(rest) = line.split_once(" on http://") {
+                break format!("http://{}", rest.1.split('/').next().unwrap());
+            }
+        };
+        let kept = output.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                kept.lock().unwrap().push(line);
+            }
+        });
+        Server {
+            child,
+            base,
+            output,
+        }
+    }
+
+    /// The server's peak resident memory so far (Linux `VmHWM`).
+    pub fn peak_rss_bytes(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let kb: u64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmHWM in /proc/<pid>/status");
+        kb * 1024
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The value of the cookie `name` a response sets.
+pub fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next())
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+/// Signs in on the pages of the server at `base` with an API token, as a browser does (the
+/// sign-in page's cookie and form token first): the session cookie (as a `cookie` header value)
+/// and the session's form token.
+pub async fn sign_in(client: &reqwest::Client, base: &str, token: &str) -> (String, String) {
+    let r = client.get(format!("{base}/")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let form_cookie = set_cookie(&r, "anju_signin").expect("the sign-in page sets its cookie");
+    let page = r.text().await.unwrap();
+    let form_token = anju::http::auth::csrf_of(&form_cookie);
+    assert!(page.contains(&form_token), "{page}");
+    let r = client
+        .post(format!("{base}/login"))
+        .header("cookie", format!("anju_signin={form_cookie}"))
+        .form(&[("token", token), ("csrf", &form_token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let session = set_cookie(&r, "anju_session").expect("a session cookie");
+    (
+        format!("anju_session={session}"),
+        anju::http::auth::csrf_of(&session),
+    )
+}
+
+/// One HTTP/1.1 request over a fresh connection, written while the answer is read: a server that
+/// refuses a request without reading its body answers and closes, which makes an ordinary client
+/// report a broken pipe instead of the answer. Status and body of the answer.
+pub async fn raw_request(
+    base: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+) -> (StatusCode, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = base.trim_start_matches("http://");
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (mut rd, mut wr) = stream.into_split();
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-length: {}\r\nconnection: close\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    // The write half stays open until the answer is read: a half-closed connection is one the
+    // server may drop unanswered.
+    let writer = tokio::spawn(async move {
+        if wr.write_all(head.as_bytes()).await.is_ok() {
+            let _ = wr.write_all(&body).await;
+        }
+        wr
+    });
+    let mut answer = Vec::new();
+    let read = rd.read_to_end(&mut answer).await;
+    drop(writer.await);
+    let text = String::from_utf8_lossy(&answer).to_string();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse::<u16>().ok())
+        .unwrap_or_else(|| panic!("no HTTP answer to {method} {path}: {text:?} {read:?}"));
+    let body = text.split_once("\r\n\r\n").map(|x| x.1).unwrap_or("");
+    (StatusCode::from_u16(status).unwrap(), body.to_string())
+}
+
+/// A `multipart/form-data` body of text fields and one file field (in this order), with its
+/// content type.
+pub fn multipart(
+    texts: &[(&str, &str)],
+    file: (&str, &str, &[u8]),
+    after: &[(&str, &str)],
+) -> (String, Vec<u8>) {
+    let boundary = "anju-test-boundary-7d1f";
+    let mut body = Vec::new();
+    let text = |body: &mut Vec<u8>, k: &str, v: &str| {
+        body.extend_from_slice(
+            format!("--{boundary}\r\ncontent-disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
+        )
+    };
+    for (k, v) in texts {
+        text(&mut body, k, v);
+    }
+    let (name, file_name, bytes) = file;
+    body.extend_from_slice(
+        format!("--{boundary}\r\ncontent-disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\ncontent-type: application/octet-stream\r\n\r\n").as_bytes(),
+    );
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(b"\r\n");
+    for (k, v) in after {
+        text(&mut body, k, v);
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// A response's `content-type`, or empty.
+pub fn content_type(r: &reqwest::Response) -> String {
+    r.headers()
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
-        .to_string();
+        .to_string()
+}
+
+async fn read(r: reqwest::Response) -> (StatusCode, Value) {
+    let status = r.status();
+    let ct = content_type(&r);
     let text = r.text().await.unwrap();
     if status.is_client_error() || status.is_server_error() {
         assert_eq!(
@@ -954,6 +1186,20 @@ pub fn units(areas: &[Decimal]) -> Vec<UnitRow> {
         }
     }
     out
+}
+
+/// A tender's terms: `acquirer` tendering a fixed area band (70–120 m²) on price, with the
+/// common weights, `budget` yuan, closing at `deadline` and opening at `opening` (RFC 3339).
+pub fn tender_terms(acquirer: &str, budget: &str, deadline: &str, opening: &str) -> Value {
+    json!({ "acquirer": acquirer, "mode": "fixed_area_compete_price", "min_unit_m2": "70", "max_unit_m2": "120",
+            "criteria": { "competition": "60", "location": "15", "transport": "10", "amenities": "5", "compliance": "10", "near_m": 500, "far_m": 3000 },
+            "budget": budget, "deadline_at": deadline, "opening_at": opening })
+}
+
+/// A new listing's facts: a completed whole building named `project`.
+pub fn listing_facts(project: &str) -> Value {
+    json!({ "project_name": project, "address": "霍山县迎驾大道18号", "construction_state": "completed",
+            "topped_out": true, "offer_scope": "whole_building", "decoration": "毛坯" })
 }
 
 pub fn date(s: &str) -> NaiveDate {

@@ -1158,8 +1158,9 @@ on_both!(
             ws.write(r as u32 + 1, 5, *area).unwrap();
         }
         let bytes = wb.save_to_buffer().unwrap();
-        let cookie = t.cookie("acquirer").await;
+        let (cookie, csrf) = sign_in(&t.client, &t.base, t.token("acquirer")).await;
         let form = reqwest::multipart::Form::new()
+            .text("csrf", csrf)
             .text("title", "迎驾花园一房一价表")
             .text("policy", "huoshan")
             .text("base_per_m2", "4000")
